@@ -1,0 +1,18 @@
+namespace MailSink.Api;
+
+/// <summary>
+/// Mailosaur's error body: <c>{type, messages, errors:[{field, detail:[{description}]}]}</c>. The official
+/// clients build their error message from <c>errors[].field</c> and <c>errors[].detail[0].description</c>.
+/// </summary>
+public static class ApiErrors
+{
+    public static IResult BadRequest(string field, string description) =>
+        Results.Json(
+            new
+            {
+                type = "ValidationError",
+                messages = new Dictionary<string, string> { [field] = description },
+                errors = new[] { new { field, detail = new[] { new { description } } } },
+            },
+            statusCode: StatusCodes.Status400BadRequest);
+}

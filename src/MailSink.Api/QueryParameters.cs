@@ -1,0 +1,59 @@
+using System.Globalization;
+
+namespace MailSink.Api;
+
+/// <summary>Parses query parameters by hand, so that a bad value is a Mailosaur-shaped 400, never a 500.</summary>
+internal static class QueryParameters
+{
+    public const int DefaultItemsPerPage = 50;
+    public const int MaxItemsPerPage = 1000;
+
+    public static bool TryPaging(string? page, string? itemsPerPage, out int skip, out int take, out IResult? error)
+    {
+        skip = 0;
+        take = DefaultItemsPerPage;
+        error = null;
+        var pageNumber = 0;
+        if (!string.IsNullOrEmpty(page) && (!int.TryParse(page, NumberStyles.None, CultureInfo.InvariantCulture, out pageNumber) || pageNumber < 0))
+        {
+            error = ApiErrors.BadRequest("page", "page must be a whole number, 0 or more.");
+            return false;
+        }
+
+        if (!string.IsNullOrEmpty(itemsPerPage)
+            && (!int.TryParse(itemsPerPage, NumberStyles.None, CultureInfo.InvariantCulture, out take) || take < 1))
+        {
+            error = ApiErrors.BadRequest("itemsPerPage", $"itemsPerPage must be a whole number from 1 to {MaxItemsPerPage}.");
+            return false;
+        }
+
+        take = Math.Min(take, MaxItemsPerPage);
+        skip = (int)Math.Min((long)pageNumber * take, int.MaxValue);
+        return true;
+    }
+
+    public static bool TryDate(string? value, string field, out DateTimeOffset? date, out IResult? error)
+    {
+        date = null;
+        error = null;
+        if (string.IsNullOrEmpty(value))
+            return true;
+        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+        {
+            date = parsed;
+            return true;
+        }
+
+        error = ApiErrors.BadRequest(field, $"{field} must be an ISO 8601 date and time, such as 2026-01-31T12:00:00Z.");
+        return false;
+    }
+
+    public static bool TryServer(string? server, out IResult? error)
+    {
+        error = null;
+        if (!string.IsNullOrWhiteSpace(server))
+            return true;
+        error = ApiErrors.BadRequest("server", "Specify the server (inbox) id, e.g. ?server=abcd1234.");
+        return false;
+    }
+}

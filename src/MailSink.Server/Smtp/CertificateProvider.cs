@@ -1,0 +1,103 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace MailSink.Server.Smtp;
+
+/// <summary>
+/// The TLS certificate: the configured PFX or PEM pair; else <c>certs/mailsink.pfx</c>; else a new
+/// self-signed one for the server name, localhost, 127.0.0.1 and ::1, saved there and reused after.
+/// </summary>
+internal sealed class CertificateProvider(IOptions<SmtpOptions> options, IHostEnvironment environment, ILogger<CertificateProvider> logger)
+{
+    internal const string DefaultFileName = "mailsink.pfx";
+
+    public X509Certificate2 Load()
+    {
+        var settings = options.Value.Certificate;
+        if (!string.IsNullOrWhiteSpace(settings.Path))
+            return LoadConfigured(settings);
+
+        var directory = Path.Combine(environment.ContentRootPath, "certs");
+        var path = Path.Combine(directory, DefaultFileName);
+        if (File.Exists(path))
+        {
+            var existing = LoadPfx(path, settings.Password, "the certificate in certs/");
+            Log.CertificateLoaded(logger, path, existing.Subject, existing.NotAfter);
+            return existing;
+        }
+
+        var created = CreateSelfSigned(options.Value.ServerName);
+        try
+        {
+            Directory.CreateDirectory(directory);
+            File.WriteAllBytes(path, created.Export(X509ContentType.Pfx));
+            if (!OperatingSystem.IsWindows())
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            Log.CertificateCreated(logger, path, created.Subject);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.CertificateNotSaved(logger, path, ex.Message);
+        }
+
+        return created;
+    }
+
+    private static X509Certificate2 LoadConfigured(CertificateOptions settings)
+    {
+        var path = settings.Path!;
+        if (!File.Exists(path))
+            throw new StartupException($"MailSink:Smtp:Certificate:Path points at {path}, which does not exist.");
+
+        if (path.EndsWith(".pfx", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".p12", StringComparison.OrdinalIgnoreCase))
+            return LoadPfx(path, settings.Password, "MailSink:Smtp:Certificate:Path");
+
+        try
+        {
+            using var pem = string.IsNullOrWhiteSpace(settings.KeyPath)
+                ? X509Certificate2.CreateFromPemFile(path)
+                : X509Certificate2.CreateFromPemFile(path, settings.KeyPath);
+            if (!pem.HasPrivateKey)
+                throw new StartupException($"MailSink:Smtp:Certificate:Path {path} has no private key: set MailSink:Smtp:Certificate:KeyPath.");
+            // Re-import so the key is usable by SslStream on every platform.
+            return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pfx), null);
+        }
+        catch (CryptographicException ex)
+        {
+            throw new StartupException($"MailSink:Smtp:Certificate:Path {path} (with KeyPath) is not a readable PEM certificate and key: {ex.Message}");
+        }
+    }
+
+    private static X509Certificate2 LoadPfx(string path, string? password, string key)
+    {
+        try
+        {
+            return X509CertificateLoader.LoadPkcs12FromFile(path, password);
+        }
+        catch (CryptographicException ex)
+        {
+            throw new StartupException($"{key}: {path} is not a readable PFX ({ex.Message}); check MailSink:Smtp:Certificate:Password.");
+        }
+    }
+
+    internal static X509Certificate2 CreateSelfSigned(string serverName)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={serverName}, O=MailSink self-signed", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName(serverName);
+        names.AddDnsName("localhost");
+        names.AddIpAddress(IPAddress.Loopback);
+        names.AddIpAddress(IPAddress.IPv6Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, false));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(5));
+        return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pfx), null);
+    }
+}

@@ -1,0 +1,142 @@
+namespace MailSink.Server.Smtp;
+
+/// <summary>
+/// Turns the bytes after <c>354</c> into the message: finds the end line (a lone dot, after CRLF or a bare
+/// LF), removes dot-stuffing from every line including the first, and ends every line with CRLF (bare-LF
+/// clients such as <c>openssl s_client</c> get canonical line ends; CRLF input passes byte for byte). An
+/// empty message (a dot right after <c>354</c>) is zero bytes. Beyond the size limit it stops keeping
+/// bytes but still reads to the end, so the session can answer <c>552</c> and go on.
+/// Works incrementally on any chunking of the input and never needs to look back.
+/// </summary>
+internal sealed class DataBodyDecoder(long maxBytes) : IDisposable
+{
+    private static ReadOnlySpan<byte> CrLf => "\r\n"u8;
+
+    private readonly MessageBuffer _buffer = new();
+    private State _state = State.LineStart;
+    private bool _lastKeptWasCr;
+    private long _size;
+
+    private enum State
+    {
+        LineStart,
+        Dot,    // a dot at the start of a line
+        DotCr,  // ".\r" at the start of a line
+        InLine,
+    }
+
+    public bool TooLarge { get; private set; }
+
+    /// <summary>Bytes the message has (or would have had, when too large).</summary>
+    public long Size => _size;
+
+    /// <summary>Consumes input; returns true when the end line was found, with <paramref name="consumed"/> up to its end.</summary>
+    public bool Feed(ReadOnlySpan<byte> input, out int consumed)
+    {
+        var i = 0;
+        while (i < input.Length)
+        {
+            switch (_state)
+            {
+                case State.LineStart:
+                    if (input[i] == (byte)'.')
+                    {
+                        _state = State.Dot;
+                        i++;
+                    }
+                    else
+                    {
+                        _state = State.InLine;
+                    }
+
+                    break;
+
+                case State.Dot:
+                    if (input[i] == (byte)'\n')
+                    {
+                        consumed = i + 1;
+                        return true;
+                    }
+
+                    if (input[i] == (byte)'\r')
+                    {
+                        _state = State.DotCr;
+                        i++;
+                    }
+                    else
+                    {
+                        _state = State.InLine; // the stuffed dot is dropped
+                    }
+
+                    break;
+
+                case State.DotCr:
+                    if (input[i] == (byte)'\n')
+                    {
+                        consumed = i + 1;
+                        return true;
+                    }
+
+                    Keep("\r"u8); // ".\rx": a stray CR after a stuffed dot is content
+                    _state = State.InLine;
+                    break;
+
+                case State.InLine:
+                    var rest = input[i..];
+                    var lf = rest.IndexOf((byte)'\n');
+                    if (lf < 0)
+                    {
+                        Keep(rest);
+                        i = input.Length;
+                        break;
+                    }
+
+                    var crBefore = lf > 0 ? rest[lf - 1] == (byte)'\r' : _lastKeptWasCr;
+                    if (crBefore)
+                    {
+                        Keep(rest[..(lf + 1)]);
+                    }
+                    else
+                    {
+                        Keep(rest[..lf]);
+                        Keep(CrLf);
+                    }
+
+                    i += lf + 1;
+                    _state = State.LineStart;
+                    break;
+            }
+        }
+
+        consumed = input.Length;
+        return false;
+    }
+
+    /// <summary>The message after the end line was found: its bytes, or null bytes when it was too large.</summary>
+    public ReceivedBody Complete()
+    {
+        var body = TooLarge ? new ReceivedBody(null, true) : new ReceivedBody(_buffer.ToArray(), false);
+        _buffer.Dispose();
+        return body;
+    }
+
+    private void Keep(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty)
+            return;
+        _size += bytes.Length;
+        _lastKeptWasCr = bytes[^1] == (byte)'\r';
+        if (TooLarge)
+            return;
+        if (_size > maxBytes)
+        {
+            TooLarge = true;
+            _buffer.Dispose();
+            return;
+        }
+
+        _buffer.Append(bytes);
+    }
+
+    public void Dispose() => _buffer.Dispose();
+}

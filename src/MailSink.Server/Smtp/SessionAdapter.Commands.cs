@@ -1,0 +1,403 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text.RegularExpressions;
+
+namespace MailSink.Server.Smtp;
+
+/// <summary>Command handling: what is answered here, what is forwarded, and how replies are worded.</summary>
+internal sealed partial class SessionAdapter
+{
+    private static readonly string Version =
+        typeof(SessionAdapter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "dev";
+
+    private async ValueTask HandleCommandAsync(string line, CancellationToken cancellationToken)
+    {
+        var trimmed = line.Trim(' ', '\t');
+        if (trimmed.Length == 0)
+        {
+            Reply("500 Empty command; type HELP for the list of commands");
+            return;
+        }
+
+        var space = trimmed.IndexOfAny([' ', '\t']);
+        var verb = (space < 0 ? trimmed : trimmed[..space]).ToUpperInvariant();
+        var args = space < 0 ? "" : trimmed[(space + 1)..].Trim(' ', '\t');
+
+        switch (verb)
+        {
+            case "EHLO" or "HELO":
+                Hello(verb, args);
+                break;
+            case "MAIL":
+                Mail(args);
+                break;
+            case "RCPT":
+                Rcpt(args);
+                break;
+            case "DATA":
+                Data();
+                break;
+            case "RSET":
+                Enqueue(ForwardKind.Rset, "RSET");
+                break;
+            case "NOOP":
+                Reply("250 OK");
+                break;
+            case "QUIT":
+                Enqueue(ForwardKind.Quit, "QUIT");
+                break;
+            case "HELP":
+                Help();
+                break;
+            case "VRFY":
+                Reply(args.Length == 0
+                    ? "501 Syntax: VRFY address"
+                    : "252 Cannot VRFY user, but will accept message and attempt delivery");
+                break;
+            case "EXPN":
+                Reply("502 EXPN is not supported: this sink has no mailing lists");
+                break;
+            case "STARTTLS":
+                StartTls(args);
+                break;
+            case "AUTH":
+                await AuthAsync(args, cancellationToken);
+                break;
+            case "BDAT" or "ETRN" or "TURN" or "ATRN" or "SEND" or "SOML" or "SAML" or "XCLIENT" or "XFORWARD":
+                Reply($"502 {verb} is not implemented");
+                break;
+            default:
+                Reply($"500 Command not recognized: {SmtpPathParser.Printable(verb, 32)}; type HELP for the list of commands");
+                break;
+        }
+    }
+
+    private void Hello(string verb, string args)
+    {
+        if (args.Length == 0)
+        {
+            Reply($"501 Syntax: {verb} hostname (for example: {verb} my-laptop)");
+            return;
+        }
+
+        // RFC 5321: EHLO/HELO inside a transaction resets it. The library refuses EHLO there, so reset it first.
+        if (_state.InTransaction)
+            Enqueue(ForwardKind.SilentRset, "RSET");
+
+        var name = args.Split(' ', 2)[0];
+        var forwarded = HostName().IsMatch(name) ? name : "client.invalid";
+        context.Properties[SinkCommandFactory.HelloNameKey] = name;
+        Enqueue(ForwardKind.Hello, $"{verb} {forwarded}", text: name);
+    }
+
+    private void Mail(string args)
+    {
+        if (!_state.Greeted)
+        {
+            Reply("503 Send EHLO or HELO first (for example: EHLO my-laptop)");
+            return;
+        }
+
+        if (_state.InTransaction)
+        {
+            Reply("503 Sender already given; send RSET to start a new message");
+            return;
+        }
+
+        if (settings.Listener.Auth == ListenerAuth.Required && _state.AuthenticatedUser is null)
+        {
+            Reply("530 Authentication required: this port takes mail only after AUTH");
+            return;
+        }
+
+        if (!TryKeyword(args, "FROM", out var rest))
+        {
+            Reply("501 Syntax: MAIL FROM:<address>");
+            return;
+        }
+
+        if (!SmtpPathParser.TryParseMailFrom(rest, out var parsed, out var error))
+        {
+            Reply($"501 {error} Syntax: MAIL FROM:<address>");
+            return;
+        }
+
+        var address = parsed!.Addresses[0];
+        if (address.Length > 0 && !SmtpPathParser.IsValidAddress(address, allowPostmaster: false, out error))
+        {
+            Reply($"501 {error}");
+            return;
+        }
+
+        var smtpUtf8 = false;
+        foreach (var (key, value) in parsed.Parameters)
+        {
+            switch (key.ToUpperInvariant())
+            {
+                case "SIZE":
+                    if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var size))
+                    {
+                        Reply("501 SIZE must be a number of bytes, e.g. SIZE=1024");
+                        return;
+                    }
+
+                    if (size > settings.MaxMessageBytes)
+                    {
+                        Reply($"552 Message size {size} exceeds the limit of {settings.MaxMessageBytes} bytes");
+                        return;
+                    }
+
+                    break;
+                case "BODY":
+                    if (value?.ToUpperInvariant() is not ("7BIT" or "8BITMIME"))
+                    {
+                        Reply(value?.Equals("BINARYMIME", StringComparison.OrdinalIgnoreCase) == true
+                            ? "555 BODY=BINARYMIME needs CHUNKING, which this server does not offer"
+                            : "501 BODY must be 7BIT or 8BITMIME");
+                        return;
+                    }
+
+                    break;
+                case "SMTPUTF8":
+                    smtpUtf8 = true;
+                    break;
+                case "AUTH" or "RET" or "ENVID":
+                    break; // accepted and ignored: nothing is relayed
+                default:
+                    Reply($"555 MAIL parameter {SmtpPathParser.Printable(key.ToUpperInvariant(), 32)} is not supported");
+                    return;
+            }
+        }
+
+        Enqueue(ForwardKind.Mail, $"MAIL FROM:<{ForLibrary(address)}>", text: address, flag: smtpUtf8);
+    }
+
+    private void Rcpt(string args)
+    {
+        if (!_state.InTransaction)
+        {
+            Reply(_state.Greeted ? "503 Send MAIL FROM first" : "503 Send EHLO, then MAIL FROM, first");
+            return;
+        }
+
+        if (!TryKeyword(args, "TO", out var rest))
+        {
+            Reply("501 Syntax: RCPT TO:<address>");
+            return;
+        }
+
+        if (!SmtpPathParser.TryParseRcptTo(rest, out var parsed, out var error))
+        {
+            Reply($"501 {error} Syntax: RCPT TO:<address>");
+            return;
+        }
+
+        foreach (var address in parsed!.Addresses)
+        {
+            if (!SmtpPathParser.IsValidAddress(address, allowPostmaster: true, out error))
+            {
+                Reply($"501 {error}");
+                return;
+            }
+        }
+
+        foreach (var key in parsed.Parameters.Keys)
+        {
+            if (key.ToUpperInvariant() is not ("NOTIFY" or "ORCPT"))
+            {
+                Reply($"555 RCPT parameter {SmtpPathParser.Printable(key.ToUpperInvariant(), 32)} is not supported");
+                return;
+            }
+        }
+
+        if (_state.Recipients.Count + parsed.Addresses.Count > settings.MaxRecipients)
+        {
+            Reply($"452 Too many recipients: at most {settings.MaxRecipients} per message; send the rest in another message");
+            return;
+        }
+
+        var group = new RcptGroup(parsed.Addresses.Count);
+        foreach (var address in parsed.Addresses)
+            Enqueue(ForwardKind.Rcpt, $"RCPT TO:<{ForLibrary(address)}>", text: address, group: group);
+    }
+
+    private void Data()
+    {
+        if (!_state.InTransaction)
+        {
+            Reply("503 Send MAIL FROM and RCPT TO before DATA");
+            return;
+        }
+
+        if (_state.Recipients.Count == 0)
+        {
+            Reply("503 Send RCPT TO before DATA: no recipient yet");
+            return;
+        }
+
+        Enqueue(ForwardKind.Data, "DATA");
+    }
+
+    private void StartTls(string args)
+    {
+        if (args.Length > 0)
+            Reply("501 Syntax: STARTTLS (no parameters)");
+        else if (pipe.IsSecure)
+            Reply("503 TLS is already active");
+        else if (settings.Listener.Tls != TlsMode.StartTls)
+            Reply("502 STARTTLS is not offered on this port");
+        else if (!_state.Greeted)
+            Reply("503 Send EHLO first");
+        else if (_state.InTransaction)
+            Reply("503 STARTTLS is not allowed inside a mail transaction; send RSET first");
+        else
+            Enqueue(ForwardKind.StartTls, "STARTTLS");
+    }
+
+    private void Help() => ReplyLines(214,
+    [
+        $"MailSink {Version}, an SMTP sink: mail is stored, never relayed.",
+        "Mail to anything@<inbox>.localhost lands in inbox <inbox>; other addresses land in the catch-all inbox.",
+        "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS AUTH",
+        "Example: EHLO me / MAIL FROM:<you@example.com> / RCPT TO:<test@demo.localhost> / DATA",
+        "End the message with a line holding only a dot. Read it back over HTTP: GET /api/messages?server=demo",
+    ]);
+
+    /// <summary>Handles the library's reply to a forwarded command; true when the command is finished.</summary>
+    private bool OnReply(Forward forward, int code, string text)
+    {
+        switch (forward.Kind)
+        {
+            case ForwardKind.Hello:
+                if (code == 250)
+                {
+                    _state.Greeted = true;
+                    _state.Ehlo = forward.Text;
+                    _state.ResetTransaction();
+                }
+
+                ReplyRaw(Clean(text));
+                return true;
+
+            case ForwardKind.SilentRset:
+                _state.ResetTransaction();
+                return true;
+
+            case ForwardKind.Rset:
+                _state.ResetTransaction();
+                Reply(code == 250 ? "250 OK, transaction reset" : Clean(text).TrimEnd());
+                return true;
+
+            case ForwardKind.Mail:
+                if (code == 250)
+                {
+                    _state.MailFrom = forward.Text;
+                    _state.SmtpUtf8 = forward.Flag;
+                    Reply($"250 sender {Show(forward.Text)} OK");
+                }
+                else
+                {
+                    ReplyRaw(Clean(text));
+                }
+
+                return true;
+
+            case ForwardKind.Rcpt:
+                var group = forward.Group!;
+                group.Remaining--;
+                if (code == 250)
+                {
+                    _state.Recipients.Add(forward.Text);
+                    group.Accepted.Add(forward.Text);
+                }
+                else
+                {
+                    group.FirstFailure ??= Clean(text).TrimEnd();
+                }
+
+                if (group.Remaining == 0)
+                    Reply(RcptReply(group));
+                return true;
+
+            case ForwardKind.Data:
+                if (code == 354)
+                {
+                    Reply("354 Start mail input; end with <CRLF>.<CRLF> (a line holding only a dot)");
+                    _libraryAwaitsBody = true;
+                    return false; // the final reply comes after the body
+                }
+
+                _state.ResetTransaction();
+                ReplyRaw(Clean(text));
+                return true;
+
+            case ForwardKind.Quit:
+                Reply($"221 {settings.ServerName} closing connection, goodbye");
+                return true;
+
+            case ForwardKind.StartTls:
+                Reply(code == 220 ? "220 Ready to start TLS" : Clean(text).TrimEnd());
+                return true;
+
+            case ForwardKind.Auth:
+                _state.PendingAuth = null;
+                if (code == 235)
+                {
+                    _state.AuthenticatedUser = forward.Text;
+                    Log.Authenticated(logger, Id, forward.Text);
+                    Reply("235 Authentication succeeded");
+                }
+                else
+                {
+                    ReplyRaw(Clean(text));
+                }
+
+                return true;
+
+            default:
+                ReplyRaw(Clean(text));
+                return true;
+        }
+    }
+
+    private static string RcptReply(RcptGroup group) => group.Accepted.Count switch
+    {
+        0 => group.FirstFailure ?? "550 Recipient rejected",
+        1 when group.FirstFailure is null => $"250 recipient {group.Accepted[0]} OK",
+        _ when group.FirstFailure is null => $"250 recipients {string.Join(", ", group.Accepted)} OK",
+        _ => $"250 recipients {string.Join(", ", group.Accepted)} OK; others rejected: {group.FirstFailure}",
+    };
+
+    private static string Show(string address) => address.Length == 0 ? "<>" : address;
+
+    /// <summary>"FROM:" / "TO:" with any spacing and case, as people type it; the rest after the colon.</summary>
+    private static bool TryKeyword(string args, string keyword, out string rest)
+    {
+        rest = "";
+        if (!args.StartsWith(keyword, StringComparison.OrdinalIgnoreCase))
+            return false;
+        var after = args[keyword.Length..].TrimStart(' ', '\t');
+        if (!after.StartsWith(':'))
+            return false;
+        rest = after[1..];
+        return true;
+    }
+
+    /// <summary>
+    /// What the library is given for an address. The library mis-decodes UTF-8 domains and rejects some
+    /// valid forms, and MailSink keeps the real envelope itself, so anything unusual is replaced with a
+    /// placeholder the library surely parses.
+    /// </summary>
+    private static string ForLibrary(string address)
+    {
+        if (address.Length == 0)
+            return "";
+        return SimpleAddress().IsMatch(address) ? address : "envelope@mailsink.invalid";
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9.\-]{0,252}$|^\[[0-9.:A-Fa-f]+\]$")]
+    private static partial Regex HostName();
+
+    [GeneratedRegex(@"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$")]
+    private static partial Regex SimpleAddress();
+}

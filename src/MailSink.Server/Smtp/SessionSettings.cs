@@ -1,0 +1,25 @@
+namespace MailSink.Server.Smtp;
+
+/// <summary>What one listener's sessions need to know, resolved once from the options.</summary>
+internal sealed class SessionSettings(SmtpOptions options, ListenerOptions listener)
+{
+    public string ServerName { get; } = options.ServerName;
+
+    public ListenerOptions Listener { get; } = listener;
+
+    public long MaxMessageBytes { get; } = options.MaxMessageBytes;
+
+    public int MaxRecipients { get; } = options.MaxRecipients;
+
+    public TimeSpan IdleTimeout { get; } = options.IdleTimeout;
+
+    public SmtpAuthMode AuthMode { get; } = options.Auth.Mode;
+
+    public bool AllowInsecureAuth { get; } = options.Auth.AllowInsecure;
+
+    public IReadOnlyDictionary<string, string> Users { get; } =
+        options.Auth.Users.GroupBy(u => u.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Password, StringComparer.Ordinal);
+
+    /// <summary>Whether AUTH is offered and accepted in a session that is (or is not) under TLS.</summary>
+    public bool AuthAllowed(bool secure) => secure || AllowInsecureAuth;
+}

@@ -1,0 +1,50 @@
+using SmtpServer;
+
+namespace MailSink.Server.Smtp;
+
+/// <summary>
+/// MailSink's own record of one SMTP session, kept by the session adapter in the library's session
+/// properties. It is the source of truth for the envelope: it keeps every character of UTF-8 addresses,
+/// the EHLO name as sent, and the message bytes read by the adapter.
+/// </summary>
+internal sealed class SessionState
+{
+    public const string PropertyKey = "MailSink.Session";
+
+    public string? Ehlo { get; set; }
+
+    public bool Greeted { get; set; }
+
+    /// <summary>The reverse path of the open transaction ("" for <c>&lt;&gt;</c>), or null when none is open.</summary>
+    public string? MailFrom { get; set; }
+
+    public bool SmtpUtf8 { get; set; }
+
+    public List<string> Recipients { get; } = [];
+
+    public bool InTransaction => MailFrom is not null;
+
+    public string? AuthenticatedUser { get; set; }
+
+    /// <summary>The message read by the adapter for the current DATA, handed to the message store.</summary>
+    public ReceivedBody? Body { get; set; }
+
+    /// <summary>A one-time token that proves to our authenticator that the adapter verified these credentials.</summary>
+    public (string User, string Token)? PendingAuth { get; set; }
+
+    public void ResetTransaction()
+    {
+        MailFrom = null;
+        SmtpUtf8 = false;
+        Recipients.Clear();
+        Body = null;
+    }
+
+    public static SessionState Of(ISessionContext context) =>
+        context.Properties.TryGetValue(PropertyKey, out var value) && value is SessionState state
+            ? state
+            : throw new InvalidOperationException("The session was not opened through MailSink's listener.");
+}
+
+/// <summary>What a DATA phase produced: the exact bytes, or the fact that they were over the size limit.</summary>
+internal sealed record ReceivedBody(byte[]? Bytes, bool TooLarge);

@@ -1,0 +1,59 @@
+using System.Buffers;
+using MailSink.Storage;
+using Microsoft.Extensions.Logging;
+using SmtpServer;
+using SmtpServer.Net;
+using SmtpServer.Protocol;
+using SmtpServer.Storage;
+
+namespace MailSink.Server.Smtp;
+
+/// <summary>
+/// The library's message store, kept thin: it takes the envelope and the bytes the session adapter read,
+/// hands them to <see cref="MessageIngest"/>, and answers <c>250</c> only after the commit. It never
+/// throws (the library would then answer nothing or a bare 554): faults become <c>451</c>.
+/// Not <see cref="IDisposable"/>: the library disposes what it resolves after every use.
+/// </summary>
+internal sealed class SinkMessageStore(MessageIngest ingest, ILogger<SinkMessageStore> logger) : IMessageStore
+{
+    public async Task<SmtpResponse> SaveAsync(
+        ISessionContext context,
+        IMessageTransaction transaction,
+        ReadOnlySequence<byte> buffer,
+        CancellationToken cancellationToken)
+    {
+        var id = context.SessionId.ToString("N")[..8];
+        try
+        {
+            var state = SessionState.Of(context);
+            var body = state.Body;
+            state.Body = null;
+            if (body is null)
+                return new SmtpResponse(SmtpReplyCode.TransactionFailed, "No message data was received");
+            if (body.TooLarge)
+            {
+                var limit = context.Pipe is SessionPipe pipe ? pipe.Settings.MaxMessageBytes : 0;
+                Log.MessageTooLarge(logger, id, limit);
+                return new SmtpResponse(SmtpReplyCode.SizeLimitExceeded, $"Message exceeds the limit of {limit} bytes; nothing was stored");
+            }
+
+            var envelope = new SmtpEnvelope(
+                state.MailFrom ?? "",
+                [.. state.Recipients],
+                state.Ehlo,
+                context.Properties.TryGetValue(EndpointListener.RemoteEndPointKey, out var remote) ? remote?.ToString() : null,
+                context.Pipe.IsSecure ? context.Pipe.SslProtocol.ToString() : null,
+                state.AuthenticatedUser,
+                state.SmtpUtf8);
+
+            var stored = await ingest.IngestAsync(body.Bytes!, envelope, cancellationToken);
+            var where = string.Join("; ", stored.Select(m => $"{m.Id} in inbox {m.Inbox}"));
+            return new SmtpResponse(SmtpReplyCode.Ok, $"OK message stored as {where}");
+        }
+        catch (Exception ex)
+        {
+            Log.StoreFailed(logger, id, ex);
+            return new SmtpResponse((SmtpReplyCode)451, "Local error in storage: the message was not stored, please try again later");
+        }
+    }
+}

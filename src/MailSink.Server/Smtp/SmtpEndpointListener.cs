@@ -1,0 +1,79 @@
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using SmtpServer;
+using SmtpServer.IO;
+using SmtpServer.Net;
+
+namespace MailSink.Server.Smtp;
+
+/// <summary>
+/// Accepts connections on one bound socket for the library: NoDelay on (the library's own listener leaves
+/// it off and one connection then crawls at ~22 messages/s), the connection cap answered with <c>421</c>,
+/// and, once MailSink stops accepting, no new session (the library is only stopped after the drain).
+/// </summary>
+internal sealed class SmtpEndpointListener(
+    BoundListener bound,
+    SessionTracker tracker,
+    CancellationToken stopAccepting,
+    ILogger<SmtpEndpointListener> logger) : IEndpointListener
+{
+    public async Task<ISecurableDuplexPipe> GetPipeAsync(ISessionContext context, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Socket socket;
+            try
+            {
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopAccepting);
+                socket = await bound.Socket.AcceptAsync(linked.Token);
+            }
+            catch (Exception ex) when ((ex is OperationCanceledException or SocketException or ObjectDisposedException)
+                                       && !cancellationToken.IsCancellationRequested)
+            {
+                if (!stopAccepting.IsCancellationRequested)
+                {
+                    Log.AcceptFailed(logger, bound.EndPoint.Port, ex.Message);
+                    continue;
+                }
+
+                // Draining: take no new session, and wait for the library to be stopped.
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+                throw;
+            }
+
+            socket.NoDelay = true;
+            if (!tracker.TryAcquire())
+            {
+                Reject(socket, bound.Settings.ServerName);
+                continue;
+            }
+
+            context.Properties[EndpointListener.LocalEndPointKey] = socket.LocalEndPoint!;
+            context.Properties[EndpointListener.RemoteEndPointKey] = socket.RemoteEndPoint!;
+            Log.SessionOpened(logger, context.SessionId.ToString("N")[..8], socket.RemoteEndPoint?.ToString() ?? "?", bound.EndPoint.Port);
+            return new SessionPipe(socket, context, bound.Settings, tracker, logger);
+        }
+    }
+
+    private void Reject(Socket socket, string serverName)
+    {
+        Log.ConnectionRejected(logger, socket.RemoteEndPoint?.ToString() ?? "?", tracker.Active);
+        try
+        {
+            socket.Send(Encoding.ASCII.GetBytes($"421 {serverName} Too many connections, try again later\r\n"));
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+        }
+        finally
+        {
+            socket.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+    }
+}

@@ -1,0 +1,119 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SmtpServer;
+using SmtpServer.Net;
+
+namespace MailSink.Server.Smtp;
+
+/// <summary>
+/// MailSink's own listening sockets, bound at start (so a taken port stops the process at once and port 0
+/// is resolved before anyone asks), and the library's <see cref="IEndpointListenerFactory"/> over them.
+/// </summary>
+public sealed class SmtpListeners : IEndpointListenerFactory
+{
+    private readonly SmtpOptions _options;
+    private readonly ILoggerFactory _loggers;
+    private readonly Dictionary<IEndpointDefinition, BoundListener> _byDefinition = new(ReferenceEqualityComparer.Instance);
+    private readonly List<BoundListener> _bound = [];
+    private readonly CancellationTokenSource _stopAccepting = new();
+
+    public SmtpListeners(IOptions<SmtpOptions> options, ILoggerFactory loggers)
+    {
+        _options = options.Value;
+        _loggers = loggers;
+        Tracker = new SessionTracker(_options.MaxConnections);
+    }
+
+    /// <summary>Every listener with the port it really bound (after port 0 is resolved).</summary>
+    public IReadOnlyList<BoundListener> Bound => _bound;
+
+    /// <summary>The bound port of the first listener with this TLS mode (tests use port 0).</summary>
+    public int PortOf(TlsMode tls, ListenerAuth? auth = null) =>
+        _bound.First(b => b.Options.Tls == tls && (auth is null || b.Options.Auth == auth)).EndPoint.Port;
+
+    internal SessionTracker Tracker { get; }
+
+    internal bool IsAccepting => _bound.Count > 0 && !_stopAccepting.IsCancellationRequested;
+
+    /// <summary>Binds every configured listener; throws <see cref="StartupException"/> naming the port on failure.</summary>
+    internal void Bind()
+    {
+        var address = IPAddress.Parse(_options.BindAddress);
+        var listeners = _options.EffectiveListeners;
+        for (var i = 0; i < listeners.Count; i++)
+        {
+            var listener = listeners[i];
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                if (address.Equals(IPAddress.IPv6Any))
+                    socket.DualMode = true;
+                socket.Bind(new IPEndPoint(address, listener.Port));
+                socket.Listen(512);
+            }
+            catch (SocketException ex)
+            {
+                socket.Dispose();
+                StopAccepting();
+                var why = ex.SocketErrorCode switch
+                {
+                    SocketError.AddressAlreadyInUse => "the port is already in use",
+                    SocketError.AccessDenied => "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)",
+                    SocketError.AddressNotAvailable => "the address is not on this machine",
+                    _ => ex.Message,
+                };
+                var index = _options.Listeners.Count == 0 ? i : _options.Listeners.IndexOf(listener);
+                throw new StartupException(
+                    $"Cannot listen for SMTP on {address}:{listener.Port}: {why}. Choose another port with " +
+                    $"--MailSink:Smtp:Listeners:{index}:Port=<port> (or MailSink__Smtp__Listeners__{index}__Port=<port>), " +
+                    "or set MailSink:Smtp:BindAddress.");
+            }
+
+            _bound.Add(new BoundListener(listener, (IPEndPoint)socket.LocalEndPoint!, socket, new SessionSettings(_options, listener)));
+        }
+    }
+
+    /// <summary>Pairs the library's endpoint definitions, in order, with the bound sockets.</summary>
+    internal void Attach(IReadOnlyList<IEndpointDefinition> definitions)
+    {
+        for (var i = 0; i < definitions.Count; i++)
+            _byDefinition[definitions[i]] = _bound[i];
+    }
+
+    /// <summary>Closes the listening sockets; open sessions go on.</summary>
+    internal void StopAccepting()
+    {
+        _stopAccepting.Cancel();
+        foreach (var bound in _bound)
+            bound.Socket.Dispose();
+    }
+
+    public IEndpointListener CreateListener(IEndpointDefinition endpointDefinition) =>
+        new SmtpEndpointListener(
+            _byDefinition[endpointDefinition],
+            Tracker,
+            _stopAccepting.Token,
+            _loggers.CreateLogger<SmtpEndpointListener>());
+}
+
+/// <summary>One listener as configured, and where it is really bound.</summary>
+public sealed class BoundListener
+{
+    internal BoundListener(ListenerOptions options, IPEndPoint endPoint, Socket socket, SessionSettings settings)
+    {
+        Options = options;
+        EndPoint = endPoint;
+        Socket = socket;
+        Settings = settings;
+    }
+
+    public ListenerOptions Options { get; }
+
+    public IPEndPoint EndPoint { get; }
+
+    internal Socket Socket { get; }
+
+    internal SessionSettings Settings { get; }
+}

@@ -1,0 +1,116 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace MailSink.Server.Smtp;
+
+/// <summary>The <c>MailSink:Smtp</c> section. Key names are a contract with operators: keep them stable.</summary>
+public sealed class SmtpOptions
+{
+    public const string Section = "MailSink:Smtp";
+
+    /// <summary>Named in the banner, the EHLO reply and the self-signed certificate.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string ServerName { get; set; } = "mailsink.localhost";
+
+    public string BindAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>
+    /// Empty means the defaults (25 and 587 with STARTTLS, 465 with implicit TLS, AUTH optional): a list
+    /// bound from configuration is appended to, so defaults are applied after binding.
+    /// </summary>
+    public List<ListenerOptions> Listeners { get; set; } = [];
+
+    public long MaxMessageBytes { get; set; } = 25L * 1024 * 1024;
+
+    public int MaxConnections { get; set; } = 1000;
+
+    /// <summary>RCPT commands past this many in one transaction get <c>452</c> (RFC 5321 asks for at least 100).</summary>
+    public int MaxRecipients { get; set; } = 1000;
+
+    /// <summary>A session that sends nothing for this long is closed with <c>421</c>.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    public SmtpAuthOptions Auth { get; set; } = new();
+
+    public CertificateOptions Certificate { get; set; } = new();
+
+    internal static readonly ListenerOptions[] DefaultListeners =
+    [
+        new() { Port = 25, Tls = TlsMode.StartTls, Auth = ListenerAuth.Optional },
+        new() { Port = 587, Tls = TlsMode.StartTls, Auth = ListenerAuth.Optional },
+        new() { Port = 465, Tls = TlsMode.Implicit, Auth = ListenerAuth.Optional },
+    ];
+
+    internal IReadOnlyList<ListenerOptions> EffectiveListeners => Listeners.Count == 0 ? DefaultListeners : Listeners;
+}
+
+public sealed class ListenerOptions
+{
+    /// <summary>0 binds an ephemeral port (tests); the bound port is logged and in <see cref="SmtpListeners"/>.</summary>
+    public int Port { get; set; }
+
+    public TlsMode Tls { get; set; } = TlsMode.StartTls;
+
+    public ListenerAuth Auth { get; set; } = ListenerAuth.Optional;
+
+    public override string ToString() => $"{Port}/{Tls}/AUTH {Auth}";
+}
+
+public enum TlsMode
+{
+    /// <summary>Plain text only; STARTTLS is not offered.</summary>
+    None,
+
+    /// <summary>Plain text with STARTTLS offered.</summary>
+    StartTls,
+
+    /// <summary>TLS from the first byte (SMTPS, port 465).</summary>
+    Implicit,
+}
+
+public enum ListenerAuth
+{
+    Optional,
+
+    /// <summary>MAIL before a successful AUTH gets <c>530</c>.</summary>
+    Required,
+}
+
+/// <summary>The <c>MailSink:Smtp:Auth</c> section.</summary>
+public sealed class SmtpAuthOptions
+{
+    public SmtpAuthMode Mode { get; set; } = SmtpAuthMode.AcceptAny;
+
+    public List<SmtpUser> Users { get; set; } = [];
+
+    /// <summary>Offer and accept AUTH before TLS (a sink on loopback usually wants this).</summary>
+    public bool AllowInsecure { get; set; } = true;
+}
+
+public enum SmtpAuthMode
+{
+    /// <summary>Any user name and password are accepted (the session still records the user name).</summary>
+    AcceptAny,
+
+    /// <summary>Only the configured users, with their passwords.</summary>
+    Users,
+}
+
+public sealed class SmtpUser
+{
+    public string Name { get; set; } = "";
+
+    public string Password { get; set; } = "";
+}
+
+/// <summary>The <c>MailSink:Smtp:Certificate</c> section: a PFX, or a PEM certificate and key.</summary>
+public sealed class CertificateOptions
+{
+    /// <summary>A .pfx/.p12 file, or a PEM certificate (with <see cref="KeyPath"/>). Empty: certs/ or a new self-signed one.</summary>
+    public string? Path { get; set; }
+
+    /// <summary>The PFX password.</summary>
+    public string? Password { get; set; }
+
+    /// <summary>The PEM private key, when <see cref="Path"/> is a PEM certificate without its key.</summary>
+    public string? KeyPath { get; set; }
+}

@@ -1,0 +1,58 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+
+namespace MailSink.Server.Smtp;
+
+/// <summary>Every failure names its key, so that a bad value stops the process with one clear line.</summary>
+internal sealed partial class SmtpOptionsValidator : IValidateOptions<SmtpOptions>
+{
+    private const long MaxMessageLimit = 1L << 30;
+
+    public ValidateOptionsResult Validate(string? name, SmtpOptions options)
+    {
+        var failures = new List<string>();
+        if (!HostName().IsMatch(options.ServerName))
+            failures.Add("MailSink:Smtp:ServerName must be a host name such as mailsink.localhost.");
+        if (!IPAddress.TryParse(options.BindAddress, out _))
+            failures.Add("MailSink:Smtp:BindAddress must be an IP address such as 0.0.0.0, 127.0.0.1 or ::.");
+        if (options.MaxMessageBytes is < 1 or > MaxMessageLimit)
+            failures.Add($"MailSink:Smtp:MaxMessageBytes must be from 1 to {MaxMessageLimit}.");
+        if (options.MaxConnections < 1)
+            failures.Add("MailSink:Smtp:MaxConnections must be 1 or more.");
+        if (options.MaxRecipients < 1)
+            failures.Add("MailSink:Smtp:MaxRecipients must be 1 or more.");
+        if (options.IdleTimeout < TimeSpan.FromSeconds(1) || options.IdleTimeout > TimeSpan.FromDays(1))
+            failures.Add("MailSink:Smtp:IdleTimeout must be from 00:00:01 to 1.00:00:00.");
+
+        for (var i = 0; i < options.Listeners.Count; i++)
+        {
+            var listener = options.Listeners[i];
+            if (listener.Port is < 0 or > 65535)
+                failures.Add($"MailSink:Smtp:Listeners:{i}:Port must be from 0 to 65535.");
+            if (!Enum.IsDefined(listener.Tls))
+                failures.Add($"MailSink:Smtp:Listeners:{i}:Tls must be None, StartTls or Implicit.");
+            if (!Enum.IsDefined(listener.Auth))
+                failures.Add($"MailSink:Smtp:Listeners:{i}:Auth must be Optional or Required.");
+        }
+
+        var duplicate = options.Listeners.Where(l => l.Port != 0).GroupBy(l => l.Port).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+            failures.Add($"MailSink:Smtp:Listeners lists port {duplicate.Key} more than once.");
+
+        if (!Enum.IsDefined(options.Auth.Mode))
+            failures.Add("MailSink:Smtp:Auth:Mode must be AcceptAny or Users.");
+        if (options.Auth.Mode == SmtpAuthMode.Users && options.Auth.Users.Count == 0)
+            failures.Add("MailSink:Smtp:Auth:Users must list at least one user (Name and Password) when MailSink:Smtp:Auth:Mode is Users.");
+        for (var i = 0; i < options.Auth.Users.Count; i++)
+        {
+            if (string.IsNullOrEmpty(options.Auth.Users[i].Name) || options.Auth.Users[i].Name.Any(char.IsControl))
+                failures.Add($"MailSink:Smtp:Auth:Users:{i}:Name must be a non-empty user name.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    [GeneratedRegex(@"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")]
+    private static partial Regex HostName();
+}

@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Options;
+using SmtpServer.Authentication;
+using SmtpServer.Net;
+using SmtpServer.Protocol;
+using SmtpServer.Storage;
+
+namespace MailSink.Server.Smtp;
+
+public static class SmtpServiceCollectionExtensions
+{
+    /// <summary>
+    /// SMTP: options, our listener and session adapter in front of the SmtpServer library, and the
+    /// library's seams (message store, mailbox filter, authenticator, EHLO). The library resolves these
+    /// from the root provider per command, and disposes what it resolves: they are singletons without
+    /// <see cref="IDisposable"/>.
+    /// </summary>
+    public static IServiceCollection AddMailSinkSmtp(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<SmtpOptions>()
+            .BindConfiguration(SmtpOptions.Section)
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SmtpOptions>, SmtpOptionsValidator>();
+
+        services.AddSingleton<SmtpListeners>();
+        services.AddSingleton<IEndpointListenerFactory>(sp => sp.GetRequiredService<SmtpListeners>());
+        services.AddSingleton<IMessageStore, SinkMessageStore>();
+        services.AddSingleton<IMailboxFilter, SinkMailboxFilter>();
+        services.AddSingleton<IUserAuthenticator, SinkUserAuthenticator>();
+        services.AddSingleton<ISmtpCommandFactory, SinkCommandFactory>();
+        services.AddSingleton<CertificateProvider>();
+        services.AddHostedService<SmtpHostedService>();
+        services.AddHealthChecks().AddCheck<SmtpHealthCheck>("smtp");
+        return services;
+    }
+}

@@ -1,0 +1,88 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+
+namespace MailSink.Storage;
+
+/// <summary>
+/// Maps a recipient address to the inbox it lands in: <c>local@&lt;id&gt;.&lt;root&gt;</c> (deeper labels
+/// too) goes to inbox <c>&lt;id&gt;</c>, the label directly left of a root domain, lower-cased; any other
+/// address goes to the catch-all inbox.
+/// </summary>
+public sealed class InboxRouter
+{
+    private static readonly IdnMapping Idn = new();
+    private readonly string[] _roots;
+
+    public InboxRouter(IOptions<RoutingOptions> options)
+    {
+        var value = options.Value;
+        var roots = value.RootDomains.Count == 0 ? RoutingOptions.DefaultRootDomains : value.RootDomains.ToArray();
+        // Longest first, so that "mail.example.com" wins over "example.com".
+        _roots = roots.Select(NormalizeDomain).Distinct().OrderByDescending(r => r.Length).ToArray();
+        CatchAllInbox = value.CatchAllInbox;
+    }
+
+    public string CatchAllInbox { get; }
+
+    /// <summary>The inbox id for one envelope or header address.</summary>
+    public string Route(string address)
+    {
+        var at = address.LastIndexOf('@');
+        if (at < 0 || at == address.Length - 1)
+            return CatchAllInbox;
+
+        var domain = NormalizeDomain(address[(at + 1)..]);
+        foreach (var root in _roots)
+        {
+            if (domain.Length <= root.Length + 1
+                || !domain.EndsWith(root, StringComparison.Ordinal)
+                || domain[domain.Length - root.Length - 1] != '.')
+                continue;
+
+            var prefix = domain[..(domain.Length - root.Length - 1)];
+            var label = prefix[(prefix.LastIndexOf('.') + 1)..];
+            if (IsValidInboxId(label))
+                return label;
+        }
+
+        return CatchAllInbox;
+    }
+
+    /// <summary>
+    /// An inbox id is one DNS label (letters of any script, digits, hyphen), at most 63 characters: what
+    /// can stand left of a root domain, and nothing that could be confused with a path or a key separator.
+    /// </summary>
+    public static bool IsValidInboxId(string id)
+    {
+        if (id.Length is 0 or > 63)
+            return false;
+        foreach (var c in id)
+        {
+            if (!(char.IsLetterOrDigit(c) || c == '-' || c == '_'))
+                return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Lower-case, no trailing dot, punycode labels shown as Unicode: one spelling per domain.</summary>
+    public static string NormalizeDomain(string domain)
+    {
+        domain = domain.Trim().TrimEnd('.').ToLowerInvariant();
+        if (domain.StartsWith('['))
+            return domain; // address literal
+        if (domain.Contains("xn--", StringComparison.Ordinal))
+        {
+            try
+            {
+                domain = Idn.GetUnicode(domain);
+            }
+            catch (ArgumentException)
+            {
+                // Not valid punycode: keep it as written.
+            }
+        }
+
+        return domain;
+    }
+}

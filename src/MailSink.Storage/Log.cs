@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+
+namespace MailSink.Storage;
+
+/// <summary>Storage log events (2xxx). Never log message bodies.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(2001, LogLevel.Information, "Storage open at {Path} ({Messages} messages)")]
+    public static partial void StorageOpened(ILogger logger, string path, int messages);
+
+    [LoggerMessage(2002, LogLevel.Error, "Committing a batch of {Count} messages failed")]
+    public static partial void CommitFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(2003, LogLevel.Debug, "Stored message {MessageId} in inbox {Inbox} ({Size} bytes)")]
+    public static partial void MessageStored(ILogger logger, string messageId, string inbox, long size);
+
+    [LoggerMessage(2004, LogLevel.Information, "Message {MessageId} stored with a parse problem: {Problem}")]
+    public static partial void MessageParseProblem(ILogger logger, string messageId, string problem);
+
+    [LoggerMessage(2005, LogLevel.Information, "Storage closed: every queued message committed")]
+    public static partial void StorageClosed(ILogger logger);
+}

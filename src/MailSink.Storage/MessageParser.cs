@@ -1,0 +1,199 @@
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+using MimeKit;
+
+namespace MailSink.Storage;
+
+/// <summary>
+/// Parses a raw message once, leniently, into the stored shape. Never throws: what cannot be parsed is
+/// recorded in <see cref="StoredMessage.ParseError"/> and the raw bytes remain the truth.
+/// </summary>
+public static partial class MessageParser
+{
+    /// <summary>Bodies larger than this (in characters) are cut in the document; the raw message keeps them.</summary>
+    internal const int MaxBodyChars = 4 * 1024 * 1024;
+
+    private const int MaxHeaderValueChars = 64 * 1024;
+    private const int MaxHeaders = 2000;
+    private const int SummaryChars = 200;
+
+    private static readonly ParserOptions Options = CreateOptions();
+
+    public static StoredMessage Parse(ReadOnlyMemory<byte> raw, SmtpEnvelope envelope)
+    {
+        var message = new StoredMessage
+        {
+            Size = raw.Length,
+            Envelope = new StoredEnvelope
+            {
+                MailFrom = envelope.MailFrom,
+                RcptTo = [.. envelope.RcptTo],
+                Ehlo = envelope.Ehlo,
+                RemoteAddress = envelope.RemoteAddress,
+                TlsProtocol = envelope.TlsProtocol,
+                AuthenticatedUser = envelope.AuthenticatedUser,
+                SmtpUtf8 = envelope.SmtpUtf8,
+            },
+        };
+
+        if (raw.IsEmpty)
+        {
+            message.ParseError = "The message is empty.";
+            message.Bcc = envelope.RcptTo.Select(r => new StoredAddress { Email = r }).ToList();
+            return message;
+        }
+
+        MimeMessage mime;
+        try
+        {
+            using var stream = new ReadOnlyMemoryStream(raw);
+            mime = MimeMessage.Load(Options, stream);
+        }
+        catch (Exception ex) when (ex is FormatException or ParseException or InvalidOperationException or ArgumentException)
+        {
+            message.ParseError = $"MIME parse failed: {ex.Message}";
+            message.Bcc = envelope.RcptTo.Select(r => new StoredAddress { Email = r }).ToList();
+            return message;
+        }
+
+        Fill(message, mime, envelope);
+        return message;
+    }
+
+    private static void Fill(StoredMessage message, MimeMessage mime, SmtpEnvelope envelope)
+    {
+        var problems = new List<string>();
+
+        foreach (var header in mime.Headers.Take(MaxHeaders))
+        {
+            var value = Safe(() => header.Value, problems, "header value") ?? "";
+            message.Headers.Add(new StoredHeader { Field = header.Field, Value = Cap(value, MaxHeaderValueChars) });
+        }
+
+        if (mime.Headers.Count == 0)
+            problems.Add("The message has no header section.");
+
+        message.Subject = mime.Subject;
+        message.MessageIdHeader = mime.MessageId;
+        if (mime.Headers.Contains(HeaderId.Date))
+            message.Date = mime.Date.UtcDateTime;
+
+        message.From = Addresses(mime.From);
+        message.To = Addresses(mime.To);
+        message.Cc = Addresses(mime.Cc);
+        message.Bcc = Addresses(mime.Bcc);
+
+        // Envelope-only recipients are blind copies.
+        var visible = new HashSet<string>(
+            message.To.Concat(message.Cc).Concat(message.Bcc).Select(a => a.Email),
+            StringComparer.OrdinalIgnoreCase);
+        foreach (var rcpt in envelope.RcptTo)
+        {
+            if (visible.Add(rcpt))
+                message.Bcc.Add(new StoredAddress { Email = rcpt });
+        }
+
+        var text = Safe(() => mime.TextBody, problems, "text body");
+        var html = Safe(() => mime.HtmlBody, problems, "HTML body");
+        message.BodiesTruncated = (text?.Length ?? 0) > MaxBodyChars || (html?.Length ?? 0) > MaxBodyChars;
+        message.Text = text is null ? null : Cap(text, MaxBodyChars);
+        message.Html = html is null ? null : Cap(html, MaxBodyChars);
+        message.Summary = MakeSummary(message.Text, message.Html);
+
+        var index = 0;
+        foreach (var part in mime.BodyParts)
+        {
+            var partIndex = index++;
+            if (part is not MimePart mimePart || IsBodyText(mimePart))
+                continue;
+
+            message.Attachments.Add(new StoredAttachment
+            {
+                Id = Guid.CreateVersion7().ToString(),
+                FileName = mimePart.FileName,
+                ContentType = mimePart.ContentType.MimeType,
+                ContentId = mimePart.ContentId,
+                Length = DecodedLength(mimePart, problems),
+                PartIndex = partIndex,
+            });
+        }
+
+        if (problems.Count > 0)
+            message.ParseError = string.Join(" ", problems);
+    }
+
+    /// <summary>The n-th body part, in the order <see cref="StoredAttachment.PartIndex"/> counts them.</summary>
+    public static MimePart? FindPart(ReadOnlyMemory<byte> raw, int partIndex)
+    {
+        using var stream = new ReadOnlyMemoryStream(raw);
+        var mime = MimeMessage.Load(Options, stream);
+        return mime.BodyParts.ElementAtOrDefault(partIndex) as MimePart;
+    }
+
+    private static bool IsBodyText(MimePart part) =>
+        part is TextPart text && !part.IsAttachment && (text.IsPlain || text.IsHtml);
+
+    private static long DecodedLength(MimePart part, List<string> problems)
+    {
+        if (part.Content is null)
+            return 0;
+        try
+        {
+            using var counter = new CountingStream();
+            part.Content.DecodeTo(counter);
+            return counter.Length;
+        }
+        catch (Exception ex) when (ex is FormatException or IOException or InvalidOperationException)
+        {
+            problems.Add($"Attachment '{part.FileName}' could not be decoded: {ex.Message}");
+            return 0;
+        }
+    }
+
+    private static List<StoredAddress> Addresses(InternetAddressList list) =>
+        list.Mailboxes.Select(m => new StoredAddress { Name = m.Name ?? "", Email = m.Address ?? "" }).ToList();
+
+    private static string? Safe(Func<string?> read, List<string> problems, string what)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception ex) when (ex is FormatException or ParseException or NotSupportedException or ArgumentException or DecoderFallbackException)
+        {
+            problems.Add($"The {what} could not be decoded: {ex.Message}");
+            return null;
+        }
+    }
+
+    private static string Cap(string value, int max) => value.Length <= max ? value : value[..max];
+
+    internal static string MakeSummary(string? text, string? html)
+    {
+        var source = !string.IsNullOrWhiteSpace(text)
+            ? text
+            : html is null ? "" : WebUtility.HtmlDecode(TagOrScript().Replace(html.Length > 64 * 1024 ? html[..(64 * 1024)] : html, " "));
+        if (source.Length > 4096)
+            source = source[..4096];
+        var collapsed = Whitespace().Replace(source, " ").Trim();
+        return collapsed.Length <= SummaryChars ? collapsed : collapsed[..SummaryChars].TrimEnd() + "…";
+    }
+
+    private static ParserOptions CreateOptions()
+    {
+        var options = ParserOptions.Default.Clone();
+        options.AllowUnquotedCommasInAddresses = true;
+        options.AllowAddressesWithoutDomain = true;
+        options.AddressParserComplianceMode = RfcComplianceMode.Looser;
+        options.ParameterComplianceMode = RfcComplianceMode.Looser;
+        options.MaxAddressGroupDepth = 3;
+        return options;
+    }
+
+    [GeneratedRegex(@"<(script|style)\b[^>]*>.*?</\1\s*>|<[^>]*>", RegexOptions.IgnoreCase | RegexOptions.Singleline)]
+    private static partial Regex TagOrScript();
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex Whitespace();
+}

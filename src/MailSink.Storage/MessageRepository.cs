@@ -1,0 +1,156 @@
+using LiteDB;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace MailSink.Storage;
+
+/// <summary>
+/// The LiteDB file: <c>messages</c> (parsed documents, keyed by inbox and time), <c>raw</c> (raw bytes as
+/// BSON binary, in chunks under LiteDB's document limit) and <c>inboxes</c> (with message counters).
+/// Writes come from <see cref="MessageWriter"/>'s single thread in batches; reads from any thread.
+/// </summary>
+public sealed class MessageRepository : IDisposable
+{
+    /// <summary>LiteDB documents are limited to 16 MB; raw messages are split below that.</summary>
+    internal const int RawChunkBytes = 4 * 1024 * 1024;
+
+    private readonly LiteDatabase _db;
+    private readonly ILiteCollection<StoredMessage> _messages;
+    private readonly ILiteCollection<BsonDocument> _raw;
+    private readonly ILiteCollection<InboxRecord> _inboxes;
+
+    public MessageRepository(IOptions<StorageOptions> options, IHostEnvironment environment, ILogger<MessageRepository> logger)
+    {
+        var path = System.IO.Path.GetFullPath(options.Value.Path, environment.ContentRootPath);
+        FilePath = path;
+        try
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+            // Keep strings as they are: LiteDB's defaults trim them and store "" as null.
+            var mapper = new BsonMapper { TrimWhitespace = false, EmptyStringToNull = false };
+            mapper.Entity<StoredMessage>().Id(m => m.Id, autoId: false);
+            mapper.Entity<InboxRecord>().Id(i => i.Id, autoId: false);
+            _db = new LiteDatabase(new ConnectionString { Filename = path, Connection = ConnectionType.Direct }, mapper)
+            {
+                UtcDate = true,
+            };
+            _messages = _db.GetCollection<StoredMessage>("messages");
+            _raw = _db.GetCollection("raw");
+            _inboxes = _db.GetCollection<InboxRecord>("inboxes");
+            _messages.EnsureIndex(m => m.Key, unique: true);
+            _messages.EnsureIndex(m => m.RawId);
+            _messages.EnsureIndex(m => m.ReceivedTicks);
+            LastReceivedTicks = _messages.Count() == 0 ? 0 : _messages.Max(m => m.ReceivedTicks);
+        }
+        catch (Exception ex) when (ex is LiteException or IOException or UnauthorizedAccessException)
+        {
+            throw new StorageUnavailableException(
+                $"Cannot open the database {path}: {ex.Message} Set MailSink:Storage:Path to a writable file that no other MailSink uses.",
+                ex);
+        }
+
+        Log.StorageOpened(logger, path, LastReceivedTicks == 0 ? 0 : _messages.Count());
+    }
+
+    public string FilePath { get; }
+
+    /// <summary>The newest committed receive time; the writer keeps times strictly increasing from it.</summary>
+    internal long LastReceivedTicks { get; private set; }
+
+    /// <summary>Inserts a batch in one transaction. Writer thread only.</summary>
+    internal void Commit(IReadOnlyList<PendingWrite> batch, DateTimeOffset now)
+    {
+        var ticks = Math.Max(now.UtcTicks, LastReceivedTicks + 1);
+        var counters = new Dictionary<string, (long Count, long Last)>();
+
+        if (!_db.BeginTrans())
+            throw new InvalidOperationException("A storage transaction is already open on the writer thread.");
+        try
+        {
+            foreach (var write in batch)
+            {
+                InsertRaw(write.RawId, write.Raw);
+                foreach (var message in write.Messages)
+                {
+                    message.ReceivedTicks = ticks;
+                    message.Key = StoredMessage.MakeKey(message.Inbox, ticks);
+                    ticks++;
+                    _messages.Insert(message);
+                    counters[message.Inbox] = counters.TryGetValue(message.Inbox, out var c)
+                        ? (c.Count + 1, message.ReceivedTicks)
+                        : (1, message.ReceivedTicks);
+                }
+            }
+
+            foreach (var (inbox, (count, last)) in counters)
+            {
+                var record = _inboxes.FindById(inbox) ?? new InboxRecord { Id = inbox, Name = inbox, CreatedTicks = last };
+                record.Messages += count;
+                record.LastReceivedTicks = last;
+                _inboxes.Upsert(record);
+            }
+
+            _db.Commit();
+            LastReceivedTicks = ticks - 1;
+        }
+        catch
+        {
+            _db.Rollback();
+            throw;
+        }
+    }
+
+    private void InsertRaw(string rawId, byte[] raw)
+    {
+        var chunks = raw.Length <= RawChunkBytes ? 1 : (raw.Length + RawChunkBytes - 1) / RawChunkBytes;
+        for (var i = 0; i < chunks; i++)
+        {
+            var data = chunks == 1 ? raw : raw.AsSpan(i * RawChunkBytes, Math.Min(RawChunkBytes, raw.Length - (i * RawChunkBytes))).ToArray();
+            var doc = new BsonDocument { ["_id"] = ChunkId(rawId, i), ["data"] = new BsonValue(data) };
+            if (i == 0)
+                doc["n"] = chunks;
+            _raw.Insert(doc);
+        }
+    }
+
+    private static string ChunkId(string rawId, int index) => index == 0 ? rawId : $"{rawId}:{index}";
+
+    /// <summary>The raw message, byte for byte as received, or null when it is gone.</summary>
+    public byte[]? ReadRaw(string rawId)
+    {
+        var first = _raw.FindById(rawId);
+        if (first is null)
+            return null;
+        var chunks = first["n"].AsInt32;
+        if (chunks <= 1)
+            return first["data"].AsBinary;
+
+        using var buffer = new MemoryStream();
+        buffer.Write(first["data"].AsBinary);
+        for (var i = 1; i < chunks; i++)
+            buffer.Write(_raw.FindById(ChunkId(rawId, i))["data"].AsBinary);
+        return buffer.ToArray();
+    }
+
+    public StoredMessage? FindMessage(string id) => _messages.FindById(id);
+
+    /// <summary>One inbox's messages, newest first, through the inbox+time key index.</summary>
+    public IReadOnlyList<StoredMessage> ListMessages(string inbox, int skip, int take, DateTimeOffset? receivedAfter = null)
+    {
+        var low = receivedAfter is { } after ? StoredMessage.MakeKey(inbox, after.UtcTicks + 1) : inbox + "/";
+        var high = inbox + "0"; // '0' sorts right after '/'
+        return _messages.Query()
+            .Where("$.Key >= @0 AND $.Key < @1", low, high)
+            .OrderByDescending(m => m.Key)
+            .Skip(skip)
+            .Limit(take)
+            .ToList();
+    }
+
+    public IReadOnlyList<InboxRecord> ListInboxes() => _inboxes.FindAll().OrderBy(i => i.CreatedTicks).ToList();
+
+    public InboxRecord? FindInbox(string id) => _inboxes.FindById(id);
+
+    public void Dispose() => _db.Dispose();
+}

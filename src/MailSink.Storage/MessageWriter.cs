@@ -1,0 +1,109 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace MailSink.Storage;
+
+/// <summary>
+/// The one writer: a dedicated thread (LiteDB binds a transaction to its thread) that takes whatever is
+/// queued, up to <see cref="StorageOptions.MaxBatchMessages"/>, commits it in one transaction, and only
+/// then completes each caller's task. Group commit keeps "250 means on disk" cheap under load.
+/// </summary>
+public sealed class MessageWriter
+{
+    private const long MaxBatchBytes = 64L * 1024 * 1024;
+
+    private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(
+        new UnboundedChannelOptions { SingleReader = true });
+    private readonly MessageRepository _repository;
+    private readonly ArrivalFeed _feed;
+    private readonly TimeProvider _time;
+    private readonly ILogger<MessageWriter> _logger;
+    private readonly int _maxBatch;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Thread? _thread;
+
+    public MessageWriter(
+        MessageRepository repository,
+        ArrivalFeed feed,
+        TimeProvider time,
+        IOptions<StorageOptions> options,
+        ILogger<MessageWriter> logger)
+    {
+        _repository = repository;
+        _feed = feed;
+        _time = time;
+        _logger = logger;
+        _maxBatch = options.Value.MaxBatchMessages;
+    }
+
+    internal void Start()
+    {
+        if (_thread is not null)
+            return;
+        _thread = new Thread(Run) { IsBackground = true, Name = "MailSink storage writer" };
+        _thread.Start();
+    }
+
+    /// <summary>Queues a write and completes when it is committed; faults when it could not be.</summary>
+    internal Task WriteAsync(PendingWrite write)
+    {
+        if (!_queue.Writer.TryWrite(write))
+            throw new StorageUnavailableException("Storage is shutting down.");
+        return write.Committed.Task;
+    }
+
+    /// <summary>Stops taking writes, commits what is queued, and waits for the thread to finish.</summary>
+    internal Task StopAsync()
+    {
+        _queue.Writer.TryComplete();
+        return _thread is null ? Task.CompletedTask : _stopped.Task;
+    }
+
+    private void Run()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<PendingWrite>(_maxBatch);
+        try
+        {
+            while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+            {
+                batch.Clear();
+                long bytes = 0, messages = 0;
+                while (messages < _maxBatch && bytes < MaxBatchBytes && reader.TryRead(out var write))
+                {
+                    batch.Add(write);
+                    bytes += write.Raw.Length;
+                    messages += write.Messages.Count;
+                }
+
+                CommitBatch(batch);
+            }
+        }
+        finally
+        {
+            _stopped.TrySetResult();
+        }
+    }
+
+    private void CommitBatch(List<PendingWrite> batch)
+    {
+        try
+        {
+            _repository.Commit(batch, _time.GetUtcNow());
+        }
+        catch (Exception ex)
+        {
+            Log.CommitFailed(_logger, batch.Count, ex);
+            foreach (var write in batch)
+                write.Committed.TrySetException(new StorageUnavailableException("The message could not be written to storage.", ex));
+            return;
+        }
+
+        foreach (var write in batch)
+        {
+            write.Committed.TrySetResult();
+            _feed.Publish(write.Messages);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace MailSink.Storage;
+
+public static class StorageServiceCollectionExtensions
+{
+    /// <summary>The domain and its LiteDB store: routing, parsing, group-commit writer, arrival feed.</summary>
+    public static IServiceCollection AddMailSinkStorage(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<StorageOptions>()
+            .BindConfiguration(StorageOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddOptions<RoutingOptions>()
+            .BindConfiguration(RoutingOptions.Section)
+            .Validate(o => InboxRouter.IsValidInboxId(o.CatchAllInbox),
+                "MailSink:Routing:CatchAllInbox must be one DNS label (letters, digits, '-'), at most 63 characters.")
+            .Validate(o => o.RootDomains.All(d => !string.IsNullOrWhiteSpace(d) && !d.Contains('@') && !d.Contains(' ')),
+                "MailSink:Routing:RootDomains must be domain names such as \"localhost\".")
+            .ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<InboxRouter>();
+        services.AddSingleton<MessageRepository>();
+        services.AddSingleton<ArrivalFeed>();
+        services.AddSingleton<MessageWriter>();
+        services.AddSingleton<MessageIngest>();
+        services.AddHostedService<StorageHostedService>();
+        services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage");
+        return services;
+    }
+}

@@ -1,0 +1,114 @@
+namespace MailSink.Storage;
+
+/// <summary>
+/// One message as filed in one inbox: the parsed index of a raw message (the raw bytes, the truth, are
+/// stored once per SMTP transaction under <see cref="RawId"/>). A message sent to several inboxes has one
+/// <see cref="StoredMessage"/> per inbox, each with its own id.
+/// </summary>
+public sealed class StoredMessage
+{
+    /// <summary>A GUID (version 7, so ids sort by creation time).</summary>
+    public string Id { get; set; } = "";
+
+    public string Inbox { get; set; } = "";
+
+    /// <summary>Listing key, <c>inbox/ticks</c> (19 digits): one index serves "newest of one inbox".</summary>
+    public string Key { get; set; } = "";
+
+    public static string MakeKey(string inbox, long ticks) => $"{inbox}/{ticks:D19}";
+
+    /// <summary>When the message was committed, in UTC ticks, strictly increasing across the store.</summary>
+    public long ReceivedTicks { get; set; }
+
+    [LiteDB.BsonIgnore]
+    public DateTimeOffset Received => new(ReceivedTicks, TimeSpan.Zero);
+
+    public string RawId { get; set; } = "";
+
+    /// <summary>Raw size in bytes.</summary>
+    public long Size { get; set; }
+
+    public StoredEnvelope Envelope { get; set; } = new();
+
+    public string? Subject { get; set; }
+
+    public List<StoredAddress> From { get; set; } = [];
+
+    public List<StoredAddress> To { get; set; } = [];
+
+    public List<StoredAddress> Cc { get; set; } = [];
+
+    /// <summary>Bcc header addresses plus envelope recipients that are in neither To nor Cc.</summary>
+    public List<StoredAddress> Bcc { get; set; } = [];
+
+    public string? MessageIdHeader { get; set; }
+
+    public DateTime? Date { get; set; }
+
+    public string? Text { get; set; }
+
+    public string? Html { get; set; }
+
+    /// <summary>True when a body was cut to fit the document; the full body is in the raw message.</summary>
+    public bool BodiesTruncated { get; set; }
+
+    /// <summary>A short plain-text snippet of the body, for listings.</summary>
+    public string Summary { get; set; } = "";
+
+    public List<StoredHeader> Headers { get; set; } = [];
+
+    public List<StoredAttachment> Attachments { get; set; } = [];
+
+    /// <summary>Why MIME parsing failed or was partial; the raw message is stored regardless.</summary>
+    public string? ParseError { get; set; }
+}
+
+/// <summary>The SMTP envelope as stored.</summary>
+public sealed class StoredEnvelope
+{
+    public string MailFrom { get; set; } = "";
+
+    public List<string> RcptTo { get; set; } = [];
+
+    public string? Ehlo { get; set; }
+
+    public string? RemoteAddress { get; set; }
+
+    public string? TlsProtocol { get; set; }
+
+    public string? AuthenticatedUser { get; set; }
+
+    public bool SmtpUtf8 { get; set; }
+}
+
+public sealed class StoredAddress
+{
+    public string Name { get; set; } = "";
+
+    public string Email { get; set; } = "";
+}
+
+public sealed class StoredHeader
+{
+    public string Field { get; set; } = "";
+
+    public string Value { get; set; } = "";
+}
+
+public sealed class StoredAttachment
+{
+    /// <summary>Globally unique (a GUID), stable for the life of the message.</summary>
+    public string Id { get; set; } = "";
+
+    public string? FileName { get; set; }
+
+    public string ContentType { get; set; } = "application/octet-stream";
+
+    public string? ContentId { get; set; }
+
+    /// <summary>Decoded size in bytes.</summary>
+    public long Length { get; set; }
+
+    /// <summary>Position of the part among the message's MIME body parts, to decode it on demand.</summary>
+    public int PartIndex { get; set; }
+}
