@@ -19,6 +19,7 @@ public static class ApiServiceCollectionExtensions
     {
         var api = app.MapGroup("/api");
         api.MapMessagesApi();
+        api.MapFilesApi();
 
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponseWriter.WriteAsync });
         return app;

@@ -40,7 +40,7 @@ public static partial class MessageParser
         if (raw.IsEmpty)
         {
             message.ParseError = "The message is empty.";
-            message.Bcc = envelope.RcptTo.Select(r => new StoredAddress { Email = r }).ToList();
+            FillFromEnvelope(message, envelope);
             return message;
         }
 
@@ -53,7 +53,7 @@ public static partial class MessageParser
         catch (Exception ex) when (ex is FormatException or ParseException or InvalidOperationException or ArgumentException)
         {
             message.ParseError = $"MIME parse failed: {ex.Message}";
-            message.Bcc = envelope.RcptTo.Select(r => new StoredAddress { Email = r }).ToList();
+            FillFromEnvelope(message, envelope);
             return message;
         }
 
@@ -80,6 +80,8 @@ public static partial class MessageParser
             message.Date = mime.Date.UtcDateTime;
 
         message.From = Addresses(mime.From);
+        if (message.From.Count == 0 && envelope.MailFrom.Length > 0)
+            message.From.Add(new StoredAddress { Email = envelope.MailFrom }); // a hand-typed message often has no From header
         message.To = Addresses(mime.To);
         message.Cc = Addresses(mime.Cc);
         message.Bcc = Addresses(mime.Bcc);
@@ -121,6 +123,14 @@ public static partial class MessageParser
 
         if (problems.Count > 0)
             message.ParseError = string.Join(" ", problems);
+    }
+
+    /// <summary>Without parsed headers, the envelope is all there is: sender as From, recipients as Bcc.</summary>
+    private static void FillFromEnvelope(StoredMessage message, SmtpEnvelope envelope)
+    {
+        if (envelope.MailFrom.Length > 0)
+            message.From.Add(new StoredAddress { Email = envelope.MailFrom });
+        message.Bcc = envelope.RcptTo.Select(r => new StoredAddress { Email = r }).ToList();
     }
 
     /// <summary>The n-th body part, in the order <see cref="StoredAttachment.PartIndex"/> counts them.</summary>

@@ -90,7 +90,10 @@ internal static class SmtpPathParser
             var value = eq < 0 ? null : token[(eq + 1)..];
             if (key.Length == 0 || !key.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
             {
-                error = $"'{Printable(token)}' is not an address parameter (KEY or KEY=VALUE).";
+                // "a b@c" is more likely a broken address than a broken parameter: say what is wrong with it.
+                error = addresses[^1].Length > 0 && !IsValidAddress(addresses[^1], allowList, out var addressError)
+                    ? addressError
+                    : $"'{Printable(token)}' is not an address parameter (KEY or KEY=VALUE).";
                 return false;
             }
 
