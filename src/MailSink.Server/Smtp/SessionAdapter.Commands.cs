@@ -327,8 +327,12 @@ internal sealed partial class SessionAdapter
                     return false; // the final reply comes after the body
                 }
 
+                if (code == 250 && _state.StoreReply is { } stored)
+                    Reply(stored);
+                else
+                    ReplyRaw(Clean(text));
+                _state.StoreReply = null;
                 _state.ResetTransaction();
-                ReplyRaw(Clean(text));
                 return true;
 
             case ForwardKind.Quit:

@@ -29,6 +29,12 @@ internal sealed class SessionState
     /// <summary>The message read by the adapter for the current DATA, handed to the message store.</summary>
     public ReceivedBody? Body { get; set; }
 
+    /// <summary>
+    /// The store's reply in full, for the adapter to send: the library writes replies as ASCII, which
+    /// would mangle a UTF-8 inbox name.
+    /// </summary>
+    public string? StoreReply { get; set; }
+
     /// <summary>A one-time token that proves to our authenticator that the adapter verified these credentials.</summary>
     public (string User, string Token)? PendingAuth { get; set; }
 

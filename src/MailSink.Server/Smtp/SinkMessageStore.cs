@@ -48,6 +48,7 @@ internal sealed class SinkMessageStore(MessageIngest ingest, ILogger<SinkMessage
 
             var stored = await ingest.IngestAsync(body.Bytes!, envelope, cancellationToken);
             var where = string.Join("; ", stored.Select(m => $"{m.Id} in inbox {m.Inbox}"));
+            state.StoreReply = $"250 OK message stored as {where}";
             return new SmtpResponse(SmtpReplyCode.Ok, $"OK message stored as {where}");
         }
         catch (Exception ex)
