@@ -6,7 +6,9 @@ namespace MailSink.Api;
 /// </summary>
 public static class ApiErrors
 {
-    public static IResult BadRequest(string field, string description) =>
+    public static IResult BadRequest(string field, string description) => Problem(StatusCodes.Status400BadRequest, field, description);
+
+    public static IResult Problem(int status, string field, string description) =>
         Results.Json(
             new
             {
@@ -14,5 +16,5 @@ public static class ApiErrors
                 messages = new Dictionary<string, string> { [field] = description },
                 errors = new[] { new { field, detail = new[] { new { description } } } },
             },
-            statusCode: StatusCodes.Status400BadRequest);
+            statusCode: status);
 }

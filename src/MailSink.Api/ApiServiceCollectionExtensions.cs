@@ -1,6 +1,9 @@
+using MailSink.Storage;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace MailSink.Api;
 
@@ -9,19 +12,46 @@ public static class ApiServiceCollectionExtensions
     /// <summary>The HTTP side's services. The endpoints themselves are mapped by <see cref="MapMailSinkApi"/>.</summary>
     public static IServiceCollection AddMailSinkApi(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section);
         services.AddHealthChecks();
-        services.AddProblemDetails();
+        services.AddOpenApi();
+        services.TryAddSingleton<IInboxPasswords, NoInboxPasswords>();
         return services;
     }
 
-    /// <summary><c>/api/...</c> (Mailosaur-shaped) and <c>/health</c>.</summary>
-    public static IEndpointRouteBuilder MapMailSinkApi(this IEndpointRouteBuilder app)
+    /// <summary><c>/api/...</c> (Mailosaur-shaped, behind the API key when one is set), <c>/health</c> and <c>/openapi/v1.json</c>.</summary>
+    public static WebApplication MapMailSinkApi(this WebApplication app)
     {
-        var api = app.MapGroup("/api");
-        api.MapMessagesApi();
-        api.MapFilesApi();
+        app.UseExceptionHandler(error => error.Run(WriteUnexpectedErrorAsync));
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<ApiKeyMiddleware>());
+
+        var group = app.MapGroup("/api");
+        group.MapMessagesApi();
+        group.MapServersApi();
+        group.MapFilesApi();
 
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponseWriter.WriteAsync });
+        app.MapOpenApi();
         return app;
+    }
+
+    /// <summary>An unexpected fault is a short JSON error: never a stack trace.</summary>
+    private static Task WriteUnexpectedErrorAsync(HttpContext context)
+    {
+        var fault = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+        var status = fault is StorageUnavailableException or BadHttpRequestException
+            ? (fault as BadHttpRequestException)?.StatusCode ?? StatusCodes.Status503ServiceUnavailable
+            : StatusCodes.Status500InternalServerError;
+        context.Response.StatusCode = status;
+        return context.Response.WriteAsJsonAsync(new
+        {
+            type = "ServerError",
+            errors = new[] { new { field = "request", detail = new[] { new { description = "The request could not be completed; the server log has the cause." } } } },
+        });
+    }
+
+    private sealed class NoInboxPasswords : IInboxPasswords
+    {
+        public string PasswordFor(string inboxId) => "";
     }
 }

@@ -3,13 +3,17 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace MailSink.Api;
 
-/// <summary><c>api/files</c>: the raw message, byte for byte as received.</summary>
+/// <summary>
+/// <c>api/files</c>: the raw message byte for byte, and attachments decoded on demand. Both are downloads
+/// that a browser must never render as active content from the API's origin.
+/// </summary>
 internal static class FilesApi
 {
     public static RouteGroupBuilder MapFilesApi(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/files").WithTags("Files");
         group.MapGet("/email/{id}", GetEmail).WithName("GetEmail").WithSummary("The raw message (.eml), byte for byte.");
+        group.MapGet("/attachments/{id}", GetAttachment).WithName("GetAttachment").WithSummary("An attachment's decoded bytes.");
         return group;
     }
 
@@ -20,9 +24,28 @@ internal static class FilesApi
         if (raw is null)
             return TypedResults.NotFound();
 
-        // Never rendered from our origin: a download, sniffing off, nothing active.
+        Harden(response);
+        return TypedResults.File(raw, "message/rfc822", $"{message!.Id}.eml");
+    }
+
+    private static Results<FileContentHttpResult, NotFound> GetAttachment(MessageRepository repository, HttpResponse response, string id)
+    {
+        if (repository.FindAttachment(id) is not var (message, attachment))
+            return TypedResults.NotFound();
+        var raw = repository.ReadRaw(message.RawId);
+        var part = raw is null ? null : MessageParser.FindPart(raw, attachment.PartIndex);
+        if (part?.Content is null)
+            return TypedResults.NotFound();
+
+        using var content = new MemoryStream();
+        part.Content.DecodeTo(content);
+        Harden(response);
+        return TypedResults.File(content.ToArray(), attachment.ContentType, attachment.FileName ?? attachment.Id);
+    }
+
+    private static void Harden(HttpResponse response)
+    {
         response.Headers.XContentTypeOptions = "nosniff";
         response.Headers.ContentSecurityPolicy = "default-src 'none'; sandbox";
-        return TypedResults.File(raw, "message/rfc822", $"{message!.Id}.eml");
     }
 }

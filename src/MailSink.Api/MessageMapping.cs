@@ -13,8 +13,15 @@ internal static class MessageMapping
     public static MessageDto ToDto(this StoredMessage m, string baseUrl) => new(
         m.Id, "Email", m.Inbox, m.Received, m.Subject,
         m.From.ToDtos(), m.To.ToDtos(), m.Cc.ToDtos(), m.Bcc.ToDtos(),
-        new HtmlContentDto(m.Html, [], [], []),
-        new TextContentDto(m.Text, [], []),
+        new HtmlContentDto(
+            m.Html,
+            m.HtmlLinks.Select(l => new LinkDto(l.Href, l.Text)).ToList(),
+            m.HtmlCodes.Select(c => new CodeDto(c)).ToList(),
+            m.HtmlImages.Select(i => new ImageDto(i.Src, i.Alt)).ToList()),
+        new TextContentDto(
+            m.Text,
+            m.TextLinks.Select(l => new LinkDto(l.Href, l.Text)).ToList(),
+            m.TextCodes.Select(c => new CodeDto(c)).ToList()),
         m.Attachments.Select(a => new AttachmentDto(
             a.Id, a.ContentType, a.FileName, a.ContentId, a.Length, $"{baseUrl}/api/files/attachments/{a.Id}")).ToList(),
         new MetadataDto(

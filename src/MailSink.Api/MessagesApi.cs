@@ -1,21 +1,53 @@
+using System.Globalization;
 using MailSink.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace MailSink.Api;
 
-/// <summary><c>api/messages</c>: Mailosaur's message endpoints.</summary>
+/// <summary><c>api/messages</c>: Mailosaur's message endpoints, plus a server-side wait.</summary>
 internal static class MessagesApi
 {
+    /// <summary>
+    /// Poll pacing for Mailosaur's clients, which wait between searches for the next of these values
+    /// (milliseconds; the last repeats). A sink answers fast, so poll fast.
+    /// </summary>
+    public const string PollDelays = "100,100,200,300,500";
+
+    private const int DefaultWaitMilliseconds = 10_000;
+    private const int MaxWaitMilliseconds = 300_000;
+
     public static RouteGroupBuilder MapMessagesApi(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/messages").WithTags("Messages");
-        group.MapGet("/", List).WithName("ListMessages").WithSummary("Summaries of one inbox's messages, newest first.");
+        group.MapGet("/", List).WithName("ListMessages").WithSummary("Summaries of one inbox's messages, newest first.")
+            .Produces<ListResultDto<MessageSummaryDto>>().Produces(StatusCodes.Status400BadRequest);
+        group.MapPost("/search", Search).WithName("SearchMessages").WithSummary("Summaries of one inbox's messages matching criteria, newest first.")
+            .Accepts<SearchCriteriaDto>("application/json").Produces<ListResultDto<MessageSummaryDto>>().Produces(StatusCodes.Status400BadRequest);
+        group.MapPost("/await", Await).WithName("AwaitMessage")
+            .WithSummary("Waits for the newest message matching criteria (any message when empty); answers as soon as it is stored.")
+            .Accepts<SearchCriteriaDto>("application/json").Produces<MessageDto>().Produces(StatusCodes.Status400BadRequest).Produces(StatusCodes.Status408RequestTimeout);
         group.MapGet("/{id}", Get).WithName("GetMessage").WithSummary("One message, in full.");
+        group.MapDelete("/{id}", Delete).WithName("DeleteMessage").WithSummary("Deletes one message.");
+        group.MapDelete("/", DeleteAll).WithName("DeleteAllMessages").WithSummary("Deletes every message of one inbox.")
+            .Produces(StatusCodes.Status204NoContent).Produces(StatusCodes.Status400BadRequest);
         return group;
     }
 
-    private static IResult List(
+    private static IResult List(MessageRepository repository, string? server, string? page, string? itemsPerPage, string? receivedAfter)
+    {
+        if (!QueryParameters.TryServer(server, out var error)
+            || !QueryParameters.TryPaging(page, itemsPerPage, out var skip, out var take, out error)
+            || !QueryParameters.TryDate(receivedAfter, "receivedAfter", out var after, out error))
+            return error!;
+
+        var items = repository.ListMessages(Inbox(server), skip, take, after).Select(m => m.ToSummaryDto()).ToList();
+        return TypedResults.Ok(new ListResultDto<MessageSummaryDto>(items));
+    }
+
+    private static async Task<IResult> Search(
         MessageRepository repository,
+        HttpRequest request,
+        HttpResponse response,
         string? server,
         string? page,
         string? itemsPerPage,
@@ -26,17 +58,65 @@ internal static class MessagesApi
             || !QueryParameters.TryDate(receivedAfter, "receivedAfter", out var after, out error))
             return error!;
 
-        var items = repository.ListMessages(server!.Trim().ToLowerInvariant(), skip, take, after)
-            .Select(m => m.ToSummaryDto())
-            .ToList();
+        var (body, bodyError) = await RequestBodies.ReadObjectAsync(request, "criteria", required: true);
+        if (bodyError is not null)
+            return bodyError;
+        if (!RequestBodies.TryCriteria(body, out var criteria, out error))
+            return error!;
+        if (criteria.IsEmpty)
+            return ApiErrors.BadRequest("criteria", "Give at least one of sentFrom, sentTo, subject or body.");
+
+        response.Headers["x-ms-delay"] = PollDelays;
+        var items = repository.Search(Inbox(server), criteria, skip, take, after).Select(m => m.ToSummaryDto()).ToList();
         return TypedResults.Ok(new ListResultDto<MessageSummaryDto>(items));
     }
 
-    private static Results<Ok<MessageDto>, NotFound> Get(MessageRepository repository, HttpRequest request, string id)
+    private static async Task<IResult> Await(
+        MessageWaiter waiter,
+        HttpRequest request,
+        string? server,
+        string? timeout,
+        string? receivedAfter)
     {
-        var message = repository.FindMessage(id);
+        if (!QueryParameters.TryServer(server, out var error)
+            || !QueryParameters.TryDate(receivedAfter, "receivedAfter", out var after, out error))
+            return error!;
+
+        var milliseconds = DefaultWaitMilliseconds;
+        if (!string.IsNullOrEmpty(timeout)
+            && (!int.TryParse(timeout, NumberStyles.None, CultureInfo.InvariantCulture, out milliseconds) || milliseconds > MaxWaitMilliseconds))
+            return ApiErrors.BadRequest("timeout", $"timeout must be a whole number of milliseconds from 0 to {MaxWaitMilliseconds}.");
+
+        var (body, bodyError) = await RequestBodies.ReadObjectAsync(request, "criteria", required: false);
+        if (bodyError is not null)
+            return bodyError;
+        if (!RequestBodies.TryCriteria(body, out var criteria, out error))
+            return error!;
+
+        var message = await waiter.WaitAsync(Inbox(server), criteria, after, TimeSpan.FromMilliseconds(milliseconds), request.HttpContext.RequestAborted);
         return message is null
-            ? TypedResults.NotFound()
-            : TypedResults.Ok(message.ToDto($"{request.Scheme}://{request.Host}{request.PathBase}"));
+            ? ApiErrors.Problem(StatusCodes.Status408RequestTimeout, "timeout", $"No matching message arrived in inbox {Inbox(server)} within {milliseconds} ms.")
+            : TypedResults.Ok(message.ToDto(BaseUrl(request)));
     }
+
+    private static Results<Ok<MessageDto>, NotFound> Get(MessageRepository repository, HttpRequest request, string id) =>
+        repository.FindMessage(id) is { } message ? TypedResults.Ok(message.ToDto(BaseUrl(request))) : TypedResults.NotFound();
+
+    private static Results<NoContent, NotFound> Delete(MessageRepository repository, string id) =>
+        repository.DeleteMessage(id) ? TypedResults.NoContent() : TypedResults.NotFound();
+
+    private static IResult DeleteAll(MessageRepository repository, string? server)
+    {
+        if (!QueryParameters.TryServer(server, out var error))
+            return error!;
+        repository.DeleteInboxMessages(Inbox(server));
+        return TypedResults.NoContent();
+    }
+
+    private static string Inbox(string? server) => server!.Trim().ToLowerInvariant();
+
+    internal static string BaseUrl(HttpRequest request) => $"{request.Scheme}://{request.Host}{request.PathBase}";
 }
+
+/// <summary>Search criteria as documented (the body is read leniently: any case, match as string or number).</summary>
+public sealed record SearchCriteriaDto(string? SentFrom, string? SentTo, string? Subject, string? Body, string? Match);

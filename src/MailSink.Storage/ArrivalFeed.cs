@@ -1,33 +1,63 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 
 namespace MailSink.Storage;
 
 /// <summary>
 /// Tells subscribers about each message right after its commit: the wake-up for waiting API clients and
-/// live views, so nothing polls. Subscribers run on the writer thread and must return at once.
+/// live views, so nothing polls. Subscriptions are per inbox (or to every inbox), so an arrival touches
+/// only its own waiters. Subscribers run on the writer thread and must return at once.
 /// </summary>
 public sealed class ArrivalFeed
 {
-    private ImmutableArray<Action<StoredMessage>> _subscribers = [];
+    private const string EveryInbox = "";
+    private readonly ConcurrentDictionary<string, ImmutableArray<Action<StoredMessage>>> _subscribers = new(StringComparer.Ordinal);
 
-    public IDisposable Subscribe(Action<StoredMessage> onArrival)
+    /// <summary>Subscribes to one inbox, or to all when <paramref name="inbox"/> is null.</summary>
+    public IDisposable Subscribe(string? inbox, Action<StoredMessage> onArrival)
     {
-        ImmutableInterlocked.Update(ref _subscribers, s => s.Add(onArrival));
-        return new Subscription(this, onArrival);
+        var key = inbox ?? EveryInbox;
+        _subscribers.AddOrUpdate(key, _ => [onArrival], (_, list) => list.Add(onArrival));
+        return new Subscription(this, key, onArrival);
     }
 
     internal void Publish(IReadOnlyList<StoredMessage> messages)
     {
-        var subscribers = _subscribers;
         foreach (var message in messages)
         {
-            foreach (var subscriber in subscribers)
-                subscriber(message);
+            if (_subscribers.TryGetValue(message.Inbox, out var inboxSubscribers))
+                Notify(inboxSubscribers, message);
+            if (_subscribers.TryGetValue(EveryInbox, out var everySubscribers))
+                Notify(everySubscribers, message);
         }
     }
 
-    private sealed class Subscription(ArrivalFeed feed, Action<StoredMessage> onArrival) : IDisposable
+    private static void Notify(ImmutableArray<Action<StoredMessage>> subscribers, StoredMessage message)
     {
-        public void Dispose() => ImmutableInterlocked.Update(ref feed._subscribers, s => s.Remove(onArrival));
+        foreach (var subscriber in subscribers)
+            subscriber(message);
+    }
+
+    private void Unsubscribe(string key, Action<StoredMessage> onArrival)
+    {
+        while (_subscribers.TryGetValue(key, out var list))
+        {
+            var updated = list.Remove(onArrival);
+            if (updated.IsEmpty
+                    ? _subscribers.TryRemove(new KeyValuePair<string, ImmutableArray<Action<StoredMessage>>>(key, list))
+                    : _subscribers.TryUpdate(key, updated, list))
+                return;
+        }
+    }
+
+    private sealed class Subscription(ArrivalFeed feed, string key, Action<StoredMessage> onArrival) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+                feed.Unsubscribe(key, onArrival);
+        }
     }
 }

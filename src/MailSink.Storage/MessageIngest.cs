@@ -11,6 +11,7 @@ public sealed class MessageIngest(MessageWriter writer, InboxRouter router, ILog
     public async Task<IReadOnlyList<StoredMessage>> IngestAsync(byte[] raw, SmtpEnvelope envelope, CancellationToken cancellationToken)
     {
         var template = MessageParser.Parse(raw, envelope);
+        ContentAnalyzer.Analyze(template);
 
         var inboxes = envelope.RcptTo.Select(router.Route).Distinct(StringComparer.Ordinal).ToList();
         if (inboxes.Count == 0)
@@ -49,6 +50,11 @@ public sealed class MessageIngest(MessageWriter writer, InboxRouter router, ILog
         BodiesTruncated = template.BodiesTruncated,
         Summary = template.Summary,
         Headers = template.Headers,
+        HtmlLinks = template.HtmlLinks,
+        HtmlImages = template.HtmlImages,
+        HtmlCodes = template.HtmlCodes,
+        TextLinks = template.TextLinks,
+        TextCodes = template.TextCodes,
         // Attachment ids are globally unique, so each copy gets its own.
         Attachments = template.Attachments.Select(a => new StoredAttachment
         {

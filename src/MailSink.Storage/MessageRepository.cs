@@ -10,7 +10,7 @@ namespace MailSink.Storage;
 /// BSON binary, in chunks under LiteDB's document limit) and <c>inboxes</c> (with message counters).
 /// Writes come from <see cref="MessageWriter"/>'s single thread in batches; reads from any thread.
 /// </summary>
-public sealed class MessageRepository : IDisposable
+public sealed partial class MessageRepository : IDisposable
 {
     /// <summary>LiteDB documents are limited to 16 MB; raw messages are split below that.</summary>
     internal const int RawChunkBytes = 4 * 1024 * 1024;
@@ -19,6 +19,11 @@ public sealed class MessageRepository : IDisposable
     private readonly ILiteCollection<StoredMessage> _messages;
     private readonly ILiteCollection<BsonDocument> _raw;
     private readonly ILiteCollection<InboxRecord> _inboxes;
+    private readonly ILiteCollection<BsonDocument> _attachments;
+
+    // Every write transaction (the writer's batches, the API's deletes and inbox edits) runs under this
+    // lock: LiteDB transactions are per thread, and the inbox counters are read-modify-write.
+    private readonly Lock _writeLock = new();
 
     public MessageRepository(IOptions<StorageOptions> options, IHostEnvironment environment, ILogger<MessageRepository> logger)
     {
@@ -38,6 +43,7 @@ public sealed class MessageRepository : IDisposable
             _messages = _db.GetCollection<StoredMessage>("messages");
             _raw = _db.GetCollection("raw");
             _inboxes = _db.GetCollection<InboxRecord>("inboxes");
+            _attachments = _db.GetCollection("attachments");
             _messages.EnsureIndex(m => m.Key, unique: true);
             _messages.EnsureIndex(m => m.RawId);
             _messages.EnsureIndex(m => m.ReceivedTicks);
@@ -61,6 +67,12 @@ public sealed class MessageRepository : IDisposable
     /// <summary>Inserts a batch in one transaction. Writer thread only.</summary>
     internal void Commit(IReadOnlyList<PendingWrite> batch, DateTimeOffset now)
     {
+        lock (_writeLock)
+            CommitLocked(batch, now);
+    }
+
+    private void CommitLocked(IReadOnlyList<PendingWrite> batch, DateTimeOffset now)
+    {
         var ticks = Math.Max(now.UtcTicks, LastReceivedTicks + 1);
         var counters = new Dictionary<string, (long Count, long Last)>();
 
@@ -77,6 +89,8 @@ public sealed class MessageRepository : IDisposable
                     message.Key = StoredMessage.MakeKey(message.Inbox, ticks);
                     ticks++;
                     _messages.Insert(message);
+                    foreach (var attachment in message.Attachments)
+                        _attachments.Insert(new BsonDocument { ["_id"] = attachment.Id, ["message"] = message.Id });
                     counters[message.Inbox] = counters.TryGetValue(message.Inbox, out var c)
                         ? (c.Count + 1, message.ReceivedTicks)
                         : (1, message.ReceivedTicks);
@@ -147,10 +161,6 @@ public sealed class MessageRepository : IDisposable
             .Limit(take)
             .ToList();
     }
-
-    public IReadOnlyList<InboxRecord> ListInboxes() => _inboxes.FindAll().OrderBy(i => i.CreatedTicks).ToList();
-
-    public InboxRecord? FindInbox(string id) => _inboxes.FindById(id);
 
     public void Dispose() => _db.Dispose();
 }

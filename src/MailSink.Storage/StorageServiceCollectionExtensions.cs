@@ -27,6 +27,7 @@ public static class StorageServiceCollectionExtensions
         services.AddSingleton<ArrivalFeed>();
         services.AddSingleton<MessageWriter>();
         services.AddSingleton<MessageIngest>();
+        services.AddSingleton<MessageWaiter>();
         services.AddHostedService<StorageHostedService>();
         services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage");
         return services;

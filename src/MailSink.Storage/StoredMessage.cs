@@ -57,6 +57,19 @@ public sealed class StoredMessage
 
     public List<StoredHeader> Headers { get; set; } = [];
 
+    /// <summary>Links in the HTML body (<c>a</c> and <c>area</c>), found at ingest.</summary>
+    public List<StoredLink> HtmlLinks { get; set; } = [];
+
+    public List<StoredImage> HtmlImages { get; set; } = [];
+
+    /// <summary>One-time codes that stand out in the HTML body's text.</summary>
+    public List<string> HtmlCodes { get; set; } = [];
+
+    /// <summary>URLs in the plain-text body.</summary>
+    public List<StoredLink> TextLinks { get; set; } = [];
+
+    public List<string> TextCodes { get; set; } = [];
+
     public List<StoredAttachment> Attachments { get; set; } = [];
 
     /// <summary>Why MIME parsing failed or was partial; the raw message is stored regardless.</summary>
@@ -86,6 +99,21 @@ public sealed class StoredAddress
     public string Name { get; set; } = "";
 
     public string Email { get; set; } = "";
+}
+
+public sealed class StoredLink
+{
+    public string Href { get; set; } = "";
+
+    /// <summary>The link's text; null when it has none (an image-only link).</summary>
+    public string? Text { get; set; }
+}
+
+public sealed class StoredImage
+{
+    public string Src { get; set; } = "";
+
+    public string? Alt { get; set; }
 }
 
 public sealed class StoredHeader

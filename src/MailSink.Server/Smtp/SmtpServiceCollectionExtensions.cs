@@ -28,6 +28,7 @@ public static class SmtpServiceCollectionExtensions
         services.AddSingleton<IUserAuthenticator, SinkUserAuthenticator>();
         services.AddSingleton<ISmtpCommandFactory, SinkCommandFactory>();
         services.AddSingleton<CertificateProvider>();
+        services.AddSingleton<MailSink.Api.IInboxPasswords, SmtpInboxPasswords>();
         services.AddHostedService<SmtpHostedService>();
         services.AddHealthChecks().AddCheck<SmtpHealthCheck>("smtp");
         return services;

@@ -1,0 +1,110 @@
+using System.Text.Json;
+using MailSink.Storage;
+
+namespace MailSink.Api;
+
+/// <summary>
+/// Reads request bodies by hand: property names in any case, nulls as absent, <c>match</c> as "ALL"/"ANY"
+/// or 0/1 (the forms Mailosaur's clients send), and every problem a Mailosaur-shaped 400, never a 500.
+/// </summary>
+internal static class RequestBodies
+{
+    private const int MaxBodyBytes = 64 * 1024;
+
+    public static async Task<(JsonElement? Body, IResult? Error)> ReadObjectAsync(HttpRequest request, string field, bool required)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > MaxBodyBytes)
+                return (null, ApiErrors.BadRequest(field, $"The request body is larger than {MaxBodyBytes} bytes."));
+        }
+
+        if (buffer.Length == 0 || buffer.ToArray().All(b => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
+            return required ? (null, ApiErrors.BadRequest(field, "A JSON object is required in the request body.")) : (null, null);
+
+        try
+        {
+            using var document = JsonDocument.Parse(buffer.ToArray());
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+                return (null, ApiErrors.BadRequest(field, "The request body must be a JSON object."));
+            return (document.RootElement.Clone(), null);
+        }
+        catch (JsonException ex)
+        {
+            return (null, ApiErrors.BadRequest(field, $"The request body is not valid JSON: {ex.Message}"));
+        }
+    }
+
+    /// <summary>A string property, looked up case-insensitively; null when absent or null.</summary>
+    public static bool TryString(JsonElement body, string name, out string? value, out IResult? error)
+    {
+        value = null;
+        error = null;
+        if (!TryProperty(body, name, out var property) || property.ValueKind == JsonValueKind.Null)
+            return true;
+        if (property.ValueKind != JsonValueKind.String)
+        {
+            error = ApiErrors.BadRequest(name, $"{name} must be a string.");
+            return false;
+        }
+
+        value = property.GetString();
+        return true;
+    }
+
+    public static bool TryCriteria(JsonElement? body, out SearchCriteria criteria, out IResult? error)
+    {
+        criteria = new SearchCriteria(null, null, null, null);
+        error = null;
+        if (body is not { } json)
+            return true;
+
+        if (!TryString(json, "sentFrom", out var sentFrom, out error)
+            || !TryString(json, "sentTo", out var sentTo, out error)
+            || !TryString(json, "subject", out var subject, out error)
+            || !TryString(json, "body", out var text, out error))
+            return false;
+
+        var match = SearchMatch.All;
+        if (TryProperty(json, "match", out var m) && m.ValueKind != JsonValueKind.Null)
+        {
+            var parsed = m.ValueKind switch
+            {
+                JsonValueKind.String when "ALL".Equals(m.GetString(), StringComparison.OrdinalIgnoreCase) => SearchMatch.All,
+                JsonValueKind.String when "ANY".Equals(m.GetString(), StringComparison.OrdinalIgnoreCase) => SearchMatch.Any,
+                JsonValueKind.Number when m.TryGetInt32(out var n) && n is 0 => SearchMatch.All,
+                JsonValueKind.Number when m.TryGetInt32(out var n) && n is 1 => SearchMatch.Any,
+                _ => (SearchMatch?)null,
+            };
+            if (parsed is null)
+            {
+                error = ApiErrors.BadRequest("match", "match must be \"ALL\" or \"ANY\" (or 0 or 1).");
+                return false;
+            }
+
+            match = parsed.Value;
+        }
+
+        criteria = new SearchCriteria(sentFrom, sentTo, subject, text, match);
+        return true;
+    }
+
+    private static bool TryProperty(JsonElement body, string name, out JsonElement value)
+    {
+        foreach (var property in body.EnumerateObject())
+        {
+            if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
+            {
+                value = property.Value;
+                return true;
+            }
+        }
+
+        value = default;
+        return false;
+    }
+}

@@ -1,0 +1,62 @@
+using MailSink.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace MailSink.Api;
+
+/// <summary><c>api/servers</c>: inboxes in Mailosaur's shape. Inboxes also come into being with their first message.</summary>
+internal static class ServersApi
+{
+    public static RouteGroupBuilder MapServersApi(this RouteGroupBuilder api)
+    {
+        var group = api.MapGroup("/servers").WithTags("Servers");
+        group.MapGet("/", List).WithName("ListServers").WithSummary("Every inbox, with its message count.");
+        group.MapPost("/", Create).WithName("CreateServer").WithSummary("Creates an inbox with a random 8-character id.")
+            .Accepts<ServerDto>("application/json").Produces<ServerDto>().Produces(StatusCodes.Status400BadRequest);
+        group.MapGet("/{id}", Get).WithName("GetServer");
+        group.MapPut("/{id}", Update).WithName("UpdateServer").WithSummary("Renames an inbox.")
+            .Accepts<ServerDto>("application/json").Produces<ServerDto>().Produces(StatusCodes.Status400BadRequest).Produces(StatusCodes.Status404NotFound);
+        group.MapDelete("/{id}", Delete).WithName("DeleteServer").WithSummary("Deletes an inbox and all its messages.");
+        group.MapGet("/{id}/password", Password).WithName("GetServerPassword").WithSummary("The inbox's SMTP password, empty when it has none.");
+        return group;
+    }
+
+    private static Ok<ListResultDto<ServerDto>> List(MessageRepository repository) =>
+        TypedResults.Ok(new ListResultDto<ServerDto>(repository.ListInboxes().Select(ToDto).ToList()));
+
+    private static async Task<IResult> Create(MessageRepository repository, TimeProvider time, HttpRequest request)
+    {
+        var (body, error) = await RequestBodies.ReadObjectAsync(request, "name", required: true);
+        if (error is not null)
+            return error;
+        if (!RequestBodies.TryString(body!.Value, "name", out var name, out error))
+            return error!;
+        if (string.IsNullOrWhiteSpace(name))
+            return ApiErrors.BadRequest("name", "Servers need a name");
+        return TypedResults.Ok(ToDto(repository.CreateInbox(name.Trim(), time.GetUtcNow())));
+    }
+
+    private static Results<Ok<ServerDto>, NotFound> Get(MessageRepository repository, string id) =>
+        repository.FindInbox(id) is { } inbox ? TypedResults.Ok(ToDto(inbox)) : TypedResults.NotFound();
+
+    private static async Task<IResult> Update(MessageRepository repository, HttpRequest request, string id)
+    {
+        var (body, error) = await RequestBodies.ReadObjectAsync(request, "name", required: true);
+        if (error is not null)
+            return error;
+        if (!RequestBodies.TryString(body!.Value, "name", out var name, out error))
+            return error!;
+        if (string.IsNullOrWhiteSpace(name))
+            return ApiErrors.BadRequest("name", "Servers need a name");
+        return repository.RenameInbox(id, name.Trim()) is { } inbox ? TypedResults.Ok(ToDto(inbox)) : TypedResults.NotFound();
+    }
+
+    private static Results<NoContent, NotFound> Delete(MessageRepository repository, string id) =>
+        repository.DeleteInbox(id) ? TypedResults.NoContent() : TypedResults.NotFound();
+
+    private static Results<Ok<ServerPasswordDto>, NotFound> Password(MessageRepository repository, IInboxPasswords passwords, string id) =>
+        repository.FindInbox(id) is null
+            ? TypedResults.NotFound()
+            : TypedResults.Ok(new ServerPasswordDto(passwords.PasswordFor(id)));
+
+    private static ServerDto ToDto(InboxRecord inbox) => new(inbox.Id, inbox.Name, [], inbox.Messages);
+}

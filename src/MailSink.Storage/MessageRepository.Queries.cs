@@ -1,0 +1,182 @@
+using LiteDB;
+
+namespace MailSink.Storage;
+
+/// <summary>Search, deletes and inboxes (Mailosaur "servers").</summary>
+public sealed partial class MessageRepository
+{
+    private const int SearchScanLimit = 100_000;
+
+    /// <summary>One inbox's messages matching the criteria, newest first.</summary>
+    public IReadOnlyList<StoredMessage> Search(string inbox, SearchCriteria criteria, int skip, int take, DateTimeOffset? receivedAfter = null)
+    {
+        var (low, high) = Range(inbox, receivedAfter);
+        var results = new List<StoredMessage>(Math.Min(take, 100));
+        var skipped = 0;
+        foreach (var message in _messages.Query()
+                     .Where("$.Key >= @0 AND $.Key < @1", low, high)
+                     .OrderByDescending(m => m.Key)
+                     .Limit(SearchScanLimit)
+                     .ToEnumerable())
+        {
+            if (!criteria.Matches(message))
+                continue;
+            if (skipped++ < skip)
+                continue;
+            results.Add(message);
+            if (results.Count == take)
+                break;
+        }
+
+        return results;
+    }
+
+    private static (string Low, string High) Range(string inbox, DateTimeOffset? receivedAfter) =>
+        (receivedAfter is { } after ? StoredMessage.MakeKey(inbox, after.UtcTicks + 1) : inbox + "/", inbox + "0");
+
+    /// <summary>The message holding this attachment, and the attachment.</summary>
+    public (StoredMessage Message, StoredAttachment Attachment)? FindAttachment(string attachmentId)
+    {
+        var link = _attachments.FindById(attachmentId);
+        var message = link is null ? null : _messages.FindById(link["message"].AsString);
+        var attachment = message?.Attachments.FirstOrDefault(a => a.Id == attachmentId);
+        return attachment is null ? null : (message!, attachment);
+    }
+
+    /// <summary>Deletes one message (and its raw bytes when no other inbox copy uses them); false when unknown.</summary>
+    public bool DeleteMessage(string id)
+    {
+        lock (_writeLock)
+        {
+            var message = _messages.FindById(id);
+            if (message is null)
+                return false;
+            InTransaction(() =>
+            {
+                RemoveMessage(message);
+                AdjustCount(message.Inbox, -1);
+            });
+            return true;
+        }
+    }
+
+    /// <summary>Deletes every message of an inbox; the inbox itself stays. Returns how many went.</summary>
+    public int DeleteInboxMessages(string inbox)
+    {
+        lock (_writeLock)
+        {
+            var (low, high) = Range(inbox, null);
+            var messages = _messages.Query().Where("$.Key >= @0 AND $.Key < @1", low, high).ToList();
+            InTransaction(() =>
+            {
+                foreach (var message in messages)
+                    RemoveMessage(message);
+                if (_inboxes.FindById(inbox) is { } record)
+                {
+                    record.Messages = 0;
+                    _inboxes.Update(record);
+                }
+            });
+            return messages.Count;
+        }
+    }
+
+    private void RemoveMessage(StoredMessage message)
+    {
+        _messages.Delete(message.Id);
+        foreach (var attachment in message.Attachments)
+            _attachments.Delete(attachment.Id);
+        if (_messages.Count(Query.EQ("RawId", message.RawId)) == 0)
+            DeleteRaw(message.RawId);
+    }
+
+    private void DeleteRaw(string rawId)
+    {
+        var first = _raw.FindById(rawId);
+        if (first is null)
+            return;
+        var chunks = first["n"].AsInt32;
+        _raw.Delete(rawId);
+        for (var i = 1; i < chunks; i++)
+            _raw.Delete(ChunkId(rawId, i));
+    }
+
+    private void AdjustCount(string inbox, long delta)
+    {
+        if (_inboxes.FindById(inbox) is { } record)
+        {
+            record.Messages = Math.Max(0, record.Messages + delta);
+            _inboxes.Update(record);
+        }
+    }
+
+    public IReadOnlyList<InboxRecord> ListInboxes() => _inboxes.FindAll().OrderBy(i => i.CreatedTicks).ThenBy(i => i.Id).ToList();
+
+    public InboxRecord? FindInbox(string id) => _inboxes.FindById(id);
+
+    /// <summary>Creates an inbox with a new random 8-character id (what Mailosaur's clients expect).</summary>
+    public InboxRecord CreateInbox(string name, DateTimeOffset now)
+    {
+        lock (_writeLock)
+        {
+            while (true)
+            {
+                var id = NewInboxId();
+                if (_inboxes.FindById(id) is not null)
+                    continue;
+                var record = new InboxRecord { Id = id, Name = name, CreatedTicks = now.UtcTicks };
+                _inboxes.Insert(record);
+                return record;
+            }
+        }
+    }
+
+    public InboxRecord? RenameInbox(string id, string name)
+    {
+        lock (_writeLock)
+        {
+            var record = _inboxes.FindById(id);
+            if (record is null)
+                return null;
+            record.Name = name;
+            _inboxes.Update(record);
+            return record;
+        }
+    }
+
+    /// <summary>Deletes an inbox and all its messages.</summary>
+    public bool DeleteInbox(string id)
+    {
+        if (_inboxes.FindById(id) is null)
+            return false;
+        DeleteInboxMessages(id);
+        lock (_writeLock)
+            return _inboxes.Delete(id);
+    }
+
+    private void InTransaction(Action action)
+    {
+        if (!_db.BeginTrans())
+            throw new InvalidOperationException("A storage transaction is already open on this thread.");
+        try
+        {
+            action();
+            _db.Commit();
+        }
+        catch
+        {
+            _db.Rollback();
+            throw;
+        }
+    }
+
+    private static string NewInboxId()
+    {
+        const string alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+        return string.Create(8, 0, (span, _) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+                span[i] = alphabet[System.Security.Cryptography.RandomNumberGenerator.GetInt32(alphabet.Length)];
+        });
+    }
+}

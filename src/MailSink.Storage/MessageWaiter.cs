@@ -1,0 +1,40 @@
+namespace MailSink.Storage;
+
+/// <summary>
+/// Waits for the newest message of an inbox that matches criteria: answers at once when one is stored,
+/// otherwise when the arrival feed announces one. A waiter is a task completion source and a feed
+/// subscription: nothing runs while it waits.
+/// </summary>
+public sealed class MessageWaiter(MessageRepository repository, ArrivalFeed feed)
+{
+    public async Task<StoredMessage?> WaitAsync(
+        string inbox,
+        SearchCriteria criteria,
+        DateTimeOffset? receivedAfter,
+        TimeSpan timeout,
+        CancellationToken cancellationToken)
+    {
+        var arrived = new TaskCompletionSource<StoredMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var afterTicks = receivedAfter?.UtcTicks ?? long.MinValue;
+
+        // Subscribe before looking, so that nothing stored in between is missed.
+        using var subscription = feed.Subscribe(inbox, message =>
+        {
+            if (message.ReceivedTicks > afterTicks && criteria.Matches(message))
+                arrived.TrySetResult(message);
+        });
+
+        var existing = repository.Search(inbox, criteria, 0, 1, receivedAfter);
+        if (existing.Count > 0)
+            return existing[0];
+
+        try
+        {
+            return await arrived.Task.WaitAsync(timeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
+    }
+}
