@@ -21,6 +21,9 @@ public sealed class ArrivalFeed
         return new Subscription(this, key, onArrival);
     }
 
+    /// <summary>How many subscribers wait on one inbox (what a health view or a test can look at).</summary>
+    public int SubscriberCount(string inbox) => _subscribers.TryGetValue(inbox, out var list) ? list.Length : 0;
+
     internal void Publish(IReadOnlyList<StoredMessage> messages)
     {
         foreach (var message in messages)

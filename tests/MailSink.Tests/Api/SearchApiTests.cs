@@ -1,0 +1,118 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using MailSink.Tests.Support;
+using MimeKit;
+
+namespace MailSink.Tests.Api;
+
+/// <summary>POST api/messages/search with both wire forms of Mailosaur's criteria.</summary>
+public sealed class SearchApiTests(SearchApiTests.SeededHost fixture) : IClassFixture<SearchApiTests.SeededHost>
+{
+    /// <summary>One inbox with four known messages.</summary>
+    public sealed class SeededHost : IAsyncLifetime
+    {
+        public MailSinkHost Host { get; private set; } = null!;
+
+        public string Inbox { get; } = MailSinkHost.NewInbox();
+
+        public async Task InitializeAsync()
+        {
+            Host = await MailSinkHost.StartAsync();
+            await Send("alice@example.com", $"bob@{Inbox}.localhost", null, "Invoice 42 (final) [paid]", "Total: $10.00 *.* done", null);
+            await Send("carol@example.com", $"dave@{Inbox}.localhost", $"erin@{Inbox}.localhost", "Password reset", "Use the link", "<p>Reset it <a href=\"https://x.example/r\">here</a></p>");
+            await Send("Alice@Example.com", $"frank@{Inbox}.localhost", null, "Welcome", "plain words", null, bcc: $"ghost@{Inbox}.localhost");
+            await Send("zed@example.com", $"bob@{Inbox}.localhost", null, "Other", "nothing special", null);
+        }
+
+        private async Task Send(string from, string to, string? cc, string subject, string text, string? html, string? bcc = null)
+        {
+            var builder = new BodyBuilder { TextBody = text, HtmlBody = html };
+            var message = new MimeMessage();
+            message.From.Add(MailboxAddress.Parse(from));
+            message.To.Add(MailboxAddress.Parse(to));
+            if (cc is not null)
+                message.Cc.Add(MailboxAddress.Parse(cc));
+            message.Subject = subject;
+            message.Body = builder.ToMessageBody();
+            var recipients = message.To.Mailboxes.Concat(message.Cc.Mailboxes).ToList();
+            if (bcc is not null)
+                recipients.Add(MailboxAddress.Parse(bcc));
+            await SmtpSend.MessageAsync(Host.SmtpPort, message, sender: MailboxAddress.Parse(from), recipients: recipients);
+        }
+
+        public Task DisposeAsync() => Host.DisposeAsync().AsTask();
+    }
+
+    private async Task<(HttpResponseMessage Response, string[] Subjects)> SearchAsync(string json, string query = "")
+    {
+        var response = await fixture.Host.Http.PostAsync(
+            $"/api/messages/search?server={fixture.Inbox}{query}",
+            new StringContent(json, Encoding.UTF8, "application/json"));
+        if (response.StatusCode != HttpStatusCode.OK)
+            return (response, []);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return (response, body.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("subject").GetString()!).ToArray());
+    }
+
+    [Theory]
+    [InlineData("""{"sentFrom":"alice@example.com"}""", new[] { "Welcome", "Invoice 42 (final) [paid]" })]
+    [InlineData("""{"sentTo":"ERIN@{inbox}.localhost"}""", new[] { "Password reset" })]
+    [InlineData("""{"sentTo":"ghost@{inbox}.localhost"}""", new[] { "Welcome" })]
+    [InlineData("""{"subject":"invoice 42 (FINAL) [paid]"}""", new[] { "Invoice 42 (final) [paid]" })]
+    [InlineData("""{"body":"*.*"}""", new[] { "Invoice 42 (final) [paid]" })]
+    [InlineData("""{"body":"reset it"}""", new[] { "Password reset" })]
+    [InlineData("""{"subject":".*"}""", new string[0])]
+    [InlineData("""{"sentFrom":"alice@example.com","subject":"welcome"}""", new[] { "Welcome" })]
+    [InlineData("""{"sentFrom":"alice@example.com","subject":"welcome","match":"ALL"}""", new[] { "Welcome" })]
+    [InlineData("""{"sentFrom":"zed@example.com","subject":"welcome","match":"ANY"}""", new[] { "Other", "Welcome" })]
+    [InlineData("""{"SentFrom":null,"SentTo":"bob@{inbox}.localhost","Subject":null,"Body":null,"Match":0}""", new[] { "Other", "Invoice 42 (final) [paid]" })]
+    [InlineData("""{"SentFrom":"zed@example.com","SentTo":null,"Subject":"Password","Body":null,"Match":1}""", new[] { "Other", "Password reset" })]
+    [InlineData("""{"sentFrom":null,"sentTo":null,"subject":"Password","body":null,"match":"any"}""", new[] { "Password reset" })]
+    public async Task Criteria_match_case_insensitively_as_plain_text_in_both_wire_forms(string criteria, string[] expected)
+    {
+        var (response, subjects) = await SearchAsync(criteria.Replace("{inbox}", fixture.Inbox, StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(expected, subjects);
+        Assert.Equal("100,100,200,300,500", response.Headers.GetValues("x-ms-delay").Single());
+    }
+
+    [Fact]
+    public async Task Search_pages_newest_first()
+    {
+        var (_, first) = await SearchAsync("""{"sentTo":"bob@""" + fixture.Inbox + """.localhost"}""", "&page=0&itemsPerPage=1");
+        var (_, second) = await SearchAsync("""{"sentTo":"bob@""" + fixture.Inbox + """.localhost"}""", "&page=1&itemsPerPage=1");
+        Assert.Equal(["Other"], first);
+        Assert.Equal(["Invoice 42 (final) [paid]"], second);
+    }
+
+    [Theory]
+    [InlineData("{}", "criteria", "Give at least one of sentFrom, sentTo, subject or body.")]
+    [InlineData("""{"SentFrom":null,"SentTo":null,"Subject":null,"Body":null,"Match":0}""", "criteria", "Give at least one of sentFrom, sentTo, subject or body.")]
+    [InlineData("", "criteria", "A JSON object is required in the request body.")]
+    [InlineData("[1,2]", "criteria", "The request body must be a JSON object.")]
+    [InlineData("{not json", "criteria", null)]
+    [InlineData("""{"subject":"x","match":"SOME"}""", "match", "match must be \"ALL\" or \"ANY\" (or 0 or 1).")]
+    [InlineData("""{"subject":"x","match":7}""", "match", "match must be \"ALL\" or \"ANY\" (or 0 or 1).")]
+    [InlineData("""{"subject":42}""", "subject", "subject must be a string.")]
+    public async Task Bad_criteria_are_a_400_never_a_500(string body, string field, string? description)
+    {
+        var (response, _) = await SearchAsync(body);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(field, error.GetProperty("errors")[0].GetProperty("field").GetString());
+        var text = error.GetProperty("errors")[0].GetProperty("detail")[0].GetProperty("description").GetString();
+        if (description is null)
+            Assert.StartsWith("The request body is not valid JSON", text);
+        else
+            Assert.Equal(description, text);
+    }
+
+    [Fact]
+    public async Task Search_without_a_server_is_a_400()
+    {
+        using var response = await fixture.Host.Http.PostAsync("/api/messages/search", new StringContent("""{"subject":"x"}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+}
