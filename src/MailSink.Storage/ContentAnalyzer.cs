@@ -114,15 +114,26 @@ public static partial class ContentAnalyzer
         return codes;
     }
 
-    /// <summary>"12:30", "2024-01-02", "1,234.56", "v1.2345": the token is a piece of something else.</summary>
+    /// <summary>
+    /// "12:30", "2024-01-02", "1,234.56", "INV-1234", "+1 555 0100": the token is a piece of something
+    /// larger. A label such as "code:" before the token does not count.
+    /// </summary>
     private static bool PartOfLargerNumber(string text, int start, int end)
     {
         static bool Joiner(char c) => c is ':' or '-' or '/' or '.' or ',' or '_' or '+';
-        if (start >= 2 && Joiner(text[start - 1]) && char.IsLetterOrDigit(text[start - 2]))
+        if (start >= 2 && Joiner(text[start - 1])
+            && (char.IsDigit(text[start - 2]) || (text[start - 1] != ':' && char.IsLetter(text[start - 2]))))
             return true;
         if (start >= 1 && text[start - 1] is '$' or '€' or '£' or '#' or '+')
             return true;
-        return end + 1 < text.Length && Joiner(text[end]) && char.IsLetterOrDigit(text[end + 1]);
+        if (end + 1 < text.Length && Joiner(text[end]) && char.IsLetterOrDigit(text[end + 1]))
+            return true;
+
+        // Digit groups separated by single spaces are one number (a phone number, a grouped amount).
+        var digitsOnly = text.AsSpan(start, end - start).ContainsAnyExceptInRange('0', '9') is false;
+        return digitsOnly
+               && ((start >= 2 && text[start - 1] == ' ' && char.IsDigit(text[start - 2]))
+                   || (end + 1 < text.Length && text[end] == ' ' && char.IsDigit(text[end + 1])));
     }
 
     private static string Collapse(string text) => Whitespace().Replace(text, " ").Trim();
