@@ -165,13 +165,16 @@ internal sealed partial class SessionAdapter(
     {
         var discarding = false;
         var needMore = false;
+        // The whole line must arrive within the idle timeout: a client trickling a byte at a time does
+        // not keep the session open.
+        var deadline = Environment.TickCount64 + (long)settings.IdleTimeout.TotalMilliseconds;
         while (true)
         {
             var input = pipe.TransportInput;
             ReadResult result;
             if (needMore || !input.TryRead(out result))
             {
-                var read = await ReadTransportAsync(input, watchDrain, cancellationToken);
+                var read = await ReadTransportAsync(input, watchDrain, deadline, cancellationToken);
                 if (read is null)
                     return null;
                 result = read.Value;
@@ -232,7 +235,7 @@ internal sealed partial class SessionAdapter(
     }
 
     /// <summary>Waits for client bytes, flushing replies first; ends the session on idle timeout or drain.</summary>
-    private async ValueTask<ReadResult?> ReadTransportAsync(PipeReader input, bool watchDrain, CancellationToken cancellationToken)
+    private async ValueTask<ReadResult?> ReadTransportAsync(PipeReader input, bool watchDrain, long deadline, CancellationToken cancellationToken)
     {
         try
         {
@@ -240,7 +243,7 @@ internal sealed partial class SessionAdapter(
             using var timeout = watchDrain
                 ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, tracker.Draining)
                 : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(settings.IdleTimeout);
+            timeout.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)));
             return await input.ReadAsync(timeout.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -271,13 +274,17 @@ internal sealed partial class SessionAdapter(
     {
         using var decoder = new DataBodyDecoder(settings.MaxMessageBytes);
         var needMore = false;
+        // The body may take long, but it must keep moving: the deadline moves on with every KiB received.
+        var idle = (long)settings.IdleTimeout.TotalMilliseconds;
+        var deadline = Environment.TickCount64 + idle;
+        long progressMark = 0, received = 0;
         while (true)
         {
             var input = pipe.TransportInput;
             ReadResult result;
             if (needMore || !input.TryRead(out result))
             {
-                var read = await ReadTransportAsync(input, watchDrain: false, cancellationToken);
+                var read = await ReadTransportAsync(input, watchDrain: false, deadline, cancellationToken);
                 if (read is null)
                 {
                     Log.DataAbandoned(logger, Id, decoder.Size);
@@ -288,6 +295,13 @@ internal sealed partial class SessionAdapter(
             }
 
             var buffer = result.Buffer;
+            received += buffer.Length;
+            if (received - progressMark >= 1024)
+            {
+                progressMark = received;
+                deadline = Environment.TickCount64 + idle;
+            }
+
             long consumed = 0;
             var done = false;
             foreach (var segment in buffer)
