@@ -294,6 +294,7 @@ internal sealed partial class SessionAdapter(
                 result = read.Value;
             }
 
+            pipe.AcknowledgeQuickly();
             var buffer = result.Buffer;
             received += buffer.Length;
             if (received - progressMark >= 1024)
