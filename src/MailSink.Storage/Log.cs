@@ -19,4 +19,10 @@ internal static partial class Log
 
     [LoggerMessage(2005, LogLevel.Information, "Storage closed: every queued message committed")]
     public static partial void StorageClosed(ILogger logger);
+
+    [LoggerMessage(2006, LogLevel.Information, "Retention removed {Count} messages; {Bytes} raw bytes remain")]
+    public static partial void RetentionRemoved(ILogger logger, int count, long bytes);
+
+    [LoggerMessage(2007, LogLevel.Error, "A retention pass failed; retrying after the interval")]
+    public static partial void RetentionFailed(ILogger logger, Exception exception);
 }

@@ -96,6 +96,7 @@ public sealed partial class MessageRepository
         if (first is null)
             return;
         var chunks = first["n"].AsInt32;
+        TotalRawBytes -= first["size"].IsNull ? first["data"].AsBinary.Length : first["size"].AsInt32;
         _raw.Delete(rawId);
         for (var i = 1; i < chunks; i++)
             _raw.Delete(ChunkId(rawId, i));

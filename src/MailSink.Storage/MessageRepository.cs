@@ -48,6 +48,7 @@ public sealed partial class MessageRepository : IDisposable
             _messages.EnsureIndex(m => m.RawId);
             _messages.EnsureIndex(m => m.ReceivedTicks);
             LastReceivedTicks = _messages.Count() == 0 ? 0 : _messages.Max(m => m.ReceivedTicks);
+            TotalRawBytes = _raw.Find(Query.Not("size", BsonValue.Null)).Sum(d => (long)d["size"].AsInt32);
         }
         catch (Exception ex) when (ex is LiteException or IOException or UnauthorizedAccessException)
         {
@@ -60,6 +61,9 @@ public sealed partial class MessageRepository : IDisposable
     }
 
     public string FilePath { get; }
+
+    /// <summary>Bytes of raw messages stored (each raw message once, however many inboxes it reached).</summary>
+    public long TotalRawBytes { get; private set; }
 
     /// <summary>The newest committed receive time; the writer keeps times strictly increasing from it.</summary>
     internal long LastReceivedTicks { get; private set; }
@@ -83,6 +87,7 @@ public sealed partial class MessageRepository : IDisposable
             foreach (var write in batch)
             {
                 InsertRaw(write.RawId, write.Raw);
+                TotalRawBytes += write.Raw.Length;
                 foreach (var message in write.Messages)
                 {
                     message.ReceivedTicks = ticks;
@@ -123,7 +128,10 @@ public sealed partial class MessageRepository : IDisposable
             var data = chunks == 1 ? raw : raw.AsSpan(i * RawChunkBytes, Math.Min(RawChunkBytes, raw.Length - (i * RawChunkBytes))).ToArray();
             var doc = new BsonDocument { ["_id"] = ChunkId(rawId, i), ["data"] = new BsonValue(data) };
             if (i == 0)
+            {
                 doc["n"] = chunks;
+                doc["size"] = raw.Length;
+            }
             _raw.Insert(doc);
         }
     }

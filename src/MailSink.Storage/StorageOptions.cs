@@ -3,15 +3,29 @@ using System.ComponentModel.DataAnnotations;
 namespace MailSink.Storage;
 
 /// <summary>The <c>MailSink:Storage</c> section.</summary>
-public sealed class StorageOptions
+public sealed class StorageOptions : IRetentionLimits
 {
     public const string Section = "MailSink:Storage";
 
     /// <summary>The LiteDB file, relative to the content root when not absolute.</summary>
-    [Required(AllowEmptyStrings = false)]
+    [Required(AllowEmptyStrings = false, ErrorMessage = "MailSink:Storage:Path must name the database file, e.g. data/mailsink.db.")]
     public string Path { get; set; } = "data/mailsink.db";
 
     /// <summary>How many queued messages one storage transaction may carry (group commit).</summary>
-    [Range(1, 1000)]
+    [Range(1, 1000, ErrorMessage = "MailSink:Storage:MaxBatchMessages must be from 1 to 1000.")]
     public int MaxBatchMessages { get; set; } = 100;
+
+    /// <summary>Oldest messages of an inbox beyond this many are removed; 0 keeps all.</summary>
+    [Range(0, long.MaxValue, ErrorMessage = "MailSink:Storage:MaxMessagesPerInbox must be 0 (no cap) or more.")]
+    public long MaxMessagesPerInbox { get; set; }
+
+    /// <summary>Messages older than this are removed; 00:00:00 keeps them forever.</summary>
+    public TimeSpan MaxAge { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Oldest messages are removed while the raw bytes stored exceed this; 0 means no cap.</summary>
+    [Range(0, long.MaxValue, ErrorMessage = "MailSink:Storage:MaxTotalBytes must be 0 (no cap) or more.")]
+    public long MaxTotalBytes { get; set; }
+
+    /// <summary>How often retention runs (it also runs soon after a write that crosses a limit).</summary>
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

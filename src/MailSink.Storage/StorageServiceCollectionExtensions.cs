@@ -12,6 +12,8 @@ public static class StorageServiceCollectionExtensions
         services.AddOptions<StorageOptions>()
             .BindConfiguration(StorageOptions.Section)
             .ValidateDataAnnotations()
+            .Validate(o => o.MaxAge >= TimeSpan.Zero, "MailSink:Storage:MaxAge must be 00:00:00 (keep forever) or a positive time span such as 7.00:00:00.")
+            .Validate(o => o.RetentionInterval >= TimeSpan.FromMilliseconds(100), "MailSink:Storage:RetentionInterval must be at least 00:00:00.1.")
             .ValidateOnStart();
         services.AddOptions<RoutingOptions>()
             .BindConfiguration(RoutingOptions.Section)
@@ -29,6 +31,8 @@ public static class StorageServiceCollectionExtensions
         services.AddSingleton<MessageIngest>();
         services.AddSingleton<MessageWaiter>();
         services.AddHostedService<StorageHostedService>();
+        services.AddSingleton<RetentionHostedService>();
+        services.AddHostedService(sp => sp.GetRequiredService<RetentionHostedService>());
         services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage");
         return services;
     }

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Net;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using MailSink.Storage;
+using MailSink.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MailSink.Tests.Storage;
+
+/// <summary>Retention keeps a long-running trap within its limits, oldest first, and frees what it removes.</summary>
+public sealed class RetentionTests(ITestOutputHelper output)
+{
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"timed out waiting until {what}");
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
+    public async Task The_oldest_messages_beyond_the_per_inbox_cap_are_removed_with_their_bytes()
+    {
+        await using var host = await MailSinkHost.StartAsync("--MailSink:Storage:MaxMessagesPerInbox=3", "--MailSink:Storage:RetentionInterval=00:00:00.2");
+        var inbox = MailSinkHost.NewInbox();
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+            ids.Add(SmtpSend.StoredId(await SmtpSend.MessageAsync(host.SmtpPort, SmtpSend.Simple($"a@{inbox}.localhost", $"m{i}", "x"))));
+
+        await WaitUntilAsync(async () => (await host.ListAsync(inbox)).Length == 3, "the inbox is down to 3");
+        Assert.Equal(["m4", "m3", "m2"], (await host.ListAsync(inbox)).Select(m => m.GetProperty("subject").GetString()!));
+        Assert.Equal(HttpStatusCode.NotFound, (await host.Http.GetAsync($"/api/files/email/{ids[0]}")).StatusCode);
+        Assert.Equal(3, (await host.GetJsonAsync($"/api/servers/{inbox}")).GetProperty("messages").GetInt64());
+    }
+
+    [Fact]
+    public async Task Messages_older_than_the_maximum_age_are_removed()
+    {
+        await using var host = await MailSinkHost.StartAsync("--MailSink:Storage:MaxAge=00:00:01", "--MailSink:Storage:RetentionInterval=00:00:00.2");
+        var inbox = MailSinkHost.NewInbox();
+        await SmtpSend.MessageAsync(host.SmtpPort, SmtpSend.Simple($"a@{inbox}.localhost", "short-lived", "x"));
+        Assert.Single(await host.ListAsync(inbox));
+        await WaitUntilAsync(async () => (await host.ListAsync(inbox)).Length == 0, "the message has expired");
+    }
+
+    [Fact]
+    public async Task Total_bytes_stay_under_the_cap_and_the_file_stops_growing_under_churn()
+    {
+        const long cap = 200 * 1024;
+        await using var host = await MailSinkHost.StartAsync($"--MailSink:Storage:MaxTotalBytes={cap}", "--MailSink:Storage:RetentionInterval=00:00:00.2");
+        var repository = host.Services.GetRequiredService<MessageRepository>();
+        var inbox = MailSinkHost.NewInbox();
+        var body = new string('x', 10 * 1024);
+
+        long sizeAfterWarmup = 0;
+        using (var client = new SmtpClient())
+        {
+            await client.ConnectAsync("127.0.0.1", host.SmtpPort, SecureSocketOptions.None);
+            for (var i = 0; i < 1200; i++)
+            {
+                await client.SendAsync(SmtpSend.Simple($"a@{inbox}.localhost", $"churn {i}", body));
+                if (i == 300)
+                {
+                    await WaitUntilAsync(() => Task.FromResult(repository.TotalRawBytes <= cap), "retention caught up");
+                    sizeAfterWarmup = repository.FileBytes();
+                }
+            }
+
+            await client.DisconnectAsync(true);
+        }
+
+        await WaitUntilAsync(() => Task.FromResult(repository.TotalRawBytes <= cap), "retention caught up");
+        var sizeAtEnd = repository.FileBytes();
+        output.WriteLine($"raw bytes kept {repository.TotalRawBytes}, file after 300 messages {sizeAfterWarmup}, after 1200 {sizeAtEnd}");
+        Assert.True(sizeAtEnd < sizeAfterWarmup * 2, $"the file grew from {sizeAfterWarmup} to {sizeAtEnd} bytes under steady churn");
+        var kept = await host.ListAsync(inbox);
+        Assert.InRange(kept.Length, 1, 20);
+        Assert.Equal("churn 1199", kept[0].GetProperty("subject").GetString());
+    }
+}
