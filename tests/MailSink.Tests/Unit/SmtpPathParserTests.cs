@@ -278,4 +278,48 @@ public sealed class SmtpPathParserTests
         Assert.Equal("abcd…", SmtpPathParser.Printable("abcdefgh", max: 4));
         Assert.Equal("abcd", SmtpPathParser.Printable("abcd", max: 4));
     }
+
+    [Fact]
+    public void A_quoted_display_name_containing_an_at_sign_is_skipped_like_any_display_name()
+    {
+        Assert.True(SmtpPathParser.TryParseMailFrom("\"alice@b.example\" <alice@b.example>", out var result, out var error), error);
+
+        Assert.Equal(["alice@b.example"], result!.Addresses);
+    }
+
+    [Fact]
+    public void A_bare_quoted_local_part_containing_an_angle_bracket_is_not_taken_for_a_display_name()
+    {
+        Assert.True(SmtpPathParser.TryParseMailFrom("\"a<b\"@c.example", out var result, out var error), error);
+
+        Assert.Equal(["\"a<b\"@c.example"], result!.Addresses);
+    }
+
+    [Theory]
+    [InlineData("postmaster, <b@y.localhost>", "postmaster|b@y.localhost")]
+    [InlineData("bob, <b@y.localhost>", "bob|b@y.localhost")]
+    [InlineData("a@x.localhost, postmaster, Bob <b@y.localhost>", "a@x.localhost|postmaster|b@y.localhost")]
+    public void A_recipient_before_a_named_recipient_in_a_list_is_not_dropped(string text, string expected)
+    {
+        Assert.True(SmtpPathParser.TryParseRcptTo(text, out var result, out var error), error);
+
+        Assert.Equal(expected.Split('|'), result!.Addresses);
+    }
+
+    [Fact]
+    public void In_a_rcpt_list_an_unquoted_comma_separates_recipients_even_before_a_name()
+    {
+        // RFC 5322 wants such a name quoted; guessing would silently drop "Doe" if it were an address.
+        Assert.True(SmtpPathParser.TryParseRcptTo("Doe, John <j@x.localhost>", out var result, out var error), error);
+
+        Assert.Equal(["Doe", "j@x.localhost"], result!.Addresses);
+    }
+
+    [Fact]
+    public void In_mail_from_a_name_with_an_unquoted_comma_is_still_a_name()
+    {
+        Assert.True(SmtpPathParser.TryParseMailFrom("Doe, John <j@x.localhost>", out var result, out var error), error);
+
+        Assert.Equal(["j@x.localhost"], result!.Addresses);
+    }
 }
