@@ -34,6 +34,10 @@ public sealed class InboxRouter
         var domain = NormalizeDomain(address[(at + 1)..]);
         foreach (var root in _roots)
         {
+            // The longest root the domain is (or is under) decides; a shorter root must not read the
+            // longer one's own labels as an inbox ("x@mail.example.com" is at root mail.example.com).
+            if (domain == root)
+                return CatchAllInbox;
             if (domain.Length <= root.Length + 1
                 || !domain.EndsWith(root, StringComparison.Ordinal)
                 || domain[domain.Length - root.Length - 1] != '.')
@@ -41,8 +45,7 @@ public sealed class InboxRouter
 
             var prefix = domain[..(domain.Length - root.Length - 1)];
             var label = prefix[(prefix.LastIndexOf('.') + 1)..];
-            if (IsValidInboxId(label))
-                return label;
+            return IsValidInboxId(label) ? label : CatchAllInbox;
         }
 
         return CatchAllInbox;

@@ -57,6 +57,9 @@ public sealed class InboxRouterTests
     [InlineData("x@abc.mail.example.com", "abc")]
     [InlineData("x@a.b.mail.example.com", "b")]
     [InlineData("x@example.com", "catchall")]
+    [InlineData("x@mail.example.com", "catchall")]
+    [InlineData("x@MAIL.example.com.", "catchall")]
+    [InlineData("x@a!b.mail.example.com", "catchall")]
     [InlineData("x@abc.localhost", "catchall")]
     public void With_custom_roots_the_longest_matching_root_decides(string address, string inbox)
     {
