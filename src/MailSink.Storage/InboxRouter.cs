@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Microsoft.Extensions.Options;
 
 namespace MailSink.Storage;
@@ -68,10 +69,10 @@ public sealed class InboxRouter
         return true;
     }
 
-    /// <summary>Lower-case, no trailing dot, punycode labels shown as Unicode: one spelling per domain.</summary>
+    /// <summary>Lower-case, no leading or trailing dot, punycode labels shown as Unicode (NFC): one spelling per domain.</summary>
     public static string NormalizeDomain(string domain)
     {
-        domain = domain.Trim().TrimEnd('.').ToLowerInvariant();
+        domain = domain.Trim().Trim('.').ToLowerInvariant();
         if (domain.StartsWith('['))
             return domain; // address literal
         if (domain.Contains("xn--", StringComparison.Ordinal))
@@ -86,6 +87,14 @@ public sealed class InboxRouter
             }
         }
 
-        return domain;
+        try
+        {
+            // "bu\u0308cher" (decomposed, as some input methods write it) is the same name as "b\u00fccher".
+            return domain.Normalize(NormalizationForm.FormC);
+        }
+        catch (ArgumentException)
+        {
+            return domain; // a lone surrogate: nothing to normalise
+        }
     }
 }

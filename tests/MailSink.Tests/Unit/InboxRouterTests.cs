@@ -81,6 +81,7 @@ public sealed class InboxRouterTests
     [InlineData("EXAMPLE.COM")]
     [InlineData("example.com.")]
     [InlineData(" example.com ")]
+    [InlineData(".example.com")]
     public void Root_domains_are_normalised_like_addresses(string root)
     {
         Assert.Equal("abc", Router(root).Route("x@abc.example.com"));
@@ -104,6 +105,14 @@ public sealed class InboxRouterTests
         Assert.Equal("b\u00fccher", fromPunycode);
         Assert.Equal(fromPunycode, fromUnicode);
         Assert.Equal(fromPunycode, fromUpperUnicode);
+    }
+
+    [Fact]
+    public void A_decomposed_unicode_label_lands_in_the_same_inbox_as_its_composed_form()
+    {
+        // "bu" + COMBINING DIAERESIS is the same name as "b\u00fc" (NFC), as IDNA treats it.
+        Assert.Equal("b\u00fccher", Router().Route("x@bu\u0308cher.localhost"));
+        Assert.Equal("abc", Router("bu\u0308cher.example").Route("x@abc.b\u00fccher.example"));
     }
 
     [Fact]
@@ -158,6 +167,9 @@ public sealed class InboxRouterTests
     [InlineData("[127.0.0.1]", "[127.0.0.1]")]
     [InlineData("[IPv6:::1]", "[ipv6:::1]")]
     [InlineData("XN--BCHER-KVA.example", "b\u00fccher.example")]
+    [InlineData(".example.com", "example.com")]
+    [InlineData("bu\u0308cher.example", "b\u00fccher.example")]
+    [InlineData("a\ud800.example", "a\ud800.example")]
     public void Domains_have_one_spelling(string domain, string expected)
     {
         Assert.Equal(expected, InboxRouter.NormalizeDomain(domain));
