@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
 using MimeKit;
+using MimeKit.Utils;
 
 namespace MailSink.Storage;
 
@@ -76,8 +77,9 @@ public static partial class MessageParser
 
         message.Subject = mime.Subject;
         message.MessageIdHeader = mime.MessageId;
-        if (mime.Headers.Contains(HeaderId.Date))
-            message.Date = mime.Date.UtcDateTime;
+        // MimeKit reports an unparseable Date as DateTimeOffset.MinValue: that is no date, not year 1.
+        if (mime.Headers[HeaderId.Date] is { } date && DateUtils.TryParse(date, out var parsedDate))
+            message.Date = parsedDate.UtcDateTime;
 
         message.From = Addresses(mime.From);
         if (message.From.Count == 0 && envelope.MailFrom.Length > 0)

@@ -442,6 +442,22 @@ public sealed class MessageParserTests
     }
 
     [Fact]
+    public void An_unparseable_date_header_gives_no_date()
+    {
+        Assert.Null(Parse(Raw("Date: yesterday-ish", "Subject: s", "", "x")).Date);
+        Assert.Null(Parse(Raw("Date:", "Subject: s", "", "x")).Date);
+    }
+
+    [Theory]
+    [InlineData("Tue, 25 Nov 2025 14:30:00 +0100")]
+    [InlineData("25 Nov 2025 14:30:00 +0100")]
+    [InlineData("Tue, 25 Nov 2025 08:30:00 -0500 (EST)")]
+    public void A_date_header_is_stored_in_utc(string value)
+    {
+        Assert.Equal(new DateTime(2025, 11, 25, 13, 30, 0, DateTimeKind.Utc), Parse(Raw("Date: " + value, "", "x")).Date);
+    }
+
+    [Fact]
     public void A_missing_date_header_gives_no_date()
     {
         Assert.Null(Parse(Raw("Subject: s", "", "x")).Date);
