@@ -179,17 +179,18 @@ public static partial class MessageParser
         }
     }
 
-    private static string Cap(string value, int max) => value.Length <= max ? value : value[..max];
+    /// <summary>At most <paramref name="max"/> characters, never half of a surrogate pair (an emoji).</summary>
+    private static string Cap(string value, int max) =>
+        value.Length <= max ? value : value[..(char.IsHighSurrogate(value[max - 1]) ? max - 1 : max)];
 
     internal static string MakeSummary(string? text, string? html)
     {
         var source = !string.IsNullOrWhiteSpace(text)
             ? text
-            : html is null ? "" : WebUtility.HtmlDecode(TagOrScript().Replace(html.Length > 64 * 1024 ? html[..(64 * 1024)] : html, " "));
-        if (source.Length > 4096)
-            source = source[..4096];
+            : html is null ? "" : WebUtility.HtmlDecode(TagOrScript().Replace(Cap(html, 64 * 1024), " "));
+        source = Cap(source, 4096);
         var collapsed = Whitespace().Replace(source, " ").Trim();
-        return collapsed.Length <= SummaryChars ? collapsed : collapsed[..SummaryChars].TrimEnd() + "…";
+        return collapsed.Length <= SummaryChars ? collapsed : Cap(collapsed, SummaryChars).TrimEnd() + "…";
     }
 
     private static ParserOptions CreateOptions()

@@ -516,6 +516,45 @@ public sealed class MessageParserTests
         Assert.Equal(201, message.Summary.Length);
     }
 
+    [Theory]
+    [InlineData(198)]
+    [InlineData(199)]
+    [InlineData(200)]
+    public void The_summary_never_cuts_an_emoji_in_half(int before)
+    {
+        var text = new string('a', before) + "\ud83c\udf89 party";
+
+        var summary = MessageParser.MakeSummary(text, null);
+
+        Assert.EndsWith("…", summary, StringComparison.Ordinal);
+        Assert.True(IsWellFormed(summary), $"'{summary}' has a lone surrogate");
+        Assert.StartsWith(new string('a', before), summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_capped_text_body_never_ends_in_half_an_emoji()
+    {
+        var text = new string('a', MessageParser.MaxBodyChars - 1) + "\ud83c\udf89";
+        var message = Parse(Encoding.UTF8.GetBytes("Subject: big\r\n\r\n" + text));
+
+        Assert.True(message.BodiesTruncated);
+        Assert.Equal(MessageParser.MaxBodyChars - 1, message.Text!.Length);
+        Assert.True(IsWellFormed(message.Text));
+    }
+
+    private static bool IsWellFormed(string text)
+    {
+        try
+        {
+            _ = new UTF8Encoding(false, throwOnInvalidBytes: true).GetByteCount(text);
+            return true;
+        }
+        catch (EncoderFallbackException)
+        {
+            return false;
+        }
+    }
+
     private static (string Name, string Email)[] Pairs(IEnumerable<StoredAddress> addresses) =>
         [.. addresses.Select(a => (a.Name, a.Email))];
 }
