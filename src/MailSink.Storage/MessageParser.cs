@@ -55,6 +55,12 @@ public static partial class MessageParser
         {
             message.ParseError = $"MIME parse failed: {ex.Message}";
             FillFromEnvelope(message, envelope);
+
+            // No header section, as in a hand-typed "DATA / hello / .": the whole message is its text.
+            var text = Encoding.UTF8.GetString(raw.Span).Replace("\r\n", "\n", StringComparison.Ordinal);
+            message.BodiesTruncated = text.Length > MaxBodyChars;
+            message.Text = Cap(text, MaxBodyChars);
+            message.Summary = MakeSummary(message.Text, null);
             return message;
         }
 

@@ -542,6 +542,28 @@ public sealed class MessageParserTests
         Assert.True(IsWellFormed(message.Text));
     }
 
+    [Theory]
+    [InlineData("hello")]
+    [InlineData("Hello there, no headers here.\r\nSecond line")]
+    public void A_message_without_headers_keeps_its_text_as_the_body(string body)
+    {
+        var message = Parse(Encoding.UTF8.GetBytes(body + "\r\n"), Envelope("me@example.com", "you@abc.localhost"));
+
+        Assert.NotNull(message.ParseError);
+        Assert.Equal(body.Replace("\r\n", "\n", StringComparison.Ordinal), message.Text!.TrimEnd()); // LF, as MimeKit gives bodies
+        Assert.Equal(body.Replace("\r\n", " ", StringComparison.Ordinal), message.Summary);
+        Assert.Equal("me@example.com", Assert.Single(message.From).Email);
+        Assert.Equal("you@abc.localhost", Assert.Single(message.Bcc).Email);
+    }
+
+    [Fact]
+    public void A_raw_utf8_message_without_headers_keeps_its_characters()
+    {
+        var message = Parse(Encoding.UTF8.GetBytes("Gr\u00fc\u00dfe \u65e5\u672c \ud83c\udf89\r\n"));
+
+        Assert.Equal("Gr\u00fc\u00dfe \u65e5\u672c \ud83c\udf89", message.Summary);
+    }
+
     private static bool IsWellFormed(string text)
     {
         try
