@@ -20,6 +20,7 @@ public static partial class MessageParser
     private const int SummaryChars = 200;
 
     private static readonly ParserOptions Options = CreateOptions();
+    private static readonly FormatOptions WireFormat = CreateWireFormat();
 
     public static StoredMessage Parse(ReadOnlyMemory<byte> raw, SmtpEnvelope envelope)
     {
@@ -115,16 +116,17 @@ public static partial class MessageParser
         foreach (var part in mime.BodyParts)
         {
             var partIndex = index++;
-            if (part is not MimePart mimePart || IsBodyText(mimePart))
+            // An attached message (message/rfc822, a forward as attachment) is an attachment too.
+            if (part is MimePart mimePart ? IsBodyText(mimePart) : part is not MessagePart)
                 continue;
 
             message.Attachments.Add(new StoredAttachment
             {
                 Id = Guid.CreateVersion7().ToString(),
-                FileName = mimePart.FileName,
-                ContentType = mimePart.ContentType.MimeType,
-                ContentId = mimePart.ContentId,
-                Length = DecodedLength(mimePart, problems),
+                FileName = FileName(part),
+                ContentType = part.ContentType.MimeType,
+                ContentId = part.ContentId,
+                Length = DecodedLength(part, problems),
                 PartIndex = partIndex,
             });
         }
@@ -152,19 +154,29 @@ public static partial class MessageParser
     private static bool IsBodyText(MimePart part) =>
         part is TextPart text && !part.IsAttachment && (text.IsPlain || text.IsHtml);
 
-    private static long DecodedLength(MimePart part, List<string> problems)
+    private static string? FileName(MimeEntity part) =>
+        part is MimePart mimePart ? mimePart.FileName : part.ContentDisposition?.FileName ?? part.ContentType.Name;
+
+    private static long DecodedLength(MimeEntity part, List<string> problems)
     {
-        if (part.Content is null)
-            return 0;
         try
         {
             using var counter = new CountingStream();
-            part.Content.DecodeTo(counter);
+            switch (part)
+            {
+                case MimePart { Content: { } content }:
+                    content.DecodeTo(counter);
+                    break;
+                case MessagePart { Message: { } attached }:
+                    attached.WriteTo(WireFormat, counter); // CRLF, as received, not the platform's LF
+                    break;
+            }
+
             return counter.Length;
         }
         catch (Exception ex) when (ex is FormatException or IOException or InvalidOperationException)
         {
-            problems.Add($"Attachment '{part.FileName}' could not be decoded: {ex.Message}");
+            problems.Add($"Attachment '{FileName(part)}' could not be decoded: {ex.Message}");
             return 0;
         }
     }
@@ -208,6 +220,13 @@ public static partial class MessageParser
         options.ParameterComplianceMode = RfcComplianceMode.Looser;
         options.MaxAddressGroupDepth = 3;
         return options;
+    }
+
+    private static FormatOptions CreateWireFormat()
+    {
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = NewLineFormat.Dos;
+        return format;
     }
 
     [GeneratedRegex(@"<(script|style)\b[^>]*>.*?</\1\s*>|<[^>]*>", RegexOptions.IgnoreCase | RegexOptions.Singleline)]

@@ -542,6 +542,32 @@ public sealed class MessageParserTests
         Assert.True(IsWellFormed(message.Text));
     }
 
+    [Fact]
+    public void A_forwarded_message_attached_as_message_rfc822_is_listed_as_an_attachment()
+    {
+        var inner = "From: orig@example.com\r\nSubject: original\r\n\r\ninner body\r\n";
+        var message = Parse(Raw(
+            "Subject: Fwd: original",
+            "Content-Type: multipart/mixed; boundary=b",
+            "",
+            "--b",
+            "Content-Type: text/plain",
+            "",
+            "see attached",
+            "--b",
+            "Content-Type: message/rfc822",
+            "Content-Disposition: attachment; filename=original.eml",
+            "",
+            inner,
+            "--b--"));
+
+        Assert.Equal("see attached", message.Text!.TrimEnd());
+        var attached = Assert.Single(message.Attachments);
+        Assert.Equal("original.eml", attached.FileName);
+        Assert.Equal("message/rfc822", attached.ContentType);
+        Assert.Equal(inner.Length, attached.Length);
+    }
+
     [Theory]
     [InlineData("hello")]
     [InlineData("Hello there, no headers here.\r\nSecond line")]
