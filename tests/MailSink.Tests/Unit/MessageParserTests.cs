@@ -590,6 +590,73 @@ public sealed class MessageParserTests
         Assert.Equal("Gr\u00fc\u00dfe \u65e5\u672c \ud83c\udf89", message.Summary);
     }
 
+    [Fact]
+    public void Randomly_damaged_multipart_messages_never_throw()
+    {
+        var original = Raw(
+            "From: =?UTF-8?B?" + Convert.ToBase64String("J\u00f6rg"u8.ToArray()) + "?= <j@example.com>",
+            "To: a@x.localhost, \"B, C\" <b@x.localhost>",
+            "Subject: =?ISO-8859-1?Q?caf=E9?=",
+            "Date: Tue, 25 Nov 2025 14:30:00 +0100",
+            "Content-Type: multipart/mixed; boundary=\"o\"",
+            "",
+            "--o",
+            "Content-Type: multipart/alternative; boundary=i",
+            "",
+            "--i",
+            "Content-Type: text/plain; charset=utf-8",
+            "Content-Transfer-Encoding: quoted-printable",
+            "",
+            "caf=C3=A9 =E2=98=95",
+            "--i",
+            "Content-Type: text/html; charset=iso-8859-1",
+            "",
+            "<p>caf\u00e9</p>",
+            "--i--",
+            "--o",
+            "Content-Type: message/rfc822",
+            "",
+            "Subject: inner",
+            "",
+            "inner",
+            "--o",
+            "Content-Type: application/octet-stream; name=a.bin",
+            "Content-Disposition: attachment; filename*=UTF-8''%C3%A4.bin",
+            "Content-Transfer-Encoding: base64",
+            "",
+            "AAECAwQFBgcICQ==",
+            "--o",
+            "Content-Type: text/plain; charset=x-unknown-charset",
+            "Content-Transfer-Encoding: x-uuencode",
+            "",
+            "begin 644 a.txt",
+            "--o--");
+        var random = new Random(1866);
+        byte[] interesting = [(byte)'-', (byte)'\r', (byte)'\n', (byte)':', (byte)'=', (byte)'"', (byte)';', (byte)'?', 0x00, 0xFF, 0xC3];
+
+        for (var round = 0; round < 1500; round++)
+        {
+            var raw = original.ToList();
+            for (var edits = random.Next(1, 12); edits > 0 && raw.Count > 0; edits--)
+            {
+                var at = random.Next(raw.Count);
+                switch (random.Next(4))
+                {
+                    case 0: raw.RemoveAt(at); break;
+                    case 1: raw.Insert(at, interesting[random.Next(interesting.Length)]); break;
+                    case 2: raw[at] = (byte)random.Next(256); break;
+                    default: raw.RemoveRange(at, raw.Count - at); break;
+                }
+            }
+
+            var message = Parse([.. raw]);
+
+            Assert.Equal(raw.Count, message.Size);
+            Assert.NotNull(message.Summary);
+            Assert.True(message.Summary.Length <= 201);
+        }
+    }
+
     private static bool IsWellFormed(string text)
     {
         try
