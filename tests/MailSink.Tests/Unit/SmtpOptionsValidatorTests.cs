@@ -248,4 +248,18 @@ public sealed class SmtpOptionsValidatorTests
 
         Assert.Equal(["MailSink:Smtp:Listeners:1:Port must be from 0 to 65535."], Failures(options));
     }
+
+    [Theory]
+    [InlineData("1")]
+    [InlineData("8080")]
+    [InlineData("127.1")]
+    [InlineData("0x7f000001")]
+    [InlineData("010.0.0.1")]
+    [InlineData("[::1]")]
+    [InlineData("[::1]:25")]
+    public void A_bind_address_in_a_shorthand_or_with_a_port_fails(string bindAddress)
+    {
+        // IPAddress.TryParse takes these ("8080" is 0.0.31.144, "[::1]:25" drops the port); nobody means them.
+        Assert.Equal(["MailSink:Smtp:BindAddress must be an IP address such as 0.0.0.0, 127.0.0.1 or ::."], Failures(o => o.BindAddress = bindAddress));
+    }
 }
