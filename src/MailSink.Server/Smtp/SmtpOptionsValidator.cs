@@ -13,7 +13,7 @@ internal sealed partial class SmtpOptionsValidator : IValidateOptions<SmtpOption
     public ValidateOptionsResult Validate(string? name, SmtpOptions options)
     {
         var failures = new List<string>();
-        if (!HostName().IsMatch(options.ServerName))
+        if (options.ServerName is null || !HostName().IsMatch(options.ServerName)) // null: "ServerName": null in JSON
             failures.Add("MailSink:Smtp:ServerName must be a host name such as mailsink.localhost.");
         if (!IsIpAddress(options.BindAddress))
             failures.Add("MailSink:Smtp:BindAddress must be an IP address such as 0.0.0.0, 127.0.0.1 or ::.");

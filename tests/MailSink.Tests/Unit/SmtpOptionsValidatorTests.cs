@@ -262,4 +262,13 @@ public sealed class SmtpOptionsValidatorTests
         // IPAddress.TryParse takes these ("8080" is 0.0.31.144, "[::1]:25" drops the port); nobody means them.
         Assert.Equal(["MailSink:Smtp:BindAddress must be an IP address such as 0.0.0.0, 127.0.0.1 or ::."], Failures(o => o.BindAddress = bindAddress));
     }
+
+    [Fact]
+    public void A_null_server_name_from_configuration_fails_instead_of_throwing()
+    {
+        var options = Bind("""{ "MailSink": { "Smtp": { "ServerName": null } } }""");
+        Assert.Null(options.ServerName);
+
+        Assert.Equal(["MailSink:Smtp:ServerName must be a host name such as mailsink.localhost."], Failures(options));
+    }
 }
