@@ -229,7 +229,12 @@ public static partial class MessageParser
         return format;
     }
 
-    [GeneratedRegex(@"<(script|style)\b[^>]*>.*?</\1\s*>|<[^>]*>", RegexOptions.IgnoreCase | RegexOptions.Singleline)]
+    // Comments (Outlook's <!--[if mso]> copies), titles, scripts and styles are not text to show. One left
+    // open hides the rest, as in a browser; that also keeps this linear (a failed search for the end of
+    // each of many unclosed "<style>"s took seconds for 64 KB).
+    [GeneratedRegex(
+        @"<!--(?:.*?-->|.*)|<(title|script|style)\b[^<>]*>(?:.*?</\1\s*>|.*)|<[^<>]*>",
+        RegexOptions.IgnoreCase | RegexOptions.Singleline)]
     private static partial Regex TagOrScript();
 
     [GeneratedRegex(@"\s+")]

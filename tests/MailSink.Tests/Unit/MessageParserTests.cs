@@ -657,6 +657,47 @@ public sealed class MessageParserTests
         }
     }
 
+    [Fact]
+    public void The_html_summary_leaves_out_the_title_styles_and_comments()
+    {
+        var html = """
+            <!DOCTYPE html><html><head><meta charset="utf-8"><title>Reset your password</title>
+            <style>td { padding: 0 }</style></head><body>
+            <!--[if mso]><v:roundrect><v:textbox>Reset (Outlook)</v:textbox></v:roundrect><![endif]-->
+            <p>Hi Bob,</p><!-- tracking: a > b --><p>click to reset.</p></body></html>
+            """;
+
+        Assert.Equal("Hi Bob, click to reset.", MessageParser.MakeSummary(null, html));
+    }
+
+    [Fact]
+    public void The_html_summary_keeps_text_after_an_omitted_head_end_tag()
+    {
+        Assert.Equal("Hello", MessageParser.MakeSummary(null, "<html><head><title>T</title><body>Hello</body></html>"));
+        Assert.Equal("shown", MessageParser.MakeSummary(null, "<!--[if !mso]><!-->shown<!--<![endif]-->"));
+        Assert.Equal("visible", MessageParser.MakeSummary(null, "visible<style>p { color: red }"));
+    }
+
+    [Theory]
+    [InlineData("<style>")]
+    [InlineData("<script>")]
+    [InlineData("<head>")]
+    [InlineData("<!--")]
+    [InlineData("<a")]
+    [InlineData("<style ")]
+    [InlineData("<!-- <style>")]
+    [InlineData("<title>x</title")]
+    public void The_html_summary_takes_linear_time_on_unclosed_elements(string unit)
+    {
+        // 64 KiB of unclosed "<style>" took seconds: every occurrence scanned to the end for "</style>".
+        var html = string.Concat(Enumerable.Repeat(unit, 64 * 1024 / unit.Length)) + "<p>tail</p>";
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        MessageParser.MakeSummary(null, html);
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"took {watch.ElapsedMilliseconds} ms");
+    }
+
     private static bool IsWellFormed(string text)
     {
         try
