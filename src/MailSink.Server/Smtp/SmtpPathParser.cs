@@ -309,7 +309,7 @@ internal static class SmtpPathParser
         var builder = new StringBuilder(Math.Min(text.Length, max));
         foreach (var c in text)
         {
-            if (builder.Length >= max)
+            if (builder.Length >= max || (builder.Length == max - 1 && char.IsHighSurrogate(c)))
             {
                 builder.Append('…');
                 break;
