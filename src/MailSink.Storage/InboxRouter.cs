@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Microsoft.Extensions.Options;
 
 namespace MailSink.Storage;
@@ -34,6 +35,10 @@ public sealed class InboxRouter
         var domain = NormalizeDomain(address[(at + 1)..]);
         foreach (var root in _roots)
         {
+            // The longest root the domain is (or is under) decides; a shorter root must not read the
+            // longer one's own labels as an inbox ("x@mail.example.com" is at root mail.example.com).
+            if (domain == root)
+                return CatchAllInbox;
             if (domain.Length <= root.Length + 1
                 || !domain.EndsWith(root, StringComparison.Ordinal)
                 || domain[domain.Length - root.Length - 1] != '.')
@@ -41,8 +46,7 @@ public sealed class InboxRouter
 
             var prefix = domain[..(domain.Length - root.Length - 1)];
             var label = prefix[(prefix.LastIndexOf('.') + 1)..];
-            if (IsValidInboxId(label))
-                return label;
+            return IsValidInboxId(label) ? label : CatchAllInbox;
         }
 
         return CatchAllInbox;
@@ -65,10 +69,10 @@ public sealed class InboxRouter
         return true;
     }
 
-    /// <summary>Lower-case, no trailing dot, punycode labels shown as Unicode: one spelling per domain.</summary>
+    /// <summary>Lower-case, no leading or trailing dot, punycode labels shown as Unicode (NFC): one spelling per domain.</summary>
     public static string NormalizeDomain(string domain)
     {
-        domain = domain.Trim().TrimEnd('.').ToLowerInvariant();
+        domain = domain.Trim().Trim('.').ToLowerInvariant();
         if (domain.StartsWith('['))
             return domain; // address literal
         if (domain.Contains("xn--", StringComparison.Ordinal))
@@ -83,6 +87,14 @@ public sealed class InboxRouter
             }
         }
 
-        return domain;
+        try
+        {
+            // "bu\u0308cher" (decomposed, as some input methods write it) is the same name as "b\u00fccher".
+            return domain.Normalize(NormalizationForm.FormC);
+        }
+        catch (ArgumentException)
+        {
+            return domain; // a lone surrogate: nothing to normalise
+        }
     }
 }

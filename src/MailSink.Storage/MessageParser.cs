@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
 using MimeKit;
+using MimeKit.Utils;
 
 namespace MailSink.Storage;
 
@@ -19,6 +20,7 @@ public static partial class MessageParser
     private const int SummaryChars = 200;
 
     private static readonly ParserOptions Options = CreateOptions();
+    private static readonly FormatOptions WireFormat = CreateWireFormat();
 
     public static StoredMessage Parse(ReadOnlyMemory<byte> raw, SmtpEnvelope envelope)
     {
@@ -54,6 +56,12 @@ public static partial class MessageParser
         {
             message.ParseError = $"MIME parse failed: {ex.Message}";
             FillFromEnvelope(message, envelope);
+
+            // No header section, as in a hand-typed "DATA / hello / .": the whole message is its text.
+            var text = Encoding.UTF8.GetString(raw.Span).Replace("\r\n", "\n", StringComparison.Ordinal);
+            message.BodiesTruncated = text.Length > MaxBodyChars;
+            message.Text = Cap(text, MaxBodyChars);
+            message.Summary = MakeSummary(message.Text, null);
             return message;
         }
 
@@ -76,8 +84,9 @@ public static partial class MessageParser
 
         message.Subject = mime.Subject;
         message.MessageIdHeader = mime.MessageId;
-        if (mime.Headers.Contains(HeaderId.Date))
-            message.Date = mime.Date.UtcDateTime;
+        // MimeKit reports an unparseable Date as DateTimeOffset.MinValue: that is no date, not year 1.
+        if (mime.Headers[HeaderId.Date] is { } date && DateUtils.TryParse(date, out var parsedDate))
+            message.Date = parsedDate.UtcDateTime;
 
         message.From = Addresses(mime.From);
         if (message.From.Count == 0 && envelope.MailFrom.Length > 0)
@@ -107,16 +116,17 @@ public static partial class MessageParser
         foreach (var part in mime.BodyParts)
         {
             var partIndex = index++;
-            if (part is not MimePart mimePart || IsBodyText(mimePart))
+            // An attached message (message/rfc822, a forward as attachment) is an attachment too.
+            if (part is MimePart mimePart ? IsBodyText(mimePart) : part is not MessagePart)
                 continue;
 
             message.Attachments.Add(new StoredAttachment
             {
                 Id = Guid.CreateVersion7().ToString(),
-                FileName = mimePart.FileName,
-                ContentType = mimePart.ContentType.MimeType,
-                ContentId = mimePart.ContentId,
-                Length = DecodedLength(mimePart, problems),
+                FileName = FileName(part),
+                ContentType = part.ContentType.MimeType,
+                ContentId = part.ContentId,
+                Length = DecodedLength(part, problems),
                 PartIndex = partIndex,
             });
         }
@@ -144,19 +154,29 @@ public static partial class MessageParser
     private static bool IsBodyText(MimePart part) =>
         part is TextPart text && !part.IsAttachment && (text.IsPlain || text.IsHtml);
 
-    private static long DecodedLength(MimePart part, List<string> problems)
+    private static string? FileName(MimeEntity part) =>
+        part is MimePart mimePart ? mimePart.FileName : part.ContentDisposition?.FileName ?? part.ContentType.Name;
+
+    private static long DecodedLength(MimeEntity part, List<string> problems)
     {
-        if (part.Content is null)
-            return 0;
         try
         {
             using var counter = new CountingStream();
-            part.Content.DecodeTo(counter);
+            switch (part)
+            {
+                case MimePart { Content: { } content }:
+                    content.DecodeTo(counter);
+                    break;
+                case MessagePart { Message: { } attached }:
+                    attached.WriteTo(WireFormat, counter); // CRLF, as received, not the platform's LF
+                    break;
+            }
+
             return counter.Length;
         }
         catch (Exception ex) when (ex is FormatException or IOException or InvalidOperationException)
         {
-            problems.Add($"Attachment '{part.FileName}' could not be decoded: {ex.Message}");
+            problems.Add($"Attachment '{FileName(part)}' could not be decoded: {ex.Message}");
             return 0;
         }
     }
@@ -177,17 +197,18 @@ public static partial class MessageParser
         }
     }
 
-    private static string Cap(string value, int max) => value.Length <= max ? value : value[..max];
+    /// <summary>At most <paramref name="max"/> characters, never half of a surrogate pair (an emoji).</summary>
+    private static string Cap(string value, int max) =>
+        value.Length <= max ? value : value[..(char.IsHighSurrogate(value[max - 1]) ? max - 1 : max)];
 
     internal static string MakeSummary(string? text, string? html)
     {
         var source = !string.IsNullOrWhiteSpace(text)
             ? text
-            : html is null ? "" : WebUtility.HtmlDecode(TagOrScript().Replace(html.Length > 64 * 1024 ? html[..(64 * 1024)] : html, " "));
-        if (source.Length > 4096)
-            source = source[..4096];
+            : html is null ? "" : WebUtility.HtmlDecode(TagOrScript().Replace(Cap(html, 64 * 1024), " "));
+        source = Cap(source, 4096);
         var collapsed = Whitespace().Replace(source, " ").Trim();
-        return collapsed.Length <= SummaryChars ? collapsed : collapsed[..SummaryChars].TrimEnd() + "…";
+        return collapsed.Length <= SummaryChars ? collapsed : Cap(collapsed, SummaryChars).TrimEnd() + "…";
     }
 
     private static ParserOptions CreateOptions()
@@ -201,7 +222,19 @@ public static partial class MessageParser
         return options;
     }
 
-    [GeneratedRegex(@"<(script|style)\b[^>]*>.*?</\1\s*>|<[^>]*>", RegexOptions.IgnoreCase | RegexOptions.Singleline)]
+    private static FormatOptions CreateWireFormat()
+    {
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = NewLineFormat.Dos;
+        return format;
+    }
+
+    // Comments (Outlook's <!--[if mso]> copies), titles, scripts and styles are not text to show. One left
+    // open hides the rest, as in a browser; that also keeps this linear (a failed search for the end of
+    // each of many unclosed "<style>"s took seconds for 64 KB).
+    [GeneratedRegex(
+        @"<!--(?:.*?-->|.*)|<(title|script|style)\b[^<>]*>(?:.*?</\1\s*>|.*)|<[^<>]*>",
+        RegexOptions.IgnoreCase | RegexOptions.Singleline)]
     private static partial Regex TagOrScript();
 
     [GeneratedRegex(@"\s+")]

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
@@ -12,9 +13,9 @@ internal sealed partial class SmtpOptionsValidator : IValidateOptions<SmtpOption
     public ValidateOptionsResult Validate(string? name, SmtpOptions options)
     {
         var failures = new List<string>();
-        if (!HostName().IsMatch(options.ServerName))
+        if (options.ServerName is null || !HostName().IsMatch(options.ServerName)) // null: "ServerName": null in JSON
             failures.Add("MailSink:Smtp:ServerName must be a host name such as mailsink.localhost.");
-        if (!IPAddress.TryParse(options.BindAddress, out _))
+        if (!IsIpAddress(options.BindAddress))
             failures.Add("MailSink:Smtp:BindAddress must be an IP address such as 0.0.0.0, 127.0.0.1 or ::.");
         if (options.MaxMessageBytes is < 1 or > MaxMessageLimit)
             failures.Add($"MailSink:Smtp:MaxMessageBytes must be from 1 to {MaxMessageLimit}.");
@@ -52,6 +53,15 @@ internal sealed partial class SmtpOptionsValidator : IValidateOptions<SmtpOption
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    /// <summary>
+    /// An IP address as an operator writes one: IPv4 as four decimal numbers, IPv6 without brackets.
+    /// <see cref="IPAddress.TryParse(string?, out IPAddress?)"/> alone also takes "8080" (0.0.31.144),
+    /// "127.1" and "[::1]:25" (dropping the port), none of which anybody means as a bind address.
+    /// </summary>
+    private static bool IsIpAddress(string? text) =>
+        IPAddress.TryParse(text, out var address)
+        && (address.AddressFamily == AddressFamily.InterNetworkV6 ? !text.Contains('[') : address.ToString() == text);
 
     [GeneratedRegex(@"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")]
     private static partial Regex HostName();

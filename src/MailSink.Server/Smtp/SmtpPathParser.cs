@@ -38,9 +38,8 @@ internal static class SmtpPathParser
             // "Display Name <a@b>": skip a leading name when an angle bracket follows.
             if (text[i] != '<')
             {
-                var lt = text.IndexOf('<', i);
-                var at = text.IndexOf('@', i);
-                if (lt > i && (at < 0 || lt < at))
+                var lt = FindDisplayNameEnd(text, i, allowList);
+                if (lt > i)
                     i = lt;
             }
 
@@ -224,6 +223,31 @@ internal static class SmtpPathParser
         return -1;
     }
 
+    /// <summary>
+    /// The '&lt;' after a display name, or -1 when an '@' or (in a list) a comma comes first: then the text
+    /// is a bare address. Quoted text is skipped, so <c>"a@b" &lt;a@b&gt;</c> and <c>"a&lt;b"@c</c> both work.
+    /// </summary>
+    private static int FindDisplayNameEnd(string text, int start, bool allowList)
+    {
+        var quoted = false;
+        for (var i = start; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (quoted && c == '\\')
+                i++;
+            else if (c == '"')
+                quoted = !quoted;
+            else if (quoted)
+                continue;
+            else if (c == '<')
+                return i;
+            else if (c == '@' || (allowList && c == ','))
+                return -1;
+        }
+
+        return -1;
+    }
+
     private static int FindBareEnd(string text, int start, bool allowList)
     {
         var quoted = false;
@@ -285,7 +309,7 @@ internal static class SmtpPathParser
         var builder = new StringBuilder(Math.Min(text.Length, max));
         foreach (var c in text)
         {
-            if (builder.Length >= max)
+            if (builder.Length >= max || (builder.Length == max - 1 && char.IsHighSurrogate(c)))
             {
                 builder.Append('…');
                 break;
