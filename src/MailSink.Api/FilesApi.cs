@@ -34,11 +34,11 @@ internal static class FilesApi
             return TypedResults.NotFound();
         var raw = repository.ReadRaw(message.RawId);
         var part = raw is null ? null : MessageParser.FindPart(raw, attachment.PartIndex);
-        if (part?.Content is null)
+        if (part is null)
             return TypedResults.NotFound();
 
         using var content = new MemoryStream();
-        part.Content.DecodeTo(content);
+        MessageParser.WriteAttachment(part, content);
         Harden(response);
         return TypedResults.File(content.ToArray(), attachment.ContentType, attachment.FileName ?? attachment.Id);
     }

@@ -65,15 +65,32 @@ public static partial class MessageParser
             return message;
         }
 
-        Fill(message, mime, envelope);
+        Fill(message, mime, TopLevelHeaders(raw) ?? mime.Headers, envelope);
         return message;
     }
 
-    private static void Fill(StoredMessage message, MimeMessage mime, SmtpEnvelope envelope)
+    /// <summary>
+    /// Every header of the top-level header block, in order. MimeKit keeps the Content-* headers on the
+    /// body rather than on the message, so they are read again here from the raw bytes.
+    /// </summary>
+    private static HeaderList? TopLevelHeaders(ReadOnlyMemory<byte> raw)
+    {
+        try
+        {
+            using var stream = new ReadOnlyMemoryStream(raw);
+            return HeaderList.Load(Options, stream);
+        }
+        catch (Exception ex) when (ex is FormatException or ParseException or InvalidOperationException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    private static void Fill(StoredMessage message, MimeMessage mime, HeaderList headers, SmtpEnvelope envelope)
     {
         var problems = new List<string>();
 
-        foreach (var header in mime.Headers.Take(MaxHeaders))
+        foreach (var header in headers.Take(MaxHeaders))
         {
             var value = Safe(() => header.Value, problems, "header value") ?? "";
             message.Headers.Add(new StoredHeader { Field = header.Field, Value = Cap(value, MaxHeaderValueChars) });
@@ -113,11 +130,16 @@ public static partial class MessageParser
         message.Summary = MakeSummary(message.Text, message.Html);
 
         var index = 0;
+        bool textTaken = false, htmlTaken = false;
         foreach (var part in mime.BodyParts)
         {
             var partIndex = index++;
-            // An attached message (message/rfc822, a forward as attachment) is an attachment too.
-            if (part is MimePart mimePart ? IsBodyText(mimePart) : part is not MessagePart)
+            // The parts that are the text and HTML bodies are not attachments; any other part is, so that
+            // nothing is lost: a second text part (Apple Mail's text, image, text), an attached message
+            // (message/rfc822, a forward as attachment), an inline notes.txt.
+            if (part is MimePart mimePart && IsBodyText(mimePart, text, html, ref textTaken, ref htmlTaken))
+                continue;
+            if (part is not MimePart and not MessagePart)
                 continue;
 
             message.Attachments.Add(new StoredAttachment
@@ -144,15 +166,50 @@ public static partial class MessageParser
     }
 
     /// <summary>The n-th body part, in the order <see cref="StoredAttachment.PartIndex"/> counts them.</summary>
-    public static MimePart? FindPart(ReadOnlyMemory<byte> raw, int partIndex)
+    public static MimeEntity? FindPart(ReadOnlyMemory<byte> raw, int partIndex)
     {
         using var stream = new ReadOnlyMemoryStream(raw);
         var mime = MimeMessage.Load(Options, stream);
-        return mime.BodyParts.ElementAtOrDefault(partIndex) as MimePart;
+        return mime.BodyParts.ElementAtOrDefault(partIndex);
     }
 
-    private static bool IsBodyText(MimePart part) =>
-        part is TextPart text && !part.IsAttachment && (text.IsPlain || text.IsHtml);
+    /// <summary>An attachment's bytes as a download gives them: decoded content, or an attached message as received.</summary>
+    public static void WriteAttachment(MimeEntity part, Stream destination)
+    {
+        switch (part)
+        {
+            case MimePart { Content: { } content }:
+                content.DecodeTo(destination);
+                break;
+            case MessagePart { Message: { } attached }:
+                attached.WriteTo(WireFormat, destination);
+                break;
+        }
+    }
+
+    /// <summary>Whether this part is the one MimeKit took as the text or the HTML body (the first that matches).</summary>
+    private static bool IsBodyText(MimePart part, string? textBody, string? htmlBody, ref bool textTaken, ref bool htmlTaken)
+    {
+        if (part is not TextPart text || part.IsAttachment)
+            return false;
+        if (text.IsPlain && !textTaken && textBody is not null && SafeText(text) == textBody)
+            return textTaken = true;
+        if (text.IsHtml && !htmlTaken && htmlBody is not null && SafeText(text) == htmlBody)
+            return htmlTaken = true;
+        return false;
+    }
+
+    private static string? SafeText(TextPart part)
+    {
+        try
+        {
+            return part.Text;
+        }
+        catch (Exception ex) when (ex is FormatException or NotSupportedException or ArgumentException or DecoderFallbackException)
+        {
+            return null;
+        }
+    }
 
     private static string? FileName(MimeEntity part) =>
         part is MimePart mimePart ? mimePart.FileName : part.ContentDisposition?.FileName ?? part.ContentType.Name;

@@ -18,7 +18,7 @@ public static class StorageServiceCollectionExtensions
         services.AddOptions<RoutingOptions>()
             .BindConfiguration(RoutingOptions.Section)
             .Validate(o => InboxRouter.IsValidInboxId(o.CatchAllInbox),
-                "MailSink:Routing:CatchAllInbox must be one DNS label (letters, digits, '-'), at most 63 characters.")
+                "MailSink:Routing:CatchAllInbox must be one DNS label (letters, digits, '-' or '_'), at most 63 characters.")
             .Validate(o => o.RootDomains.All(d => !string.IsNullOrWhiteSpace(d) && !d.Contains('@') && !d.Contains(' ')),
                 "MailSink:Routing:RootDomains must be domain names such as \"localhost\".")
             .ValidateOnStart();

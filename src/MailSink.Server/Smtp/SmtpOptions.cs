@@ -1,5 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace MailSink.Server.Smtp;
 
 /// <summary>The <c>MailSink:Smtp</c> section. Key names are a contract with operators: keep them stable.</summary>
@@ -7,8 +5,7 @@ public sealed class SmtpOptions
 {
     public const string Section = "MailSink:Smtp";
 
-    /// <summary>Named in the banner, the EHLO reply and the self-signed certificate.</summary>
-    [Required(AllowEmptyStrings = false)]
+    /// <summary>Named in the banner, the EHLO reply and the self-signed certificate (checked by <see cref="SmtpOptionsValidator"/>).</summary>
     public string ServerName { get; set; } = "mailsink.localhost";
 
     public string BindAddress { get; set; } = "0.0.0.0";

@@ -225,11 +225,9 @@ await step('the message has its fields: addresses, subject, text, links, metadat
   assert.equal(first.metadata.ehlo, 'first.node-client-flow.test');
   assert.equal(first.metadata.mailFrom, 'bounces@example.com');
   assert.deepEqual(addresses(first.metadata.rcptTo), [{ name: '', email: firstAddress }]);
-  // Every header of the message in order. Known gap (reported, a Storage fix): MailSink takes the headers
-  // from MimeKit's MimeMessage.Headers, which leaves out the Content-* headers (MimeKit files them under
-  // the body), so Content-Type is missing; compare the rest until that is fixed.
-  assert.deepEqual(plain(first.metadata.headers).map((h) => h.field).filter((f) => !/^Content-/i.test(f)),
-    ['From', 'To', 'Subject', 'Date', 'Message-ID', 'MIME-Version']);
+  // Every header of the message, in order, Content-* included.
+  assert.deepEqual(plain(first.metadata.headers).map((h) => h.field),
+    ['From', 'To', 'Subject', 'Date', 'Message-ID', 'MIME-Version', 'Content-Type']);
   assert.deepEqual(plain(first.metadata.headers.find((h) => h.field === 'Subject')), { field: 'Subject', value: firstSubject });
 });
 

@@ -192,7 +192,7 @@ public sealed class MessageParserTests
         Assert.Equal("text/csv", attachment.ContentType);
         Assert.Equal("a,b\r\n1,2".Length, attachment.Length);
         var part = MessageParser.FindPart(raw, attachment.PartIndex);
-        Assert.Equal("data.csv", part!.FileName);
+        Assert.Equal("data.csv", Assert.IsAssignableFrom<MimeKit.MimePart>(part).FileName);
         Assert.Null(MessageParser.FindPart(raw, 99));
     }
 
@@ -713,4 +713,52 @@ public sealed class MessageParserTests
 
     private static (string Name, string Email)[] Pairs(IEnumerable<StoredAddress> addresses) =>
         [.. addresses.Select(a => (a.Name, a.Email))];
+}
+
+public sealed class MessageParserPartsTests
+{
+    private static readonly SmtpEnvelope Envelope = new("a@b.example", ["x@y.localhost"], "me", null, null, null, false);
+
+    private static byte[] Raw(params string[] lines) => System.Text.Encoding.UTF8.GetBytes(string.Join("\r\n", lines) + "\r\n");
+
+    [Fact]
+    public void Every_top_level_header_is_kept_in_order_content_headers_included()
+    {
+        var message = MessageParser.Parse(Raw(
+            "From: a@b.example", "Content-Type: text/plain; charset=utf-8", "Subject: s", "Content-Transfer-Encoding: 8bit", "MIME-Version: 1.0", "", "body"), Envelope);
+        Assert.Equal(["From", "Content-Type", "Subject", "Content-Transfer-Encoding", "MIME-Version"], message.Headers.Select(h => h.Field));
+        Assert.Equal("text/plain; charset=utf-8", message.Headers[1].Value);
+    }
+
+    [Fact]
+    public void A_second_text_part_is_listed_as_an_attachment_instead_of_being_lost()
+    {
+        var message = MessageParser.Parse(Raw(
+            "Subject: apple", "MIME-Version: 1.0", "Content-Type: multipart/mixed; boundary=b", "",
+            "--b", "Content-Type: text/plain", "", "first text",
+            "--b", "Content-Type: image/png", "Content-Disposition: inline", "Content-Transfer-Encoding: base64", "", "iVBORw0KGgo=",
+            "--b", "Content-Type: text/plain", "", "second text",
+            "--b--"), Envelope);
+
+        Assert.StartsWith("first text", message.Text);
+        Assert.Equal(["image/png", "text/plain"], message.Attachments.Select(a => a.ContentType));
+    }
+
+    [Fact]
+    public void An_attached_message_downloads_as_the_message_itself()
+    {
+        var raw = Raw(
+            "Subject: fwd", "MIME-Version: 1.0", "Content-Type: multipart/mixed; boundary=b", "",
+            "--b", "Content-Type: text/plain", "", "see attached",
+            "--b", "Content-Type: message/rfc822", "", "Subject: inner", "", "inner body",
+            "--b--");
+        var message = MessageParser.Parse(raw, Envelope);
+        var attachment = Assert.Single(message.Attachments);
+        Assert.Equal("message/rfc822", attachment.ContentType);
+
+        using var bytes = new MemoryStream();
+        MessageParser.WriteAttachment(MessageParser.FindPart(raw, attachment.PartIndex)!, bytes);
+        Assert.Equal("Subject: inner\r\n\r\ninner body", System.Text.Encoding.UTF8.GetString(bytes.ToArray())); // the CRLF before a boundary belongs to it
+        Assert.Equal(bytes.Length, attachment.Length);
+    }
 }
