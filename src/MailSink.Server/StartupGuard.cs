@@ -1,4 +1,5 @@
 using MailSink.Storage;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 
 namespace MailSink.Server;
@@ -9,12 +10,16 @@ namespace MailSink.Server;
 /// </summary>
 internal static class StartupGuard
 {
+    /// <summary>The category of the host's "Hosting failed to start" error, logged with the whole stack trace.</summary>
+    private const string HostLogLevelKey = "Logging:LogLevel:Microsoft.Extensions.Hosting.Internal.Host";
+
     public static async Task<int> RunAsync(Func<WebApplication> build)
     {
         try
         {
             await using var app = build();
-            await app.RunAsync();
+            await StartAsync(app);
+            await app.WaitForShutdownAsync();
             return 0;
         }
         catch (Exception ex) when (Describe(ex) is { } message)
@@ -22,6 +27,26 @@ internal static class StartupGuard
             await Console.Error.WriteLineAsync($"MailSink cannot start: {message}");
             return 1;
         }
+    }
+
+    /// <summary>
+    /// Starts the application with the host's own start-failure error silenced: the host logs it (stack trace
+    /// and all, on stdout) before rethrowing, and this guard reports the failure itself. The added setting
+    /// reloads the logging filters, and removing it once started restores them. A failure the guard cannot
+    /// describe still ends the process as an unhandled exception, with its stack trace.
+    /// </summary>
+    private static async Task StartAsync(WebApplication app)
+    {
+        if (app.Configuration is not IConfigurationBuilder configuration) // a ConfigurationManager, in practice
+        {
+            await app.StartAsync();
+            return;
+        }
+
+        var quiet = new MemoryConfigurationSource { InitialData = [new(HostLogLevelKey, nameof(LogLevel.Critical))] };
+        configuration.Sources.Add(quiet);
+        await app.StartAsync();
+        configuration.Sources.Remove(quiet);
     }
 
     private static string? Describe(Exception ex) => ex switch

@@ -1,0 +1,21 @@
+using System.Diagnostics;
+
+namespace MailSink.Tests.Support;
+
+/// <summary>Waits for a condition with a deadline, checking it again every few milliseconds; never a fixed sleep.</summary>
+public static class Poll
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>Returns as soon as <paramref name="condition"/> holds; fails the test naming <paramref name="what"/> at the deadline.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (clock.Elapsed > timeout)
+                throw new Xunit.Sdk.XunitException($"Gave up after {timeout.TotalSeconds:0} s waiting until {what}.");
+            await Task.Delay(Interval);
+        }
+    }
+}
