@@ -6,13 +6,14 @@ using Microsoft.Extensions.Options;
 namespace MailSink.Server.Smtp;
 
 /// <summary>Every failure names its key, so that a bad value stops the process with one clear line.</summary>
-internal sealed partial class SmtpOptionsValidator : IValidateOptions<SmtpOptions>
+internal sealed partial class SmtpOptionsValidator(IConfiguration? configuration = null) : IValidateOptions<SmtpOptions>
 {
     private const long MaxMessageLimit = 1L << 30;
 
     public ValidateOptionsResult Validate(string? name, SmtpOptions options)
     {
         var failures = new List<string>();
+        CheckListItems(failures);
         if (options.ServerName is null || !HostName().IsMatch(options.ServerName)) // null: "ServerName": null in JSON
             failures.Add("MailSink:Smtp:ServerName must be a host name such as mailsink.localhost.");
         if (!IsIpAddress(options.BindAddress))
@@ -62,6 +63,25 @@ internal sealed partial class SmtpOptionsValidator : IValidateOptions<SmtpOption
     private static bool IsIpAddress(string? text) =>
         IPAddress.TryParse(text, out var address)
         && (address.AddressFamily == AddressFamily.InterNetworkV6 ? !text.Contains('[') : address.ToString() == text);
+
+    /// <summary>
+    /// The configuration binder silently drops a list item it cannot convert (Tls=Bogus), which would
+    /// leave the defaults in force; so the raw values of list items are checked here, naming the key.
+    /// </summary>
+    private void CheckListItems(List<string> failures)
+    {
+        if (configuration is null)
+            return;
+        foreach (var item in configuration.GetSection($"{SmtpOptions.Section}:Listeners").GetChildren())
+        {
+            if (item["Port"] is { } port && !int.TryParse(port, out _))
+                failures.Add($"{item.Path}:Port must be a number from 0 to 65535 (it is '{port}').");
+            if (item["Tls"] is { } tls && !Enum.TryParse<TlsMode>(tls, ignoreCase: true, out _))
+                failures.Add($"{item.Path}:Tls must be None, StartTls or Implicit (it is '{tls}').");
+            if (item["Auth"] is { } auth && !Enum.TryParse<ListenerAuth>(auth, ignoreCase: true, out _))
+                failures.Add($"{item.Path}:Auth must be Optional or Required (it is '{auth}').");
+        }
+    }
 
     [GeneratedRegex(@"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")]
     private static partial Regex HostName();
