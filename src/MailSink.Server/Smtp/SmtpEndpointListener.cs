@@ -16,7 +16,8 @@ internal sealed class SmtpEndpointListener(
     BoundListener bound,
     SessionTracker tracker,
     CancellationToken stopAccepting,
-    ILogger<SmtpEndpointListener> logger) : IEndpointListener
+    ILogger<SmtpEndpointListener> logger,
+    ILogger<SessionAdapter> sessionLogger) : IEndpointListener
 {
     public async Task<ISecurableDuplexPipe> GetPipeAsync(ISessionContext context, CancellationToken cancellationToken)
     {
@@ -52,7 +53,7 @@ internal sealed class SmtpEndpointListener(
             context.Properties[EndpointListener.LocalEndPointKey] = socket.LocalEndPoint!;
             context.Properties[EndpointListener.RemoteEndPointKey] = socket.RemoteEndPoint!;
             Log.SessionOpened(logger, context.SessionId.ToString("N")[..8], socket.RemoteEndPoint?.ToString() ?? "?", bound.EndPoint.Port);
-            return new SessionPipe(socket, context, bound.Settings, tracker, logger);
+            return new SessionPipe(socket, context, bound.Settings, tracker, sessionLogger);
         }
     }
 

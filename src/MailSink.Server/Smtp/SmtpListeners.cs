@@ -95,7 +95,8 @@ public sealed class SmtpListeners : IEndpointListenerFactory
             _byDefinition[endpointDefinition],
             Tracker,
             _stopAccepting.Token,
-            _loggers.CreateLogger<SmtpEndpointListener>());
+            _loggers.CreateLogger<SmtpEndpointListener>(),
+            _loggers.CreateLogger<SessionAdapter>());
 }
 
 /// <summary>One listener as configured, and where it is really bound.</summary>
