@@ -25,14 +25,8 @@ internal static class ServersApi
 
     private static async Task<IResult> Create(MessageRepository repository, TimeProvider time, HttpRequest request)
     {
-        var (body, error) = await RequestBodies.ReadObjectAsync(request, "name", required: true);
-        if (error is not null)
-            return error;
-        if (!RequestBodies.TryString(body!.Value, "name", out var name, out error))
-            return error!;
-        if (string.IsNullOrWhiteSpace(name))
-            return ApiErrors.BadRequest("name", "Servers need a name");
-        return TypedResults.Ok(ToDto(repository.CreateInbox(name.Trim(), time.GetUtcNow())));
+        var (name, error) = await ReadNameAsync(request);
+        return error ?? TypedResults.Ok(ToDto(repository.CreateInbox(name!, time.GetUtcNow())));
     }
 
     private static Results<Ok<ServerDto>, NotFound> Get(MessageRepository repository, string id) =>
@@ -40,14 +34,21 @@ internal static class ServersApi
 
     private static async Task<IResult> Update(MessageRepository repository, HttpRequest request, string id)
     {
-        var (body, error) = await RequestBodies.ReadObjectAsync(request, "name", required: true);
+        var (name, error) = await ReadNameAsync(request);
         if (error is not null)
             return error;
+        return repository.RenameInbox(id, name!) is { } inbox ? TypedResults.Ok(ToDto(inbox)) : TypedResults.NotFound();
+    }
+
+    /// <summary>The server's name from a body in any case (<c>name</c> or .NET's <c>Name</c>); a 400 when missing.</summary>
+    private static async Task<(string? Name, IResult? Error)> ReadNameAsync(HttpRequest request)
+    {
+        var (body, error) = await RequestBodies.ReadObjectAsync(request, "name", required: true);
+        if (error is not null)
+            return (null, error);
         if (!RequestBodies.TryString(body!.Value, "name", out var name, out error))
-            return error!;
-        if (string.IsNullOrWhiteSpace(name))
-            return ApiErrors.BadRequest("name", "Servers need a name");
-        return repository.RenameInbox(id, name.Trim()) is { } inbox ? TypedResults.Ok(ToDto(inbox)) : TypedResults.NotFound();
+            return (null, error);
+        return string.IsNullOrWhiteSpace(name) ? (null, ApiErrors.BadRequest("name", "Servers need a name")) : (name.Trim(), null);
     }
 
     private static Results<NoContent, NotFound> Delete(MessageRepository repository, string id) =>

@@ -206,22 +206,8 @@ internal static class SmtpPathParser
         return true;
     }
 
-    private static int FindClosingBracket(string text, int start)
-    {
-        var quoted = false;
-        for (var i = start; i < text.Length; i++)
-        {
-            var c = text[i];
-            if (quoted && c == '\\')
-                i++;
-            else if (c == '"')
-                quoted = !quoted;
-            else if (c == '>' && !quoted)
-                return i;
-        }
-
-        return -1;
-    }
+    private static int FindClosingBracket(string text, int start) =>
+        UnquotedPositions(text, start).FirstOrDefault(i => text[i] == '>', -1);
 
     /// <summary>
     /// The '&lt;' after a display name, or -1 when an '@' or (in a list) a comma comes first: then the text
@@ -229,26 +215,18 @@ internal static class SmtpPathParser
     /// </summary>
     private static int FindDisplayNameEnd(string text, int start, bool allowList)
     {
-        var quoted = false;
-        for (var i = start; i < text.Length; i++)
-        {
-            var c = text[i];
-            if (quoted && c == '\\')
-                i++;
-            else if (c == '"')
-                quoted = !quoted;
-            else if (quoted)
-                continue;
-            else if (c == '<')
-                return i;
-            else if (c == '@' || (allowList && c == ','))
-                return -1;
-        }
-
-        return -1;
+        var stop = UnquotedPositions(text, start).FirstOrDefault(i => text[i] is '<' or '@' || (allowList && text[i] == ','), -1);
+        return stop >= 0 && text[stop] == '<' ? stop : -1;
     }
 
-    private static int FindBareEnd(string text, int start, bool allowList)
+    private static int FindBareEnd(string text, int start, bool allowList) =>
+        UnquotedPositions(text, start).FirstOrDefault(i => text[i] == ' ' || (allowList && text[i] == ','), text.Length);
+
+    private static int LastAtOutsideQuotes(string address) =>
+        UnquotedPositions(address, 0).LastOrDefault(i => address[i] == '@', -1);
+
+    /// <summary>Positions of the characters outside double quotes (a backslash escapes inside them).</summary>
+    private static IEnumerable<int> UnquotedPositions(string text, int start)
     {
         var quoted = false;
         for (var i = start; i < text.Length; i++)
@@ -258,29 +236,9 @@ internal static class SmtpPathParser
                 i++;
             else if (c == '"')
                 quoted = !quoted;
-            else if (!quoted && (c == ' ' || (allowList && c == ',')))
-                return i;
+            else if (!quoted)
+                yield return i;
         }
-
-        return text.Length;
-    }
-
-    private static int LastAtOutsideQuotes(string address)
-    {
-        var quoted = false;
-        var last = -1;
-        for (var i = 0; i < address.Length; i++)
-        {
-            var c = address[i];
-            if (quoted && c == '\\')
-                i++;
-            else if (c == '"')
-                quoted = !quoted;
-            else if (c == '@' && !quoted)
-                last = i;
-        }
-
-        return last;
     }
 
     /// <summary>RFC 5321 source routes (<c>@a,@b:user@c</c>) must be accepted and ignored.</summary>
