@@ -69,7 +69,16 @@ public sealed class MailSinkHost : IAsyncDisposable
         args.AddRange(settings);
 
         var app = Program.Build([.. args]);
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
         return new MailSinkHost(app, root);
     }
 

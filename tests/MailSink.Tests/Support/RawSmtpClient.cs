@@ -40,11 +40,18 @@ public sealed partial class RawSmtpClient : IAsyncDisposable
         return new RawSmtpClient(tcp, stream, output);
     }
 
-    public async Task StartTlsAsync()
+    /// <summary>The TLS handshake after a 220 to STARTTLS; any certificate is accepted and returned.</summary>
+    public async Task<System.Security.Cryptography.X509Certificates.X509Certificate2> StartTlsAsync()
     {
-        var tls = new SslStream(_stream, false, (_, _, _, _) => true);
+        System.Security.Cryptography.X509Certificates.X509Certificate2? presented = null;
+        var tls = new SslStream(_stream, false, (_, certificate, _, _) =>
+        {
+            presented = new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate!);
+            return true;
+        });
         await tls.AuthenticateAsClientAsync("localhost");
         _stream = tls;
+        return presented!;
     }
 
     public Task SendAsync(string line, string eol = "\r\n") => SendRawAsync(Encoding.UTF8.GetBytes(line + eol), line);

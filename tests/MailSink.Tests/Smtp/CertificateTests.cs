@@ -1,0 +1,69 @@
+using System.Security.Cryptography.X509Certificates;
+using MailSink.Server.Smtp;
+using MailSink.Tests.Support;
+
+namespace MailSink.Tests.Smtp;
+
+/// <summary>Where the TLS certificate comes from: a PFX, a PEM pair, or a self-signed one made once and reused.</summary>
+public sealed class CertificateTests
+{
+    private static async Task<X509Certificate2> PresentedCertificateAsync(int port)
+    {
+        await using var client = await RawSmtpClient.ConnectAsync(port);
+        await client.ReadReplyAsync();
+        await client.CommandAsync("EHLO me");
+        Assert.StartsWith("220", await client.CommandAsync("STARTTLS"));
+        return await client.StartTlsAsync();
+    }
+
+    [Fact]
+    public async Task A_self_signed_certificate_is_made_in_certs_on_first_start_and_reused_after()
+    {
+        using var root = new TempDirectory();
+        string thumbprint;
+        await using (var first = await MailSinkHost.StartAsync($"--contentRoot={root.Path}"))
+        {
+            var path = Path.Combine(root.Path, "certs", "mailsink.pfx");
+            Assert.True(File.Exists(path));
+            var presented = await PresentedCertificateAsync(first.SmtpPort);
+            Assert.Contains("CN=mailsink.localhost", presented.Subject);
+            var names = presented.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single();
+            Assert.Contains("localhost", names.EnumerateDnsNames());
+            thumbprint = presented.Thumbprint;
+        }
+
+        await using var second = await MailSinkHost.StartAsync($"--contentRoot={root.Path}");
+        Assert.Equal(thumbprint, (await PresentedCertificateAsync(second.SmtpPort)).Thumbprint);
+    }
+
+    [Fact]
+    public async Task A_pem_certificate_and_key_or_a_pfx_with_a_password_are_used_when_configured()
+    {
+        using var files = new TempDirectory();
+        using var certificate = CertificateProvider.CreateSelfSigned("pem.example");
+        var certPath = Path.Combine(files.Path, "server.crt");
+        var keyPath = Path.Combine(files.Path, "server.key");
+        await File.WriteAllTextAsync(certPath, certificate.ExportCertificatePem());
+        await File.WriteAllTextAsync(keyPath, certificate.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+
+        await using (var host = await MailSinkHost.StartAsync($"--MailSink:Smtp:Certificate:Path={certPath}", $"--MailSink:Smtp:Certificate:KeyPath={keyPath}"))
+            Assert.Equal(certificate.Thumbprint, (await PresentedCertificateAsync(host.SmtpPort)).Thumbprint);
+
+        var pfxPath = Path.Combine(files.Path, "server.pfx");
+        await File.WriteAllBytesAsync(pfxPath, certificate.Export(X509ContentType.Pfx, "pfx-password"));
+        await using (var host = await MailSinkHost.StartAsync($"--MailSink:Smtp:Certificate:Path={pfxPath}", "--MailSink:Smtp:Certificate:Password=pfx-password"))
+            Assert.Equal(certificate.Thumbprint, (await PresentedCertificateAsync(host.SmtpPort)).Thumbprint);
+    }
+
+    [Fact]
+    public async Task A_pfx_with_the_wrong_password_stops_the_start_naming_the_setting()
+    {
+        using var files = new TempDirectory();
+        using var certificate = CertificateProvider.CreateSelfSigned("pfx.example");
+        var pfxPath = Path.Combine(files.Path, "server.pfx");
+        await File.WriteAllBytesAsync(pfxPath, certificate.Export(X509ContentType.Pfx, "right"));
+        var error = await Assert.ThrowsAsync<MailSink.Server.StartupException>(() =>
+            MailSinkHost.StartAsync($"--MailSink:Smtp:Certificate:Path={pfxPath}", "--MailSink:Smtp:Certificate:Password=wrong"));
+        Assert.Contains("MailSink:Smtp:Certificate", error.Message);
+    }
+}
