@@ -5,30 +5,38 @@ namespace MailSink.Storage;
 /// <summary>Search, deletes and inboxes (Mailosaur "servers").</summary>
 public sealed partial class MessageRepository
 {
-    private const int SearchScanLimit = 100_000;
-
-    /// <summary>One inbox's messages matching the criteria, newest first.</summary>
+    /// <summary>
+    /// One inbox's messages matching the criteria, newest first. Senders, recipients and subjects are
+    /// matched in memory (<see cref="SearchIndex"/>); a message is read only when it matches, or when the
+    /// answer depends on its body.
+    /// </summary>
     public IReadOnlyList<StoredMessage> Search(string inbox, SearchCriteria criteria, int skip, int take, DateTimeOffset? receivedAfter = null)
     {
-        var (low, high) = Range(inbox, receivedAfter);
+        var facts = _index.Snapshot(inbox, () => LoadInbox(inbox));
+        var afterTicks = receivedAfter?.UtcTicks ?? long.MinValue;
         var results = new List<StoredMessage>(Math.Min(take, 100));
         var skipped = 0;
-        foreach (var message in _messages.Query()
-                     .Where("$.Key >= @0 AND $.Key < @1", low, high)
-                     .OrderByDescending(m => m.Key)
-                     .Limit(SearchScanLimit)
-                     .ToEnumerable())
+        for (var i = facts.Length - 1; i >= 0 && results.Count < take; i--)
         {
-            if (!criteria.Matches(message))
+            var candidate = facts[i];
+            if (candidate.Ticks <= afterTicks)
+                break;
+            StoredMessage? message = null;
+            if (!criteria.Matches(candidate, () => (message ??= _messages.FindById(candidate.Id)) is { } m && criteria.BodyMatches(m)))
                 continue;
             if (skipped++ < skip)
                 continue;
-            results.Add(message);
-            if (results.Count == take)
-                break;
+            if ((message ??= _messages.FindById(candidate.Id)) is not null) // null: deleted meanwhile
+                results.Add(message);
         }
 
         return results;
+    }
+
+    private IEnumerable<StoredMessage> LoadInbox(string inbox)
+    {
+        var (low, high) = Range(inbox, null);
+        return _messages.Query().Where("$.Key >= @0 AND $.Key < @1", low, high).OrderBy(m => m.Key).ToEnumerable();
     }
 
     private static (string Low, string High) Range(string inbox, DateTimeOffset? receivedAfter) =>
@@ -56,6 +64,7 @@ public sealed partial class MessageRepository
                 RemoveMessage(message);
                 AdjustCount(message.Inbox, -1);
             });
+            _index.Removed(message.Inbox, [message.Id]);
             return true;
         }
     }
@@ -77,6 +86,7 @@ public sealed partial class MessageRepository
                     _inboxes.Update(record);
                 }
             });
+            _index.Removed(inbox, messages.Select(m => m.Id).ToList());
             return messages.Count;
         }
     }
@@ -151,6 +161,7 @@ public sealed partial class MessageRepository
         if (_inboxes.FindById(id) is null)
             return false;
         DeleteInboxMessages(id);
+        _index.Forget(id);
         lock (_writeLock)
             return _inboxes.Delete(id);
     }

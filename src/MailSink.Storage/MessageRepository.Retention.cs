@@ -54,6 +54,8 @@ public sealed partial class MessageRepository
             foreach (var group in messages.GroupBy(m => m.Inbox))
                 AdjustCount(group.Key, -group.Count());
         });
+        foreach (var group in messages.GroupBy(m => m.Inbox))
+            _index.Removed(group.Key, group.Select(m => m.Id).ToList());
     }
 
     /// <summary>The database file's size on disk, data and log together.</summary>

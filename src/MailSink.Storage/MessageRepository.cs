@@ -24,6 +24,7 @@ public sealed partial class MessageRepository : IDisposable
     // Every write transaction (the writer's batches, the API's deletes and inbox edits) runs under this
     // lock: LiteDB transactions are per thread, and the inbox counters are read-modify-write.
     private readonly Lock _writeLock = new();
+    private readonly SearchIndex _index = new();
 
     public MessageRepository(IOptions<StorageOptions> options, IHostEnvironment environment, ILogger<MessageRepository> logger)
     {
@@ -73,6 +74,7 @@ public sealed partial class MessageRepository : IDisposable
     {
         lock (_writeLock)
             CommitLocked(batch, now);
+        _index.Added(batch.SelectMany(w => w.Messages));
     }
 
     private void CommitLocked(IReadOnlyList<PendingWrite> batch, DateTimeOffset now)

@@ -19,39 +19,42 @@ public sealed record SearchCriteria(string? SentFrom, string? SentTo, string? Su
     public bool IsEmpty =>
         string.IsNullOrEmpty(SentFrom) && string.IsNullOrEmpty(SentTo) && string.IsNullOrEmpty(Subject) && string.IsNullOrEmpty(Body);
 
-    public bool Matches(StoredMessage message)
+    public bool Matches(StoredMessage message) =>
+        Matches(SearchFacts.Of(message), () => BodyMatches(message));
+
+    /// <summary>Whether the message's text or HTML body holds <see cref="Body"/>.</summary>
+    internal bool BodyMatches(StoredMessage message) =>
+        message.Text?.Contains(Body!, StringComparison.OrdinalIgnoreCase) == true
+        || message.Html?.Contains(Body!, StringComparison.OrdinalIgnoreCase) == true;
+
+    /// <summary>
+    /// Matches on the small facts first and asks for the body (which may mean loading the message) only
+    /// when the answer still depends on it.
+    /// </summary>
+    internal bool Matches(SearchFacts facts, Func<bool> bodyMatches)
     {
         if (IsEmpty)
             return true;
 
-        Span<bool> results = stackalloc bool[4];
-        var count = 0;
-        if (!string.IsNullOrEmpty(SentFrom))
-        {
-            var from = SentFrom.Trim();
-            results[count++] = Same(message.Envelope.MailFrom, from) || message.From.Any(a => Same(a.Email, from));
-        }
-
-        if (!string.IsNullOrEmpty(SentTo))
-        {
-            var to = SentTo.Trim();
-            results[count++] = message.Envelope.RcptTo.Any(r => Same(r, to))
-                               || message.To.Any(a => Same(a.Email, to))
-                               || message.Cc.Any(a => Same(a.Email, to))
-                               || message.Bcc.Any(a => Same(a.Email, to));
-        }
-
-        if (!string.IsNullOrEmpty(Subject))
-            results[count++] = message.Subject?.Contains(Subject, StringComparison.OrdinalIgnoreCase) == true;
-
+        var all = Match == SearchMatch.All;
+        if (!string.IsNullOrEmpty(SentFrom) && Decides(facts.Senders.Any(a => Same(a, SentFrom.Trim())), all, out var result))
+            return result;
+        if (!string.IsNullOrEmpty(SentTo) && Decides(facts.Recipients.Any(a => Same(a, SentTo.Trim())), all, out result))
+            return result;
+        if (!string.IsNullOrEmpty(Subject) && Decides(facts.Subject?.Contains(Subject, StringComparison.OrdinalIgnoreCase) == true, all, out result))
+            return result;
         if (!string.IsNullOrEmpty(Body))
-        {
-            results[count++] = message.Text?.Contains(Body, StringComparison.OrdinalIgnoreCase) == true
-                               || message.Html?.Contains(Body, StringComparison.OrdinalIgnoreCase) == true;
-        }
+            return bodyMatches();
 
-        var matched = results[..count];
-        return Match == SearchMatch.All ? !matched.Contains(false) : matched.Contains(true);
+        // Every criterion given was checked without deciding: ALL matched them all, ANY matched none.
+        return all;
+    }
+
+    /// <summary>A false decides ALL, a true decides ANY.</summary>
+    private static bool Decides(bool matched, bool all, out bool result)
+    {
+        result = matched;
+        return all ? !matched : matched;
     }
 
     private static bool Same(string? address, string wanted) => string.Equals(address, wanted, StringComparison.OrdinalIgnoreCase);

@@ -1,0 +1,84 @@
+using MailSink.Storage;
+using MailSink.Tests.Support;
+
+namespace MailSink.Tests.Storage;
+
+/// <summary>Search through the in-memory index stays exact while mail arrives and is deleted.</summary>
+public sealed class SearchTests
+{
+    private static SearchCriteria Subject(string subject) => new(null, null, subject, null);
+
+    [Fact]
+    public async Task Messages_arriving_after_the_first_search_are_found_and_deleted_ones_are_not()
+    {
+        await using var storage = new StorageHarness();
+        var first = await storage.StoreAsync("a@box.localhost", "alpha one");
+        Assert.Equal([first.Id], storage.Repository.Search("box", Subject("alpha"), 0, 10).Select(m => m.Id));
+
+        var second = await storage.StoreAsync("b@box.localhost", "alpha two");
+        var other = await storage.StoreAsync("c@box.localhost", "beta");
+        Assert.Equal([second.Id, first.Id], storage.Repository.Search("box", Subject("ALPHA"), 0, 10).Select(m => m.Id));
+        Assert.Equal([other.Id], storage.Repository.Search("box", new SearchCriteria(null, "C@BOX.localhost", null, null), 0, 10).Select(m => m.Id));
+
+        Assert.True(storage.Repository.DeleteMessage(second.Id));
+        Assert.Equal([first.Id], storage.Repository.Search("box", Subject("alpha"), 0, 10).Select(m => m.Id));
+
+        storage.Repository.DeleteInboxMessages("box");
+        Assert.Empty(storage.Repository.Search("box", Subject("alpha"), 0, 10));
+        var third = await storage.StoreAsync("a@box.localhost", "alpha three");
+        Assert.Equal([third.Id], storage.Repository.Search("box", Subject("alpha"), 0, 10).Select(m => m.Id));
+    }
+
+    [Fact]
+    public async Task A_search_started_after_a_commit_always_sees_it_even_while_the_index_loads()
+    {
+        await using var storage = new StorageHarness();
+        for (var i = 0; i < 200; i++)
+            await storage.StoreAsync("a@busy.localhost", $"seed {i}");
+
+        var writing = Task.Run(async () =>
+        {
+            var ids = new List<string>();
+            for (var i = 0; i < 300; i++)
+            {
+                var stored = await storage.StoreAsync("a@busy.localhost", $"live {i}");
+                ids.Add(stored.Id);
+                var found = storage.Repository.Search("busy", new SearchCriteria(null, null, $"live {i}", null), 0, 1);
+                Assert.Equal(stored.Id, Assert.Single(found).Id);
+            }
+
+            return ids;
+        });
+        var searching = Task.Run(() =>
+        {
+            while (!writing.IsCompleted)
+                storage.Repository.Search("busy", Subject("seed"), 0, 5);
+        });
+
+        var written = await writing;
+        await searching;
+        Assert.Equal(300, storage.Repository.Search("busy", Subject("live"), 0, 1000).Count);
+        Assert.Equal(written.AsEnumerable().Reverse(), storage.Repository.Search("busy", Subject("live"), 0, 1000).Select(m => m.Id));
+    }
+
+    [Fact]
+    public async Task Body_search_reads_a_message_only_when_its_answer_depends_on_the_body()
+    {
+        await using var storage = new StorageHarness();
+        await storage.StoreAsync("a@b.localhost", "one", body: "needle here");
+        await storage.StoreAsync("a@b.localhost", "two", body: "nothing");
+
+        Assert.Equal(["one"], storage.Repository.Search("b", new SearchCriteria(null, null, null, "NEEDLE"), 0, 10).Select(m => m.Subject));
+        Assert.Equal(["two", "one"], storage.Repository.Search("b", new SearchCriteria(null, null, "two", "needle", SearchMatch.Any), 0, 10).Select(m => m.Subject));
+        Assert.Empty(storage.Repository.Search("b", new SearchCriteria(null, null, "two", "needle"), 0, 10));
+
+        var facts = new SearchFacts("x", 1, ["s@x"], ["r@x"], "subject");
+        var asked = 0;
+        bool Body() => ++asked > 0;
+        Assert.False(new SearchCriteria("other@x", null, null, "b").Matches(facts, Body)); // ALL: decided by the sender
+        Assert.True(new SearchCriteria("S@X", null, null, "b", SearchMatch.Any).Matches(facts, Body)); // ANY: decided by the sender
+        Assert.Equal(0, asked);
+        Assert.True(new SearchCriteria("s@x", null, null, "b").Matches(facts, Body));
+        Assert.Equal(1, asked);
+    }
+}

@@ -1,0 +1,46 @@
+using System.Text;
+using MailSink.Storage;
+using Microsoft.Extensions.Hosting.Internal;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace MailSink.Tests.Support;
+
+/// <summary>The storage layer alone, on a real LiteDB file in a temp folder: repository, writer and ingest.</summary>
+public sealed class StorageHarness : IAsyncDisposable
+{
+    private readonly TempDirectory _directory = new();
+
+    public StorageHarness(string[]? rootDomains = null)
+    {
+        var storage = Options.Create(new StorageOptions { Path = Path.Combine(_directory.Path, "test.db") });
+        Repository = new MessageRepository(storage, new HostingEnvironment { ContentRootPath = _directory.Path }, NullLogger<MessageRepository>.Instance);
+        Feed = new ArrivalFeed();
+        Writer = new MessageWriter(Repository, Feed, TimeProvider.System, storage, NullLogger<MessageWriter>.Instance);
+        Writer.Start();
+        var routing = Options.Create(new RoutingOptions { RootDomains = [.. rootDomains ?? ["localhost"]] });
+        Ingest = new MessageIngest(Writer, new InboxRouter(routing), NullLogger<MessageIngest>.Instance);
+    }
+
+    public MessageRepository Repository { get; }
+
+    public ArrivalFeed Feed { get; }
+
+    public MessageWriter Writer { get; }
+
+    public MessageIngest Ingest { get; }
+
+    public async Task<StoredMessage> StoreAsync(string to, string subject, string body = "body", string from = "sender@example.com")
+    {
+        var raw = Encoding.UTF8.GetBytes($"From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\n\r\n{body}\r\n");
+        var stored = await Ingest.IngestAsync(raw, new SmtpEnvelope(from, [to], "test", null, null, null, false), CancellationToken.None);
+        return stored[0];
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Writer.StopAsync();
+        Repository.Dispose();
+        _directory.Dispose();
+    }
+}
