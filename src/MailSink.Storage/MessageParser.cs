@@ -46,10 +46,11 @@ public static partial class MessageParser
             return message;
         }
 
+        var parsed = HeaderFieldLimiter.Limit(raw, out var cutFields);
         MimeMessage mime;
         try
         {
-            using var stream = new ReadOnlyMemoryStream(raw);
+            using var stream = new ReadOnlyMemoryStream(parsed);
             mime = MimeMessage.Load(Options, stream);
         }
         catch (Exception ex) when (ex is FormatException or ParseException or InvalidOperationException or ArgumentException)
@@ -65,7 +66,13 @@ public static partial class MessageParser
             return message;
         }
 
-        Fill(message, mime, TopLevelHeaders(raw) ?? mime.Headers, envelope);
+        Fill(message, mime, TopLevelHeaders(parsed) ?? mime.Headers, envelope);
+        if (cutFields.Count > 0)
+        {
+            var note = $"Header fields over {HeaderFieldLimiter.MaxFieldBytes} bytes were cut in the parsed view (the raw message is whole): {string.Join(", ", cutFields)}.";
+            message.ParseError = message.ParseError is null ? note : $"{message.ParseError} {note}";
+        }
+
         return message;
     }
 
@@ -168,7 +175,7 @@ public static partial class MessageParser
     /// <summary>The n-th body part, in the order <see cref="StoredAttachment.PartIndex"/> counts them.</summary>
     public static MimeEntity? FindPart(ReadOnlyMemory<byte> raw, int partIndex)
     {
-        using var stream = new ReadOnlyMemoryStream(raw);
+        using var stream = new ReadOnlyMemoryStream(HeaderFieldLimiter.Limit(raw, out _));
         var mime = MimeMessage.Load(Options, stream);
         return mime.BodyParts.ElementAtOrDefault(partIndex);
     }
