@@ -6,7 +6,7 @@ namespace MailSink.Storage;
 internal static partial class Log
 {
     [LoggerMessage(2001, LogLevel.Information, "Storage open at {Path} ({Messages} messages)")]
-    public static partial void StorageOpened(ILogger logger, string path, int messages);
+    public static partial void StorageOpened(ILogger logger, string path, long messages);
 
     [LoggerMessage(2002, LogLevel.Error, "Committing a batch of {Count} messages failed")]
     public static partial void CommitFailed(ILogger logger, int count, Exception exception);

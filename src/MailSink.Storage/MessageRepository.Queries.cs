@@ -170,14 +170,17 @@ public sealed partial class MessageRepository
     {
         if (!_db.BeginTrans())
             throw new InvalidOperationException("A storage transaction is already open on this thread.");
+        var rawBytesBefore = TotalRawBytes;
         try
         {
             action();
+            SaveStats();
             _db.Commit();
         }
         catch
         {
             _db.Rollback();
+            TotalRawBytes = rawBytesBefore;
             throw;
         }
     }

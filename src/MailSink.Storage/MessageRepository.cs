@@ -20,6 +20,8 @@ public sealed partial class MessageRepository : IDisposable
     private readonly ILiteCollection<BsonDocument> _raw;
     private readonly ILiteCollection<InboxRecord> _inboxes;
     private readonly ILiteCollection<BsonDocument> _attachments;
+    private readonly ILiteCollection<BsonDocument> _meta;
+    private const string StatsId = "stats";
 
     // Every write transaction (the writer's batches, the API's deletes and inbox edits) runs under this
     // lock: LiteDB transactions are per thread, and the inbox counters are read-modify-write.
@@ -48,8 +50,10 @@ public sealed partial class MessageRepository : IDisposable
             _messages.EnsureIndex(m => m.Key, unique: true);
             _messages.EnsureIndex(m => m.RawId);
             _messages.EnsureIndex(m => m.ReceivedTicks);
-            LastReceivedTicks = _messages.Count() == 0 ? 0 : _messages.Max(m => m.ReceivedTicks);
-            TotalRawBytes = _raw.Find(Query.Not("size", BsonValue.Null)).Sum(d => (long)d["size"].AsInt32);
+            LastReceivedTicks = _messages.Query().OrderByDescending(m => m.ReceivedTicks).Limit(1).FirstOrDefault()?.ReceivedTicks ?? 0;
+            _meta = _db.GetCollection("meta");
+            TotalRawBytes = _meta.FindById(StatsId)?["rawBytes"].AsInt64
+                            ?? _raw.Find(Query.Not("size", BsonValue.Null)).Sum(d => (long)d["size"].AsInt32); // a store from before the stats document
         }
         catch (Exception ex) when (ex is LiteException or IOException or UnauthorizedAccessException)
         {
@@ -58,7 +62,7 @@ public sealed partial class MessageRepository : IDisposable
                 ex);
         }
 
-        Log.StorageOpened(logger, path, LastReceivedTicks == 0 ? 0 : _messages.Count());
+        Log.StorageOpened(logger, path, _inboxes.FindAll().Sum(i => i.Messages));
     }
 
     public string FilePath { get; }
@@ -84,6 +88,7 @@ public sealed partial class MessageRepository : IDisposable
 
         if (!_db.BeginTrans())
             throw new InvalidOperationException("A storage transaction is already open on the writer thread.");
+        var rawBytesBefore = TotalRawBytes;
         try
         {
             foreach (var write in batch)
@@ -112,15 +117,20 @@ public sealed partial class MessageRepository : IDisposable
                 _inboxes.Upsert(record);
             }
 
+            SaveStats();
             _db.Commit();
             LastReceivedTicks = ticks - 1;
         }
         catch
         {
             _db.Rollback();
+            TotalRawBytes = rawBytesBefore;
             throw;
         }
     }
+
+    /// <summary>Keeps the running totals in the store, in the same transaction, so that start-up reads one document instead of every raw message.</summary>
+    private void SaveStats() => _meta.Upsert(new BsonDocument { ["_id"] = StatsId, ["rawBytes"] = TotalRawBytes });
 
     private void InsertRaw(string rawId, byte[] raw)
     {
