@@ -36,7 +36,7 @@ public sealed partial class MessageRepository
     private IEnumerable<StoredMessage> LoadInbox(string inbox)
     {
         var (low, high) = Range(inbox, null);
-        return _messages.Query().Where("$.Key >= @0 AND $.Key < @1", low, high).OrderBy(m => m.Key).ToEnumerable();
+        return _messages.Query().Where(InboxRange(low, high)).OrderBy(m => m.Key).ToEnumerable();
     }
 
     private static (string Low, string High) Range(string inbox, DateTimeOffset? receivedAfter) =>
@@ -75,7 +75,7 @@ public sealed partial class MessageRepository
         lock (_writeLock)
         {
             var (low, high) = Range(inbox, null);
-            var messages = _messages.Query().Where("$.Key >= @0 AND $.Key < @1", low, high).ToList();
+            var messages = _messages.Query().Where(InboxRange(low, high)).ToList();
             InTransaction(() =>
             {
                 foreach (var message in messages)

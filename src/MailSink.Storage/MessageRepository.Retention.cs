@@ -15,7 +15,7 @@ public sealed partial class MessageRepository
                 return 0;
             var (low, high) = Range(inbox, null);
             var excess = (int)Math.Min(record.Messages - keep, limit);
-            var oldest = _messages.Query().Where("$.Key >= @0 AND $.Key < @1", low, high).OrderBy(m => m.Key).Limit(excess).ToList();
+            var oldest = _messages.Query().Where(InboxRange(low, high)).OrderBy(m => m.Key).Limit(excess).ToList();
             RemoveAll(oldest);
             return oldest.Count;
         }

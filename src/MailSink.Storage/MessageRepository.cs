@@ -167,6 +167,13 @@ public sealed partial class MessageRepository : IDisposable
         return buffer.ToArray();
     }
 
+    /// <summary>
+    /// One inbox's keys as an index range. (A "Key >= low AND Key < high" filter made LiteDB scan the
+    /// index from its far end when ordering newest first, loading every later inbox's documents on the way.)
+    /// Keys always hold a '/' after the inbox, so the inclusive upper bound <c>inbox + "0"</c> is never a key.
+    /// </summary>
+    private static BsonExpression InboxRange(string low, string high) => Query.Between("Key", low, high);
+
     public StoredMessage? FindMessage(string id) => _messages.FindById(id);
 
     /// <summary>One inbox's messages, newest first, through the inbox+time key index.</summary>
@@ -175,7 +182,7 @@ public sealed partial class MessageRepository : IDisposable
         var low = receivedAfter is { } after ? StoredMessage.MakeKey(inbox, after.UtcTicks + 1) : inbox + "/";
         var high = inbox + "0"; // '0' sorts right after '/'
         return _messages.Query()
-            .Where("$.Key >= @0 AND $.Key < @1", low, high)
+            .Where(InboxRange(low, high))
             .OrderByDescending(m => m.Key)
             .Skip(skip)
             .Limit(take)
