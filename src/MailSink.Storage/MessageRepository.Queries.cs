@@ -106,7 +106,7 @@ public sealed partial class MessageRepository
         if (first is null)
             return;
         var chunks = first["n"].AsInt32;
-        TotalRawBytes -= first["size"].IsNull ? first["data"].AsBinary.Length : first["size"].AsInt32;
+        _totalRawBytes -= first["size"].IsNull ? first["data"].AsBinary.Length : first["size"].AsInt32;
         _raw.Delete(rawId);
         for (var i = 1; i < chunks; i++)
             _raw.Delete(ChunkId(rawId, i));
@@ -170,17 +170,16 @@ public sealed partial class MessageRepository
     {
         if (!_db.BeginTrans())
             throw new InvalidOperationException("A storage transaction is already open on this thread.");
-        var rawBytesBefore = TotalRawBytes;
+        var rawBytesBefore = _totalRawBytes;
         try
         {
             action();
-            SaveStats();
             _db.Commit();
         }
         catch
         {
             _db.Rollback();
-            TotalRawBytes = rawBytesBefore;
+            _totalRawBytes = rawBytesBefore;
             throw;
         }
     }

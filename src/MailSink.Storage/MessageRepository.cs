@@ -20,8 +20,7 @@ public sealed partial class MessageRepository : IDisposable
     private readonly ILiteCollection<BsonDocument> _raw;
     private readonly ILiteCollection<InboxRecord> _inboxes;
     private readonly ILiteCollection<BsonDocument> _attachments;
-    private readonly ILiteCollection<BsonDocument> _meta;
-    private const string StatsId = "stats";
+    private long? _totalRawBytes;
 
     // Every write transaction (the writer's batches, the API's deletes and inbox edits) runs under this
     // lock: LiteDB transactions are per thread, and the inbox counters are read-modify-write.
@@ -51,9 +50,6 @@ public sealed partial class MessageRepository : IDisposable
             _messages.EnsureIndex(m => m.RawId);
             _messages.EnsureIndex(m => m.ReceivedTicks);
             LastReceivedTicks = _messages.Query().OrderByDescending(m => m.ReceivedTicks).Limit(1).FirstOrDefault()?.ReceivedTicks ?? 0;
-            _meta = _db.GetCollection("meta");
-            TotalRawBytes = _meta.FindById(StatsId)?["rawBytes"].AsInt64
-                            ?? _raw.Find(Query.Not("size", BsonValue.Null)).Sum(d => (long)d["size"].AsInt32); // a store from before the stats document
         }
         catch (Exception ex) when (ex is LiteException or IOException or UnauthorizedAccessException)
         {
@@ -68,7 +64,18 @@ public sealed partial class MessageRepository : IDisposable
     public string FilePath { get; }
 
     /// <summary>Bytes of raw messages stored (each raw message once, however many inboxes it reached).</summary>
-    public long TotalRawBytes { get; private set; }
+    /// <remarks>
+    /// Only the size cap needs it, so it is summed on first use (reading every raw message once) and
+    /// kept current after that; start-up and writes pay nothing for it otherwise.
+    /// </remarks>
+    public long TotalRawBytes
+    {
+        get
+        {
+            lock (_writeLock)
+                return _totalRawBytes ??= _raw.Find(Query.Not("size", BsonValue.Null)).Sum(d => (long)d["size"].AsInt32);
+        }
+    }
 
     /// <summary>The newest committed receive time; the writer keeps times strictly increasing from it.</summary>
     internal long LastReceivedTicks { get; private set; }
@@ -88,13 +95,13 @@ public sealed partial class MessageRepository : IDisposable
 
         if (!_db.BeginTrans())
             throw new InvalidOperationException("A storage transaction is already open on the writer thread.");
-        var rawBytesBefore = TotalRawBytes;
+        var rawBytesBefore = _totalRawBytes;
         try
         {
             foreach (var write in batch)
             {
                 InsertRaw(write.RawId, write.Raw);
-                TotalRawBytes += write.Raw.Length;
+                _totalRawBytes += write.Raw.Length;
                 foreach (var message in write.Messages)
                 {
                     message.ReceivedTicks = ticks;
@@ -117,20 +124,16 @@ public sealed partial class MessageRepository : IDisposable
                 _inboxes.Upsert(record);
             }
 
-            SaveStats();
             _db.Commit();
             LastReceivedTicks = ticks - 1;
         }
         catch
         {
             _db.Rollback();
-            TotalRawBytes = rawBytesBefore;
+            _totalRawBytes = rawBytesBefore;
             throw;
         }
     }
-
-    /// <summary>Keeps the running totals in the store, in the same transaction, so that start-up reads one document instead of every raw message.</summary>
-    private void SaveStats() => _meta.Upsert(new BsonDocument { ["_id"] = StatsId, ["rawBytes"] = TotalRawBytes });
 
     private void InsertRaw(string rawId, byte[] raw)
     {
