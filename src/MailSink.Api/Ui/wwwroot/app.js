@@ -59,7 +59,7 @@ async function route() {
     clearMessage(pane, '');
   } else if (!messageId) {
     pane.hidden = false;
-    clearMessage(pane, state.items.length ? 'Select a message.' : '');
+    clearMessage(pane, 'Select a message to read it.');
   } else if (messageId !== currentMessageId()) {
     await showMessage(pane, messageId, tab, {
       onTab: name => history.replaceState(null, '', hrefFor(inbox, messageId, name)),
@@ -234,7 +234,6 @@ function onArrival(summary) {
   state.items = [summary, ...state.items].slice(0, PAGE_SIZE);
   state.fresh.add(summary.id);
   renderMessages();
-  if (!parseRoute().messageId) clearMessage($('message-pane'), 'Select a message.');
 }
 
 function refresh() {
@@ -270,7 +269,6 @@ async function emptyInbox() {
   renderMessages();
   toast(`Inbox ${inbox} emptied`);
   if (parseRoute().messageId) location.hash = hrefFor(inbox);
-  else clearMessage($('message-pane'), '');
 }
 
 function page(delta) {

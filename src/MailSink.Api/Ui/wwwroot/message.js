@@ -41,7 +41,7 @@ export async function showMessage(pane, id, tab, hooks) {
 
 export function clearMessage(pane, text) {
   current = null;
-  pane.replaceChildren(h('p', { class: 'hint' }, text));
+  pane.replaceChildren(h('p', { class: 'placeholder' }, text));
 }
 
 export const currentMessageId = () => current?.message?.id ?? null;
@@ -149,6 +149,12 @@ async function renderHtml(panel, message) {
 async function frameDocument(doc, message, allowRemote) {
   for (const meta of doc.querySelectorAll('meta[http-equiv]')) {
     if (/^\s*refresh\s*$/i.test(meta.getAttribute('http-equiv'))) meta.remove();
+  }
+  // The sandbox already stops javascript: URLs; a link that could only run script is not a link.
+  for (const name of ['href', 'action', 'formaction']) {
+    for (const el of doc.querySelectorAll(`[${name}]`)) {
+      if (/^\s*javascript:/i.test(el.getAttribute(name))) el.removeAttribute(name);
+    }
   }
   await inlineCidImages(doc, message);
   const policy = doc.createElement('meta');
