@@ -114,7 +114,7 @@ function renderInboxView() {
   $('welcome').hidden = !!state.inbox;
   $('inbox-view').hidden = !state.inbox;
   if (!state.inbox) return;
-  $('inbox-title').textContent = inboxRecord(state.inbox).name;
+  $('inbox-title').textContent = state.inboxes.find(x => x.id === state.inbox)?.name ?? state.inbox;
   $('inbox-address').textContent = addressFor(state.inbox);
   renderMessages();
 }
@@ -253,7 +253,7 @@ function removed(message) {
 
 async function emptyInbox() {
   const inbox = state.inbox;
-  const count = inboxRecord(inbox).messages;
+  const count = state.inboxes.find(x => x.id === inbox)?.messages ?? 0;
   if (!confirm(`Delete all ${count} message(s) in inbox ${inbox}?`)) return;
   try {
     await send('DELETE', `api/messages?server=${encodeURIComponent(inbox)}`);
@@ -264,7 +264,8 @@ async function emptyInbox() {
   state.items = [];
   state.searched = null;
   state.page = 0;
-  inboxRecord(inbox).messages = 0;
+  const emptied = state.inboxes.find(x => x.id === inbox);
+  if (emptied) emptied.messages = 0;
   renderInboxes();
   renderMessages();
   toast(`Inbox ${inbox} emptied`);

@@ -88,6 +88,7 @@ function header(message) {
     ['Size', formatSize(message.size)],
   ].filter(([, value]) => value);
   return h('div', { class: 'message-head' },
+    h('a', { class: 'back', href: `#/inbox/${encodeURIComponent(message.server)}` }, `← ${message.server}`),
     h('h1', { id: 'message-subject' }, message.subject || '(no subject)'),
     h('dl', { class: 'people' }, people.map(([label, value]) => [h('dt', {}, label), h('dd', {}, value)])),
     h('div', { class: 'actions' },
