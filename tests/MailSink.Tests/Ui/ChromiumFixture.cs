@@ -3,10 +3,12 @@ using Microsoft.Playwright;
 namespace MailSink.Tests.Ui;
 
 /// <summary>
-/// The browser tests' collection: every browser test shares one headless Chromium and their classes run
-/// one after another, because the suite runs on two cores and a second browser would only compete.
+/// The browser tests' collection: every browser test shares one headless Chromium, their classes run one
+/// after another, and the collection runs alone, after the parallel tests. The suite has two cores; a
+/// browser rendering beside the CPU-heavy SMTP tests (a 1 MB header takes MimeKit seconds to parse) made
+/// those miss their deadlines, and the competition would blur the UI's own latency measurements.
 /// </summary>
-[CollectionDefinition(nameof(BrowserCollection))]
+[CollectionDefinition(nameof(BrowserCollection), DisableParallelization = true)]
 public sealed class BrowserCollection : ICollectionFixture<ChromiumFixture>;
 
 /// <summary>
