@@ -16,6 +16,7 @@ public static class ApiServiceCollectionExtensions
         services.AddHealthChecks();
         services.AddOpenApi();
         services.TryAddSingleton<IInboxPasswords, NoInboxPasswords>();
+        services.AddMailSinkUi();
         return services;
     }
 
@@ -29,6 +30,7 @@ public static class ApiServiceCollectionExtensions
         group.MapMessagesApi();
         group.MapServersApi();
         group.MapFilesApi();
+        app.MapMailSinkUi();
 
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponseWriter.WriteAsync });
         app.MapOpenApi();
