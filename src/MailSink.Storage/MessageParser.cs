@@ -66,7 +66,7 @@ public static partial class MessageParser
             return message;
         }
 
-        Fill(message, mime, TopLevelHeaders(parsed) ?? mime.Headers, envelope);
+        Fill(message, mime, TopLevelHeaders(mime), envelope);
         if (cutFields.Count > 0)
         {
             var note = $"Header fields over {HeaderFieldLimiter.MaxFieldBytes} bytes were cut in the parsed view (the raw message is whole): {string.Join(", ", cutFields)}.";
@@ -78,22 +78,18 @@ public static partial class MessageParser
 
     /// <summary>
     /// Every header of the top-level header block, in order. MimeKit keeps the Content-* headers on the
-    /// body rather than on the message, so they are read again here from the raw bytes.
+    /// body rather than on the message; both lists know each header's offset in the stream, which gives
+    /// back the order as received without parsing the header block again.
     /// </summary>
-    private static HeaderList? TopLevelHeaders(ReadOnlyMemory<byte> raw)
+    private static IEnumerable<Header> TopLevelHeaders(MimeMessage mime)
     {
-        try
-        {
-            using var stream = new ReadOnlyMemoryStream(raw);
-            return HeaderList.Load(Options, stream);
-        }
-        catch (Exception ex) when (ex is FormatException or ParseException or InvalidOperationException or ArgumentException)
-        {
-            return null;
-        }
+        if (mime.Body is null || mime.Body.Headers.Count == 0)
+            return mime.Headers;
+        return mime.Headers.Concat(mime.Body.Headers)
+            .OrderBy(h => h.Offset ?? long.MaxValue);
     }
 
-    private static void Fill(StoredMessage message, MimeMessage mime, HeaderList headers, SmtpEnvelope envelope)
+    private static void Fill(StoredMessage message, MimeMessage mime, IEnumerable<Header> headers, SmtpEnvelope envelope)
     {
         var problems = new List<string>();
 
