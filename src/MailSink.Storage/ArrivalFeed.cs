@@ -6,7 +6,7 @@ namespace MailSink.Storage;
 /// <summary>
 /// Tells subscribers about each message right after its commit: the wake-up for waiting API clients and
 /// live views, so nothing polls. Subscriptions are per inbox (or to every inbox), so an arrival touches
-/// only its own waiters. Subscribers run on the writer thread and must return at once.
+/// only its own waiters. Subscribers run in the writer loop, right after the commit, and must return at once.
 /// </summary>
 public sealed class ArrivalFeed
 {
