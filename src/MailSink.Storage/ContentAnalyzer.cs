@@ -22,7 +22,23 @@ public static partial class ContentAnalyzer
     public static void Analyze(StoredMessage message)
     {
         if (!string.IsNullOrEmpty(message.Html))
-            AnalyzeHtml(message.Html, message);
+        {
+            try
+            {
+                AnalyzeHtml(message.Html, message);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // AngleSharp's tree builder throws on some malformed HTML (found by fuzzing: <select> inside
+                // tables). Analysis is an index: it may lose the links and codes, never the message.
+                message.HtmlLinks = [];
+                message.HtmlImages = [];
+                message.HtmlCodes = [];
+                var note = $"The HTML body could not be analysed for links and codes ({ex.GetType().Name}).";
+                message.ParseError = message.ParseError is null ? note : $"{message.ParseError} {note}";
+            }
+        }
+
         if (!string.IsNullOrEmpty(message.Text))
         {
             var text = message.Text.Length > MaxScanChars ? message.Text[..MaxScanChars] : message.Text;
@@ -33,7 +49,7 @@ public static partial class ContentAnalyzer
 
     private static void AnalyzeHtml(string html, StoredMessage message)
     {
-        var document = Parser.ParseDocument(html.Length > MaxScanChars ? html[..MaxScanChars] : html);
+        var document = Parser.ParseDocument(HtmlDepthLimiter.Limit(html.Length > MaxScanChars ? html[..MaxScanChars] : html));
 
         foreach (var element in document.QuerySelectorAll("a[href], area[href]").Take(MaxLinks))
         {
