@@ -5,8 +5,9 @@ namespace MailSink.Storage;
 /// <summary>
 /// Caps element nesting in the copy of an HTML body given to the HTML parser, as browsers do (Chromium
 /// stops nesting at 512 levels). AngleSharp's tree builder looks through the open elements for every tag,
-/// so its time grows with the square of the depth: 40,000 nested elements took about 3 s. Opening tags
-/// past the cap are dropped (their text stays), which keeps links, images and text for the analysis.
+/// so its time grows with the square of the depth: 40,000 nested elements took about 3 s. At the cap, the
+/// innermost open element is closed before the next one opens, so deeper elements become siblings and
+/// every link, image and text is still there for the analysis.
 /// A linear scan; it reads tags only roughly (comments, scripts and attribute quotes are honoured).
 /// </summary>
 internal static class HtmlDepthLimiter
@@ -34,7 +35,7 @@ internal static class HtmlDepthLimiter
             return html;
 
         var output = new StringBuilder(html.Length);
-        var depth = 0;
+        var open = new List<string>(MaxDepth);
         var position = 0;
         while (position < html.Length)
         {
@@ -74,16 +75,24 @@ internal static class HtmlDepthLimiter
 
             if (closing)
             {
-                depth = Math.Max(0, depth - 1);
+                var at = open.FindLastIndex(n => n.Equals(name, StringComparison.OrdinalIgnoreCase));
+                if (at >= 0)
+                    open.RemoveRange(at, open.Count - at);
                 output.Append(html, lt, next - lt);
             }
             else if (Void.Contains(name) || selfClosing)
             {
                 output.Append(html, lt, next - lt);
             }
-            else if (depth < MaxDepth)
+            else
             {
-                depth++;
+                if (open.Count == MaxDepth)
+                {
+                    output.Append("</").Append(open[^1]).Append('>');
+                    open.RemoveAt(open.Count - 1);
+                }
+
+                open.Add(name);
                 output.Append(html, lt, next - lt);
                 if (RawText.Contains(name))
                 {
@@ -95,7 +104,6 @@ internal static class HtmlDepthLimiter
                 }
             }
 
-            // An opening tag past the cap is dropped; its content follows as text of the parent.
             position = next;
         }
 

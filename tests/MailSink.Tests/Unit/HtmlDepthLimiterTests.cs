@@ -18,11 +18,13 @@ public sealed class HtmlDepthLimiterTests
                    + "<script>if (a < b) { document.write('<div><div>'); }</script>";
         var limited = HtmlDepthLimiter.Limit(html);
 
-        Assert.Equal(HtmlDepthLimiter.MaxDepth, limited.Split("<div>x").Length - 1);
+        Assert.Equal(5000, limited.Split("<div>x").Length - 1); // every element kept
+        Assert.Equal(5000 - HtmlDepthLimiter.MaxDepth, limited.Split("</div><div>x").Length - 1); // those past the cap as siblings
         Assert.Contains("document.write('<div><div>')", limited); // script text untouched
 
         var message = new StoredMessage { Html = html };
         ContentAnalyzer.Analyze(message);
+        Assert.True(message.ParseError is null, message.ParseError);
         Assert.Equal("https://deep.example/end", Assert.Single(message.HtmlLinks).Href);
         Assert.Equal(["482913"], message.HtmlCodes);
     }
