@@ -12,6 +12,12 @@ public sealed partial class MessageRepository
     /// </summary>
     public IReadOnlyList<StoredMessage> Search(string inbox, SearchCriteria criteria, int skip, int take, DateTimeOffset? receivedAfter = null)
     {
+        lock (_gate)
+            return SearchLocked(inbox, criteria, skip, take, receivedAfter);
+    }
+
+    private List<StoredMessage> SearchLocked(string inbox, SearchCriteria criteria, int skip, int take, DateTimeOffset? receivedAfter)
+    {
         var facts = _index.Snapshot(inbox, () => LoadInbox(inbox));
         var afterTicks = receivedAfter?.UtcTicks ?? long.MinValue;
         var results = new List<StoredMessage>(Math.Min(take, 100));
@@ -45,6 +51,12 @@ public sealed partial class MessageRepository
     /// <summary>The message holding this attachment, and the attachment.</summary>
     public (StoredMessage Message, StoredAttachment Attachment)? FindAttachment(string attachmentId)
     {
+        lock (_gate)
+            return FindAttachmentLocked(attachmentId);
+    }
+
+    private (StoredMessage Message, StoredAttachment Attachment)? FindAttachmentLocked(string attachmentId)
+    {
         var link = _attachments.FindById(attachmentId);
         var message = link is null ? null : _messages.FindById(link["message"].AsString);
         var attachment = message?.Attachments.FirstOrDefault(a => a.Id == attachmentId);
@@ -54,7 +66,7 @@ public sealed partial class MessageRepository
     /// <summary>Deletes one message (and its raw bytes when no other inbox copy uses them); false when unknown.</summary>
     public bool DeleteMessage(string id)
     {
-        lock (_writeLock)
+        lock (_gate)
         {
             var message = _messages.FindById(id);
             if (message is null)
@@ -72,7 +84,7 @@ public sealed partial class MessageRepository
     /// <summary>Deletes every message of an inbox; the inbox itself stays. Returns how many went.</summary>
     public int DeleteInboxMessages(string inbox)
     {
-        lock (_writeLock)
+        lock (_gate)
         {
             var (low, high) = Range(inbox, null);
             var messages = _messages.Query().Where(InboxRange(low, high)).ToList();
@@ -121,14 +133,22 @@ public sealed partial class MessageRepository
         }
     }
 
-    public IReadOnlyList<InboxRecord> ListInboxes() => _inboxes.FindAll().OrderBy(i => i.CreatedTicks).ThenBy(i => i.Id).ToList();
+    public IReadOnlyList<InboxRecord> ListInboxes()
+    {
+        lock (_gate)
+            return _inboxes.FindAll().OrderBy(i => i.CreatedTicks).ThenBy(i => i.Id).ToList();
+    }
 
-    public InboxRecord? FindInbox(string id) => _inboxes.FindById(id);
+    public InboxRecord? FindInbox(string id)
+    {
+        lock (_gate)
+            return _inboxes.FindById(id);
+    }
 
     /// <summary>Creates an inbox with a new random 8-character id (what Mailosaur's clients expect).</summary>
     public InboxRecord CreateInbox(string name, DateTimeOffset now)
     {
-        lock (_writeLock)
+        lock (_gate)
         {
             while (true)
             {
@@ -144,7 +164,7 @@ public sealed partial class MessageRepository
 
     public InboxRecord? RenameInbox(string id, string name)
     {
-        lock (_writeLock)
+        lock (_gate)
         {
             var record = _inboxes.FindById(id);
             if (record is null)
@@ -158,11 +178,11 @@ public sealed partial class MessageRepository
     /// <summary>Deletes an inbox and all its messages.</summary>
     public bool DeleteInbox(string id)
     {
-        if (_inboxes.FindById(id) is null)
+        if (FindInbox(id) is null)
             return false;
         DeleteInboxMessages(id);
         _index.Forget(id);
-        lock (_writeLock)
+        lock (_gate)
             return _inboxes.Delete(id);
     }
 

@@ -8,7 +8,7 @@ public sealed partial class MessageRepository
     /// <summary>Deletes up to <paramref name="limit"/> of an inbox's oldest messages beyond <paramref name="keep"/>.</summary>
     internal int TrimInbox(string inbox, long keep, int limit)
     {
-        lock (_writeLock)
+        lock (_gate)
         {
             var record = _inboxes.FindById(inbox);
             if (record is null || record.Messages <= keep)
@@ -24,7 +24,7 @@ public sealed partial class MessageRepository
     /// <summary>Deletes up to <paramref name="limit"/> messages received before <paramref name="before"/>, oldest first.</summary>
     internal int DeleteOlderThan(DateTimeOffset before, int limit)
     {
-        lock (_writeLock)
+        lock (_gate)
         {
             var old = _messages.Query().Where(m => m.ReceivedTicks < before.UtcTicks).OrderBy(m => m.ReceivedTicks).Limit(limit).ToList();
             RemoveAll(old);
@@ -35,7 +35,7 @@ public sealed partial class MessageRepository
     /// <summary>Deletes up to <paramref name="limit"/> of the oldest messages across every inbox.</summary>
     internal int DeleteOldest(int limit)
     {
-        lock (_writeLock)
+        lock (_gate)
         {
             var oldest = _messages.Query().OrderBy(m => m.ReceivedTicks).Limit(limit).ToList();
             RemoveAll(oldest);
@@ -68,12 +68,19 @@ public sealed partial class MessageRepository
     /// <summary>Writes the log into the data file, so that freed pages are reused and the log is emptied.</summary>
     internal void Checkpoint()
     {
-        lock (_writeLock)
+        lock (_gate)
             _db.Checkpoint();
     }
 
-    internal int MessageCount() => _messages.Count();
+    internal int MessageCount()
+    {
+        lock (_gate)
+            return _messages.Count();
+    }
 
-    internal IReadOnlyList<string> InboxesOver(long keep) =>
-        _inboxes.Find(Query.GT("Messages", keep)).Select(i => i.Id).ToList();
+    internal IReadOnlyList<string> InboxesOver(long keep)
+    {
+        lock (_gate)
+            return _inboxes.Find(Query.GT("Messages", keep)).Select(i => i.Id).ToList();
+    }
 }

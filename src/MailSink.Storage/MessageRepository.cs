@@ -22,9 +22,12 @@ public sealed partial class MessageRepository : IDisposable
     private readonly ILiteCollection<BsonDocument> _attachments;
     private long? _totalRawBytes;
 
-    // Every write transaction (the writer's batches, the API's deletes and inbox edits) runs under this
-    // lock: LiteDB transactions are per thread, and the inbox counters are read-modify-write.
-    private readonly Lock _writeLock = new();
+    // Every use of the database runs under this lock, reads included. Writes need it anyway (LiteDB
+    // transactions are per thread, the inbox counters are read-modify-write); reads need it because
+    // LiteDB 5's page cache can hand a page that a concurrent reader holds to another user (the soak hit
+    // "pages in memory store must be non-shared", LiteDB issue 2817, and storage stayed down). Reads are
+    // small and short (search runs on the in-memory index, lists on an index range), so one at a time costs little.
+    private readonly Lock _gate = new();
     private readonly SearchIndex _index = new();
 
     public MessageRepository(IOptions<StorageOptions> options, IHostEnvironment environment, ILogger<MessageRepository> logger)
@@ -38,7 +41,9 @@ public sealed partial class MessageRepository : IDisposable
             var mapper = new BsonMapper { TrimWhitespace = false, EmptyStringToNull = false };
             mapper.Entity<StoredMessage>().Id(m => m.Id, autoId: false);
             mapper.Entity<InboxRecord>().Id(i => i.Id, autoId: false);
-            _db = new LiteDatabase(new ConnectionString { Filename = path, Connection = ConnectionType.Direct }, mapper)
+            // Ordinal comparison: LiteDB's default collation (current culture, ignore case) found ids written in
+            // another case and let one inbox's key range take in another whose name differs only in accents.
+            _db = new LiteDatabase(new ConnectionString { Filename = path, Connection = ConnectionType.Direct, Collation = Collation.Binary }, mapper)
             {
                 UtcDate = true,
             };
@@ -72,7 +77,7 @@ public sealed partial class MessageRepository : IDisposable
     {
         get
         {
-            lock (_writeLock)
+            lock (_gate)
                 return _totalRawBytes ??= _raw.Find(Query.Not("size", BsonValue.Null)).Sum(d => (long)d["size"].AsInt32);
         }
     }
@@ -83,7 +88,7 @@ public sealed partial class MessageRepository : IDisposable
     /// <summary>Inserts a batch in one transaction. Writer thread only.</summary>
     internal void Commit(IReadOnlyList<PendingWrite> batch, DateTimeOffset now)
     {
-        lock (_writeLock)
+        lock (_gate)
             CommitLocked(batch, now);
         _index.Added(batch.SelectMany(w => w.Messages));
     }
@@ -156,6 +161,12 @@ public sealed partial class MessageRepository : IDisposable
     /// <summary>The raw message, byte for byte as received, or null when it is gone.</summary>
     public byte[]? ReadRaw(string rawId)
     {
+        lock (_gate)
+            return ReadRawLocked(rawId);
+    }
+
+    private byte[]? ReadRawLocked(string rawId)
+    {
         var first = _raw.FindById(rawId);
         if (first is null)
             return null;
@@ -177,10 +188,20 @@ public sealed partial class MessageRepository : IDisposable
     /// </summary>
     private static BsonExpression InboxRange(string low, string high) => Query.Between("Key", low, high);
 
-    public StoredMessage? FindMessage(string id) => _messages.FindById(id);
+    public StoredMessage? FindMessage(string id)
+    {
+        lock (_gate)
+            return _messages.FindById(id);
+    }
 
     /// <summary>One inbox's messages, newest first, through the inbox+time key index.</summary>
     public IReadOnlyList<StoredMessage> ListMessages(string inbox, int skip, int take, DateTimeOffset? receivedAfter = null)
+    {
+        lock (_gate)
+            return ListMessagesLocked(inbox, skip, take, receivedAfter);
+    }
+
+    private List<StoredMessage> ListMessagesLocked(string inbox, int skip, int take, DateTimeOffset? receivedAfter)
     {
         var low = receivedAfter is { } after ? StoredMessage.MakeKey(inbox, after.UtcTicks + 1) : inbox + "/";
         var high = inbox + "0"; // '0' sorts right after '/'

@@ -2,9 +2,19 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace MailSink.Storage;
 
-/// <summary>Healthy once the database is open (it opens at start or the process stops).</summary>
+/// <summary>Healthy while the database answers a query: a store that has failed is not reported as fine.</summary>
 internal sealed class StorageHealthCheck(MessageRepository repository) : IHealthCheck
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(HealthCheckResult.Healthy($"open at {repository.FilePath}"));
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            _ = repository.FindInbox("health-probe");
+            return Task.FromResult(HealthCheckResult.Healthy($"open at {repository.FilePath}"));
+        }
+        catch (Exception ex) when (ex is LiteDB.LiteException or IOException or ObjectDisposedException)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy($"storage failing: {ex.Message}"));
+        }
+    }
 }

@@ -116,8 +116,7 @@ public sealed class MailSinkProcess : IAsyncDisposable
     /// </summary>
     public static MailSinkProcess Launch(ITestOutputHelper output, string root, params string[] settings)
     {
-        var httpPort = FreePort();
-        var smtpPort = FreePort();
+        var (httpPort, smtpPort) = TwoFreePorts();
         string[] arguments =
         [
             "--urls", $"http://127.0.0.1:{httpPort}",
@@ -129,6 +128,16 @@ public sealed class MailSinkProcess : IAsyncDisposable
             .. settings,
         ];
         return new MailSinkProcess(output, root, httpPort, smtpPort, arguments);
+    }
+
+    /// <summary>Two different free ports: both are held while the second is chosen (released one by one, the kernel may hand out the same port twice).</summary>
+    public static (int First, int Second) TwoFreePorts()
+    {
+        using var first = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        using var second = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        first.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        second.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return (((IPEndPoint)first.LocalEndPoint!).Port, ((IPEndPoint)second.LocalEndPoint!).Port);
     }
 
     /// <summary>A port of 127.0.0.1 that was free a moment ago (bound to port 0 and released).</summary>
