@@ -1,6 +1,7 @@
 using System.Diagnostics.Tracing;
 using System.Globalization;
 using Microsoft.Diagnostics.NETCore.Client;
+using Microsoft.Diagnostics.Tracing;
 
 namespace MailSink.Soak;
 
@@ -38,15 +39,30 @@ internal sealed class ServerProbe(int pid)
 
     public int Threads() => Directory.GetDirectories($"/proc/{pid}/task").Length;
 
-    public void CollectGarbage()
+    /// <summary>Induces a full collection in the server and returns the managed heap size it reports afterwards (GCHeapStats), or -1.</summary>
+    public long CollectGarbage()
     {
+        const long GcKeyword = 0x1;
         var client = new DiagnosticsClient(pid);
         using var session = client.StartEventPipeSession(
-            [new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Informational, GcHeapCollectKeyword)],
+            [new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Informational, GcKeyword | GcHeapCollectKeyword)],
             requestRundown: false);
-        var drain = session.EventStream.CopyToAsync(Stream.Null);
+        long heap = -1;
+        using var reported = new ManualResetEventSlim();
+        var reader = Task.Run(() =>
+        {
+            using var source = new EventPipeEventSource(session.EventStream);
+            source.Clr.GCHeapStats += stats =>
+            {
+                Interlocked.Exchange(ref heap, stats.GenerationSize0 + stats.GenerationSize1 + stats.GenerationSize2 + stats.GenerationSize3 + stats.GenerationSize4);
+                reported.Set();
+            };
+            source.Process();
+        });
+        reported.Wait(TimeSpan.FromSeconds(30));
         session.Stop();
-        drain.Wait(TimeSpan.FromSeconds(30));
+        reader.Wait(TimeSpan.FromSeconds(30));
+        return Interlocked.Read(ref heap);
     }
 
     public string Describe() => $"RSS {RssBytes() / 1048576.0:F1} MB, {OpenFiles()} open files ({Sockets()} sockets), {Threads()} threads";
