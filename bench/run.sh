@@ -21,9 +21,9 @@ case "${1:-}" in
 esac
 
 if ((quick)); then
-  rounds=1; n2k=1000; n100k=200; nconn=200; nmailkit=500; fill=10000; api_iter=100; await_s=3; big_n=10
+  rounds=1; n2k=1000; n100k=200; nconn=200; nmailkit=500; fill=10000; api_iter=100; await_s=3; big_n=10; warm=3000
 else
-  rounds=3; n2k=5000; n100k=2000; nconn=1000; nmailkit=3000; fill=100000; api_iter=500; await_s=10; big_n=10
+  rounds=3; n2k=5000; n100k=2000; nconn=1000; nmailkit=3000; fill=100000; api_iter=500; await_s=10; big_n=10; warm=15000
 fi
 big_size=25000000 # bytes per message in the memory test: 25 MB, under the default 25 MiB limit
 
@@ -136,7 +136,13 @@ workload() { # name target -> messages/s
 workloads=(w2k w100k conn1 conn10 mailkit)
 declare -A count=([w2k]=$n2k [w100k]=$n100k [conn1]=$nconn [conn10]=$nconn [mailkit]=$nmailkit)
 
+# Tiered JIT with PGO needs some 15,000-20,000 messages before MailSink runs at full speed (measured:
+# 5,000-message runs straight after start go about 1,500, 1,500, 3,000, 2,600, 3,700/s before settling
+# near 4,000). The first 5,000 are timed on their own: what a short CI job meets.
 say "SMTP: warm-up"
+cold_rate=$(timed_rate 5000 src -s 10 -m 5000 -l 2048 -d "127.0.0.1:$ms_smtp")
+src -s 10 -m "$warm" -l 2048 -d "127.0.0.1:$ms_smtp" >/dev/null
+src -s 10 -m 300 -l 102400 -d "127.0.0.1:$ms_smtp" >/dev/null
 for t in "${targets[@]}"; do
   src -s 10 -m 1000 -l 2048 -d "127.0.0.1:${port[$t]}" >/dev/null
   src -s 10 -m 100 -l 102400 -d "127.0.0.1:${port[$t]}" >/dev/null
@@ -185,12 +191,12 @@ sleep 5
 rss_idle=$(rss_mb "$ms_pid" VmRSS)
 
 say "API: latency of list, search and get"
-api_out=$(apibench api "$ms_http" api "$fill" "$api_iter")
+api_out=$(apibench api "$ms_http" api "$fill" "$api_iter") || say "the API measurement failed (see above)"
 echo "$api_out" >&2
 rss_after_api=$(rss_mb "$ms_pid" VmRSS)
 
 say "API: 250 to a waiting client at 1,000 msg/s for $await_s s"
-await_out=$(apibench await "$ms_smtp" "$ms_http" 1000 "$await_s" 10 lat)
+await_out=$(apibench await "$ms_smtp" "$ms_http" 1000 "$await_s" 10 lat) || say "the latency measurement failed (see above)"
 echo "$await_out" >&2
 stop "$ms_pid"
 
@@ -245,9 +251,18 @@ table=$work/table.md
   done
   lat() { # name target-p99 label
     local p50 p99; p50=$(api_field "$1" 3); p99=$(api_field "$1" 4)
+    if [[ -z $p99 || $p99 == - ]]; then echo "| $3 | not measured | – | – | | | p99 < $2 ms | **not met** |"; return; fi
     echo "| $3 | p50 $p50 / p99 $p99 ms | – | – | | | p99 < $2 ms | $(met "$p99" "$2" max) |"
   }
-  lat "250 to visible to a waiting client" 20 "250 → visible to a waiting API client at 1,000 msg/s"
+  # The latency target holds at 1,000 msg/s: a run that could not send that fast does not meet it.
+  sent=$(api_field "250 to visible to a waiting client" 7 | awk '{ print $1 + 0 }')
+  p99=$(api_field "250 to visible to a waiting client" 4); p50=$(api_field "250 to visible to a waiting client" 3)
+  if [[ -n $p99 && $p99 != - ]]; then
+    ok=$(met "$p99" 20 max); [[ $ok == met ]] && ((sent < 900)) && ok="**not met** (rate)"
+    echo "| 250 → visible to a waiting API client at 1,000 msg/s | p50 $p50 / p99 $p99 ms at $(fmtn "$sent") msg/s | – | – | | | p99 < 20 ms at 1,000 msg/s | $ok |"
+  else
+    echo "| 250 → visible to a waiting API client at 1,000 msg/s | not measured | – | – | | | p99 < 20 ms | **not met** |"
+  fi
   lat "list one inbox, 50 newest" 10 "API, $(fmtn "$fill") stored: list one inbox (50 newest)"
   lat "search sentTo (1% of the inbox)" 50 "API: search by sentTo (1% of the inbox matches)"
   lat "search subject (one match)" 50 "API: search by subject (one message matches)"
@@ -265,6 +280,8 @@ table=$work/table.md
 details=$work/details.md
 {
   echo "Medians of $rounds run(s); every run: $(for w in "${workloads[@]}"; do printf '%s: MailSink%s, smtp-sink%s, aiosmtpd%s; ' "$w" "${runs[$w,mailsink]}" "${runs[$w,sink]}" "${runs[$w,aio]}"; done)"
+  echo
+  echo "MailSink straight after start (the first 5,000 × 2 KB over 10 sessions, before the warm-up): $cold_rate msg/s."
   echo
   echo "MailSink CPU per message (ms, user+system, each run): $(for w in "${workloads[@]}"; do printf '%s%s; ' "$w" "${cpu[$w]}"; done)"
   echo
