@@ -83,7 +83,7 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # Starts MailSink on fresh free ports with the database $1; sets ms_pid, ms_smtp, ms_http, ms_start_ms.
 start_mailsink() {
   ms_smtp=$(free_port); ms_http=$(free_port)
-  local t0; t0=$(now_ns)
+  local t0 i; t0=$(now_ns)
   dotnet "$server_dll" --contentRoot="$work" --urls "http://127.0.0.1:$ms_http" \
     --MailSink:Smtp:BindAddress=127.0.0.1 --MailSink:Smtp:Listeners:0:Port="$ms_smtp" \
     --MailSink:Smtp:Listeners:0:Tls=None --MailSink:Storage:Path="$1" \
@@ -297,11 +297,12 @@ details=$work/details.md
 } >"$details"
 
 mkdir -p bench/results
-out=bench/results/$(date -u +%Y-%m-%d)$( ((quick)) && echo -quick).md
+suffix=""; if ((quick)); then suffix=-quick; fi
+out=bench/results/$(date -u +%Y-%m-%d)$suffix.md
 {
-  echo "# MailSink benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')$( ((quick)) && echo ' (quick)')"
+  echo "# MailSink benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')${suffix:+ (quick)}"
   echo
-  echo "$(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), .NET $(dotnet --version) SDK, runtime $(dotnet --list-runtimes | awk '/NETCore/ { v = $2 } END { print v }'), commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' (src modified)'). Command: \`bash bench/run.sh$( ((quick)) && echo ' --quick')\`."
+  echo "$(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), .NET $(dotnet --version) SDK, runtime $(dotnet --list-runtimes | awk '/NETCore/ { v = $2 } END { print v }'), commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' (src modified)'). Command: \`bash bench/run.sh${suffix:+ --quick}\`."
   echo
   cat "$table"
   echo
