@@ -21,7 +21,7 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$http/health" >/dev/null && b
 
 load() { dotnet bench/SmtpLoad/bin/Release/net10.0/SmtpLoad.dll "$smtp" "$@"; }
 load 500 1 2048 raw warmup >/dev/null
-echo -e "mode\tmessages\tconnections\tbytes\tseconds\tmsg/s\tMB/s"
+echo -e "mode\tmessages\tconnections\tbytes\tseconds\tmsg/s\tMB/s\traw bytes"
 load 3000 1 2048 mailkit one
 load 3000 1 2048 raw one
 load 5000 10 2048 raw ten
