@@ -121,15 +121,15 @@ public sealed class ApiSafetyTests(SharedHost shared, ITestOutputHelper output) 
     }
 
     [Theory]
-    [InlineData("/api/files/email/..%2F..%2Fappsettings.json")]
+    [InlineData("/api/files/email/..%2F..%2Fsecret.txt")]
     [InlineData("/api/files/email/%2Fetc%2Fpasswd")]
     [InlineData("/api/files/attachments/..%2F..%2Fdata%2Fmailsink.db")]
-    [InlineData("/api/files/attachments/%2E%2E%5C%2E%2E%5Cappsettings.json")]
+    [InlineData("/api/files/attachments/%2E%2E%5C%2E%2E%5Csecret.txt")]
     [InlineData("/api/messages/data%2Fmailsink.db")]
     [InlineData("/api/servers/..%2Fcerts")]
     public async Task A_path_in_an_id_reaches_no_file(string path)
     {
-        File.WriteAllText(Path.Combine(Host.Root, "appsettings.json"), "{\"secret\":\"do not serve\"}");
+        File.WriteAllText(Path.Combine(Host.Root, "secret.txt"), "do not serve");
         using var response = await Host.Http.GetAsync(path);
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.DoesNotContain("do not serve", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
