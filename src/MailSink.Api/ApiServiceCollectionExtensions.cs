@@ -24,6 +24,7 @@ public static class ApiServiceCollectionExtensions
     public static WebApplication MapMailSinkApi(this WebApplication app)
     {
         app.UseExceptionHandler(error => error.Run(WriteUnexpectedErrorAsync));
+        app.UseStatusCodePages(WriteUnsupportedMediaTypeAsync);
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<ApiKeyMiddleware>());
 
         var group = app.MapGroup("/api");
@@ -35,6 +36,23 @@ public static class ApiServiceCollectionExtensions
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponseWriter.WriteAsync });
         app.MapOpenApi();
         return app;
+    }
+
+    /// <summary>
+    /// A body sent as something other than JSON (curl's -d sends a form type) is refused by routing with an
+    /// empty 415; give it the documented error shape too. Other empty statuses (401, 404) stay empty, as
+    /// Mailosaur's clients expect.
+    /// </summary>
+    private static Task WriteUnsupportedMediaTypeAsync(StatusCodeContext context)
+    {
+        var response = context.HttpContext.Response;
+        if (response.StatusCode != StatusCodes.Status415UnsupportedMediaType || !context.HttpContext.Request.Path.StartsWithSegments("/api"))
+            return Task.CompletedTask;
+        return response.WriteAsJsonAsync(new
+        {
+            type = "ValidationError",
+            errors = new[] { new { field = "Content-Type", detail = new[] { new { description = "Send the request body as JSON, with Content-Type: application/json." } } } },
+        });
     }
 
     /// <summary>An unexpected fault is a short JSON error: never a stack trace.</summary>

@@ -110,6 +110,16 @@ public sealed class SearchApiTests(SearchApiTests.SeededHost fixture) : IClassFi
     }
 
     [Fact]
+    public async Task A_body_that_is_not_json_gets_415_with_the_documented_error_shape()
+    {
+        using var response = await fixture.Host.Http.PostAsync(
+            $"/api/messages/search?server={fixture.Inbox}", new StringContent("subject=x", Encoding.UTF8, "application/x-www-form-urlencoded"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        var error = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Content-Type", error.GetProperty("errors")[0].GetProperty("field").GetString());
+    }
+
+    [Fact]
     public async Task Search_without_a_server_is_a_400()
     {
         using var response = await fixture.Host.Http.PostAsync("/api/messages/search", new StringContent("""{"subject":"x"}""", Encoding.UTF8, "application/json"));
