@@ -2,8 +2,8 @@
 # MailSink's benchmark (issue 4): MailSink side by side with Postfix's smtp-sink and aiosmtpd in the
 # same run, then the API, latency, memory, start-up and database-size measurements, all on loopback.
 #
-#   bash bench/run.sh           full run, medians of 3 (about 10-15 minutes on 2 cores)
-#   bash bench/run.sh --quick   smoke run, 1 round and small counts (about 2 minutes)
+#   bash bench/run.sh           full run, medians of 3 (2-5 minutes on 2 cores, plus the build)
+#   bash bench/run.sh --quick   smoke run, 1 round and small counts (under a minute, plus the build)
 #
 # Installs what it needs when missing (Debian: postfix for smtp-source/smtp-sink, with the MTA left
 # unconfigured and not running; python3-aiosmtpd), builds MailSink and the load tools in Release, starts
