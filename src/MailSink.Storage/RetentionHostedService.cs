@@ -8,15 +8,19 @@ namespace MailSink.Storage;
 /// Keeps the store within <c>MaxMessagesPerInbox</c>, <c>MaxAge</c> and <c>MaxTotalBytes</c>, oldest
 /// first, in batches of short transactions between which ingest proceeds. Runs every
 /// <c>RetentionInterval</c> and soon after a write (the writer nudges it).
+/// Not a BackgroundService: when another service fails to start, .NET 10 logged this one's cancelled
+/// start as a critical error with a stack trace, spoiling the one-line startup error.
 /// </summary>
 internal sealed class RetentionHostedService(
     MessageRepository repository,
     ArrivalFeed feed,
     IOptions<StorageOptions> options,
     TimeProvider time,
-    ILogger<RetentionHostedService> logger) : BackgroundService
+    ILogger<RetentionHostedService> logger) : IHostedService
 {
     private const int Batch = 500;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _loop = Task.CompletedTask;
     private readonly SemaphoreSlim _nudge = new(0, 1);
     private long _lastCheckpoint;
 
@@ -40,10 +44,21 @@ internal sealed class RetentionHostedService(
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!Enabled)
-            return;
+        if (Enabled)
+            _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        await _loop.WaitAsync(cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    private async Task RunAsync(CancellationToken stoppingToken)
+    {
         using var arrivals = feed.Subscribe(null, _ => Nudge());
         while (!stoppingToken.IsCancellationRequested)
         {
