@@ -58,24 +58,11 @@ public sealed partial class MessageRepository
             _index.Removed(group.Key, group.Select(m => m.Id).ToList());
     }
 
-    /// <summary>The database file's size on disk, data and log together.</summary>
-    public long FileBytes()
-    {
-        var log = System.IO.Path.ChangeExtension(FilePath, null) + "-log" + System.IO.Path.GetExtension(FilePath);
-        return new FileInfo(FilePath).Length + (File.Exists(log) ? new FileInfo(log).Length : 0);
-    }
-
     /// <summary>Writes the log into the data file, so that freed pages are reused and the log is emptied.</summary>
     internal void Checkpoint()
     {
         lock (_gate)
             _db.Checkpoint();
-    }
-
-    internal int MessageCount()
-    {
-        lock (_gate)
-            return _messages.Count();
     }
 
     internal IReadOnlyList<string> InboxesOver(long keep)

@@ -98,10 +98,7 @@ public sealed partial class MessageRepository : IDisposable
         var ticks = Math.Max(now.UtcTicks, LastReceivedTicks + 1);
         var counters = new Dictionary<string, (long Count, long Last)>();
 
-        if (!_db.BeginTrans())
-            throw new InvalidOperationException("A storage transaction is already open on the writer thread.");
-        var rawBytesBefore = _totalRawBytes;
-        try
+        InTransaction(() =>
         {
             foreach (var write in batch)
             {
@@ -128,16 +125,8 @@ public sealed partial class MessageRepository : IDisposable
                 record.LastReceivedTicks = last;
                 _inboxes.Upsert(record);
             }
-
-            _db.Commit();
-            LastReceivedTicks = ticks - 1;
-        }
-        catch
-        {
-            _db.Rollback();
-            _totalRawBytes = rawBytesBefore;
-            throw;
-        }
+        });
+        LastReceivedTicks = ticks - 1;
     }
 
     private void InsertRaw(string rawId, byte[] raw)

@@ -22,7 +22,6 @@ public sealed class MessageWriter
     private readonly TimeProvider _time;
     private readonly ILogger<MessageWriter> _logger;
     private readonly int _maxBatch;
-    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _loop;
 
     public MessageWriter(
@@ -53,32 +52,25 @@ public sealed class MessageWriter
     internal Task StopAsync()
     {
         _queue.Writer.TryComplete();
-        return _loop is null ? Task.CompletedTask : _stopped.Task;
+        return _loop ?? Task.CompletedTask;
     }
 
     private async Task RunAsync()
     {
         var reader = _queue.Reader;
         var batch = new List<PendingWrite>(_maxBatch);
-        try
+        while (await reader.WaitToReadAsync())
         {
-            while (await reader.WaitToReadAsync())
+            batch.Clear();
+            long bytes = 0, messages = 0;
+            while (messages < _maxBatch && bytes < MaxBatchBytes && reader.TryRead(out var write))
             {
-                batch.Clear();
-                long bytes = 0, messages = 0;
-                while (messages < _maxBatch && bytes < MaxBatchBytes && reader.TryRead(out var write))
-                {
-                    batch.Add(write);
-                    bytes += write.Raw.Length;
-                    messages += write.Messages.Count;
-                }
-
-                CommitBatch(batch);
+                batch.Add(write);
+                bytes += write.Raw.Length;
+                messages += write.Messages.Count;
             }
-        }
-        finally
-        {
-            _stopped.TrySetResult();
+
+            CommitBatch(batch);
         }
     }
 

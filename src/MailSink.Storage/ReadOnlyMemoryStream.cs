@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace MailSink.Storage;
 
 /// <summary>A read-only, seekable stream over memory, without copying it (MimeKit reads from it).</summary>
@@ -47,10 +45,4 @@ internal sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> memory) : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    /// <summary>The whole array behind the memory when it is one, to avoid a copy.</summary>
-    internal static byte[] ToArray(ReadOnlyMemory<byte> memory) =>
-        MemoryMarshal.TryGetArray(memory, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
-            ? segment.Array
-            : memory.ToArray();
 }
