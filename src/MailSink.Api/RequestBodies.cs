@@ -54,17 +54,7 @@ internal static class RequestBodies
             return false;
         }
 
-        try
-        {
-            value = property.GetString();
-        }
-        catch (InvalidOperationException)
-        {
-            // "\ud800": an escaped lone surrogate is valid JSON but no valid text (found by fuzzing: it was a 500).
-            error = ApiErrors.BadRequest(name, $"{name} is not valid Unicode text.");
-            return false;
-        }
-
+        value = property.GetString(); // valid text: ReadObjectAsync has read every string once
         return true;
     }
 
@@ -86,8 +76,8 @@ internal static class RequestBodies
         {
             var parsed = m.ValueKind switch
             {
-                JsonValueKind.String when "ALL".Equals(SafeString(m), StringComparison.OrdinalIgnoreCase) => SearchMatch.All,
-                JsonValueKind.String when "ANY".Equals(SafeString(m), StringComparison.OrdinalIgnoreCase) => SearchMatch.Any,
+                JsonValueKind.String when "ALL".Equals(m.GetString(), StringComparison.OrdinalIgnoreCase) => SearchMatch.All,
+                JsonValueKind.String when "ANY".Equals(m.GetString(), StringComparison.OrdinalIgnoreCase) => SearchMatch.Any,
                 JsonValueKind.Number when m.TryGetInt32(out var n) && n is 0 => SearchMatch.All,
                 JsonValueKind.Number when m.TryGetInt32(out var n) && n is 1 => SearchMatch.Any,
                 _ => (SearchMatch?)null,
@@ -145,33 +135,11 @@ internal static class RequestBodies
         }
     }
 
-    private static string? SafeString(JsonElement element)
-    {
-        try
-        {
-            return element.GetString();
-        }
-        catch (InvalidOperationException)
-        {
-            return null;
-        }
-    }
-
     private static bool TryProperty(JsonElement body, string name, out JsonElement value)
     {
         foreach (var property in body.EnumerateObject())
         {
-            string propertyName;
-            try
-            {
-                propertyName = property.Name;
-            }
-            catch (InvalidOperationException)
-            {
-                continue; // a name with a lone surrogate is none of ours
-            }
-
-            if (string.Equals(propertyName, name, StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
             {
                 value = property.Value;
                 return true;
