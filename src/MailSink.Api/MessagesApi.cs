@@ -100,7 +100,7 @@ internal static class MessagesApi
     }
 
     private static Results<Ok<MessageDto>, NotFound> Get(MessageRepository repository, HttpRequest request, string id) =>
-        repository.FindMessage(id) is { } message ? TypedResults.Ok(message.ToDto(BaseUrl(request))) : TypedResults.NotFound();
+        repository.ReadMessage(id) is { } message ? TypedResults.Ok(message.ToDto(BaseUrl(request))) : TypedResults.NotFound();
 
     private static Results<NoContent, NotFound> Delete(MessageRepository repository, string id) =>
         repository.DeleteMessage(id) ? TypedResults.NoContent() : TypedResults.NotFound();

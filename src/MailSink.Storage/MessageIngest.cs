@@ -22,7 +22,7 @@ public sealed class MessageIngest(MessageWriter writer, InboxRouter router, ILog
 
         // The write is not cancelled once queued: a message that reaches the disk is kept even if the
         // session ends before its 250 goes out (a duplicate at worst, never a loss).
-        await writer.WriteAsync(new PendingWrite(rawId, raw, messages)).WaitAsync(cancellationToken);
+        await writer.WriteAsync(new PendingWrite(rawId, RawMessage.Pack(raw), messages)).WaitAsync(cancellationToken);
 
         foreach (var message in messages)
             Log.MessageStored(logger, message.Id, message.Inbox, message.Size);
@@ -47,7 +47,6 @@ public sealed class MessageIngest(MessageWriter writer, InboxRouter router, ILog
         Date = template.Date,
         Text = template.Text,
         Html = template.Html,
-        BodiesTruncated = template.BodiesTruncated,
         Summary = template.Summary,
         Headers = template.Headers,
         HtmlLinks = template.HtmlLinks,

@@ -8,7 +8,7 @@ public sealed partial class MessageRepository
     /// <summary>
     /// One inbox's messages matching the criteria, newest first. Senders, recipients and subjects are
     /// matched in memory (<see cref="SearchIndex"/>); a message is read only when it matches, or when the
-    /// answer depends on its body.
+    /// answer depends on its body (then its raw message is read and parsed for the bodies).
     /// </summary>
     public IReadOnlyList<StoredMessage> Search(string inbox, SearchCriteria criteria, int skip, int take, DateTimeOffset? receivedAfter = null)
     {
@@ -28,7 +28,7 @@ public sealed partial class MessageRepository
             if (candidate.Ticks <= afterTicks)
                 break;
             StoredMessage? message = null;
-            if (!criteria.Matches(candidate, () => (message ??= _messages.FindById(candidate.Id)) is { } m && criteria.BodyMatches(m)))
+            if (!criteria.Matches(candidate, () => BodyMatches(message ??= _messages.FindById(candidate.Id), criteria)))
                 continue;
             if (skipped++ < skip)
                 continue;
@@ -37,6 +37,15 @@ public sealed partial class MessageRepository
         }
 
         return results;
+    }
+
+    /// <summary>Whether the message's bodies, read from its raw bytes, hold the criteria's body text.</summary>
+    private bool BodyMatches(StoredMessage? message, SearchCriteria criteria)
+    {
+        if (message is null)
+            return false; // deleted meanwhile
+        LoadBodiesLocked(message);
+        return criteria.BodyMatches(message);
     }
 
     private IEnumerable<StoredMessage> LoadInbox(string inbox)

@@ -6,15 +6,13 @@ using Microsoft.Extensions.Options;
 namespace MailSink.Storage;
 
 /// <summary>
-/// The LiteDB file: <c>messages</c> (parsed documents, keyed by inbox and time), <c>raw</c> (raw bytes as
-/// BSON binary, in chunks under LiteDB's document limit) and <c>inboxes</c> (with message counters).
+/// The LiteDB file: <c>messages</c> (parsed documents without the bodies, keyed by inbox and time),
+/// <c>raw</c> (raw bytes as BSON binary, Brotli-compressed, in chunks under LiteDB's document limit; see
+/// <see cref="RawMessage"/>) and <c>inboxes</c> (with message counters).
 /// Writes come from <see cref="MessageWriter"/>'s single thread in batches; reads from any thread.
 /// </summary>
 public sealed partial class MessageRepository : IDisposable
 {
-    /// <summary>LiteDB documents are limited to 16 MB; raw messages are split below that.</summary>
-    internal const int RawChunkBytes = 4 * 1024 * 1024;
-
     private readonly LiteDatabase _db;
     private readonly ILiteCollection<StoredMessage> _messages;
     private readonly ILiteCollection<BsonDocument> _raw;
@@ -129,16 +127,17 @@ public sealed partial class MessageRepository : IDisposable
         LastReceivedTicks = ticks - 1;
     }
 
-    private void InsertRaw(string rawId, byte[] raw)
+    private void InsertRaw(string rawId, RawMessage raw)
     {
-        var chunks = raw.Length <= RawChunkBytes ? 1 : (raw.Length + RawChunkBytes - 1) / RawChunkBytes;
-        for (var i = 0; i < chunks; i++)
+        for (var i = 0; i < raw.Chunks.Count; i++)
         {
-            var data = chunks == 1 ? raw : raw.AsSpan(i * RawChunkBytes, Math.Min(RawChunkBytes, raw.Length - (i * RawChunkBytes))).ToArray();
-            var doc = new BsonDocument { ["_id"] = ChunkId(rawId, i), ["data"] = new BsonValue(data) };
+            var chunk = raw.Chunks[i];
+            var doc = new BsonDocument { ["_id"] = ChunkId(rawId, i), ["data"] = new BsonValue(chunk.Data) };
+            if (chunk.Compressed)
+                doc["z"] = RawMessage.Brotli;
             if (i == 0)
             {
-                doc["n"] = chunks;
+                doc["n"] = raw.Chunks.Count;
                 doc["size"] = raw.Length;
             }
             _raw.Insert(doc);
@@ -160,14 +159,38 @@ public sealed partial class MessageRepository : IDisposable
         if (first is null)
             return null;
         var chunks = first["n"].AsInt32;
-        if (chunks <= 1)
-            return first["data"].AsBinary;
-
-        using var buffer = new MemoryStream();
-        buffer.Write(first["data"].AsBinary);
+        var raw = new byte[first["size"].AsInt32];
+        var at = RawMessage.Unpack(first, raw, 0);
         for (var i = 1; i < chunks; i++)
-            buffer.Write(_raw.FindById(ChunkId(rawId, i))["data"].AsBinary);
-        return buffer.ToArray();
+            at += RawMessage.Unpack(_raw.FindById(ChunkId(rawId, i)), raw, at);
+        if (at != raw.Length)
+            throw new InvalidDataException($"Raw message {rawId} holds {at} bytes, not the {raw.Length} recorded.");
+        return raw;
+    }
+
+    /// <summary>One message in full: the document, and its text and HTML bodies from the raw message.</summary>
+    public StoredMessage? ReadMessage(string id)
+    {
+        lock (_gate)
+        {
+            var message = _messages.FindById(id);
+            if (message is not null)
+                LoadBodiesLocked(message);
+            return message;
+        }
+    }
+
+    /// <summary>Sets a listed or searched message's text and HTML bodies from its raw bytes (unchanged when they are gone).</summary>
+    public void LoadBodies(StoredMessage message)
+    {
+        lock (_gate)
+            LoadBodiesLocked(message);
+    }
+
+    private void LoadBodiesLocked(StoredMessage message)
+    {
+        if (ReadRawLocked(message.RawId) is { } raw)
+            (message.Text, message.Html) = MessageParser.ReadBodies(raw);
     }
 
     /// <summary>

@@ -26,7 +26,10 @@ public sealed class MessageWaiter(MessageRepository repository, ArrivalFeed feed
 
         var existing = repository.Search(inbox, criteria, 0, 1, receivedAfter);
         if (existing.Count > 0)
+        {
+            repository.LoadBodies(existing[0]); // a search gives documents; the answer is the whole message
             return existing[0];
+        }
 
         try
         {

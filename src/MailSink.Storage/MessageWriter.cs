@@ -66,7 +66,7 @@ public sealed class MessageWriter
             while (messages < _maxBatch && bytes < MaxBatchBytes && reader.TryRead(out var write))
             {
                 batch.Add(write);
-                bytes += write.Raw.Length;
+                bytes += write.Raw.StoredBytes;
                 messages += write.Messages.Count;
             }
 

@@ -1,11 +1,11 @@
 namespace MailSink.Storage;
 
 /// <summary>One SMTP transaction waiting for the writer: its raw bytes once, and one message per inbox.</summary>
-internal sealed class PendingWrite(string rawId, byte[] raw, IReadOnlyList<StoredMessage> messages)
+internal sealed class PendingWrite(string rawId, RawMessage raw, IReadOnlyList<StoredMessage> messages)
 {
     public string RawId { get; } = rawId;
 
-    public byte[] Raw { get; } = raw;
+    public RawMessage Raw { get; } = raw;
 
     public IReadOnlyList<StoredMessage> Messages { get; } = messages;
 

@@ -2,7 +2,7 @@ namespace MailSink.Storage;
 
 /// <summary>
 /// One message as filed in one inbox: the parsed index of a raw message (the raw bytes, the truth, are
-/// stored once per SMTP transaction under <see cref="RawId"/>). A message sent to several inboxes has one
+/// stored once per SMTP transaction under <see cref="RawId"/>, and the bodies are read from them). A message sent to several inboxes has one
 /// <see cref="StoredMessage"/> per inbox, each with its own id.
 /// </summary>
 public sealed class StoredMessage
@@ -45,12 +45,16 @@ public sealed class StoredMessage
 
     public DateTime? Date { get; set; }
 
+    /// <summary>
+    /// The plain-text body. Not stored in the document: set at ingest, and on reads by
+    /// <see cref="MessageRepository.ReadMessage"/> from the raw message (null on lists and searches).
+    /// </summary>
+    [LiteDB.BsonIgnore]
     public string? Text { get; set; }
 
+    /// <summary>The HTML body; stored and read like <see cref="Text"/>.</summary>
+    [LiteDB.BsonIgnore]
     public string? Html { get; set; }
-
-    /// <summary>True when a body was cut to fit the document; the full body is in the raw message.</summary>
-    public bool BodiesTruncated { get; set; }
 
     /// <summary>A short plain-text snippet of the body, for listings.</summary>
     public string Summary { get; set; } = "";

@@ -40,7 +40,6 @@ public sealed class MessageParserTests
         Assert.Null(message.Html);
         Assert.Equal("Hi Bob, see you tomorrow.", message.Summary);
         Assert.Empty(message.Attachments);
-        Assert.False(message.BodiesTruncated);
     }
 
     [Fact]
@@ -506,12 +505,11 @@ public sealed class MessageParserTests
     }
 
     [Fact]
-    public void A_text_body_larger_than_the_cap_is_cut_and_flagged()
+    public void A_text_body_larger_than_the_cap_is_cut()
     {
         var big = new string('a', MessageParser.MaxBodyChars + 10);
         var message = Parse(Encoding.ASCII.GetBytes("Subject: big\r\n\r\n" + big));
 
-        Assert.True(message.BodiesTruncated);
         Assert.Equal(MessageParser.MaxBodyChars, message.Text!.Length);
         Assert.Equal(201, message.Summary.Length);
     }
@@ -537,7 +535,6 @@ public sealed class MessageParserTests
         var text = new string('a', MessageParser.MaxBodyChars - 1) + "\ud83c\udf89";
         var message = Parse(Encoding.UTF8.GetBytes("Subject: big\r\n\r\n" + text));
 
-        Assert.True(message.BodiesTruncated);
         Assert.Equal(MessageParser.MaxBodyChars - 1, message.Text!.Length);
         Assert.True(IsWellFormed(message.Text));
     }
@@ -720,6 +717,35 @@ public sealed class MessageParserPartsTests
     private static readonly SmtpEnvelope Envelope = new("a@b.example", ["x@y.localhost"], "me", null, null, null, false);
 
     private static byte[] Raw(params string[] lines) => System.Text.Encoding.UTF8.GetBytes(string.Join("\r\n", lines) + "\r\n");
+
+    public static TheoryData<string, byte[]> BodySources => new()
+    {
+        { "plain text", Raw("Subject: s", "", "Hello,", "", "a body.") },
+        { "text and HTML", Raw(
+            "MIME-Version: 1.0", "Content-Type: multipart/alternative; boundary=b", "",
+            "--b", "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: quoted-printable", "", "caf=C3=A9 =", "soft break",
+            "--b", "Content-Type: text/html; charset=utf-8", "Content-Transfer-Encoding: base64", "", Convert.ToBase64String(Encoding.UTF8.GetBytes("<p>caf\u00e9</p>")),
+            "--b--") },
+        { "HTML only, Latin-1", [.. Encoding.ASCII.GetBytes("Content-Type: text/html; charset=iso-8859-1\r\n\r\n<b>"), 0xE9, .. Encoding.ASCII.GetBytes("t\u00e9</b>\r\n")] },
+        { "no header section", Raw("hello", "typed by hand") },
+        { "only headers", Encoding.ASCII.GetBytes("Subject: nothing else\r\n") },
+        { "empty", [] },
+        { "invalid UTF-8 in an 8-bit body", [.. Encoding.ASCII.GetBytes("Subject: x\r\n\r\nbad "), 0xC3, 0x28, 0xFF, (byte)'\r', (byte)'\n'] },
+        { "over the body cap", Encoding.ASCII.GetBytes("Subject: big\r\n\r\n" + new string('a', MessageParser.MaxBodyChars + 10)) },
+    };
+
+    /// <summary>The document does not keep the bodies; a read takes them from the raw bytes and must get what ingest saw.</summary>
+    [Theory]
+    [MemberData(nameof(BodySources))]
+    public void Bodies_read_back_from_the_raw_message_are_those_of_the_ingest_parse(string why, byte[] raw)
+    {
+        var parsed = MessageParser.Parse(raw, Envelope);
+
+        var (text, html) = MessageParser.ReadBodies(raw);
+
+        Assert.True(parsed.Text == text, $"{why}: text differs");
+        Assert.True(parsed.Html == html, $"{why}: HTML differs");
+    }
 
     [Fact]
     public void Every_top_level_header_is_kept_in_order_content_headers_included()

@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Text;
+using LiteDB;
+using MailSink.Storage;
+using MailSink.Tests.Support;
+
+namespace MailSink.Tests.Storage;
+
+/// <summary>
+/// Raw messages are stored compressed, in chunks, and come back byte for byte; the parsed document keeps no
+/// bodies, so a full read takes them from the raw message.
+/// </summary>
+public sealed class RawStorageTests
+{
+    private static readonly SmtpEnvelope Envelope = new("a@b.example", ["x@raw.localhost"], "test", null, null, null, false);
+
+    private static byte[] Text(int length)
+    {
+        var text = new StringBuilder("Subject: text\r\n\r\n");
+        for (var line = 0; text.Length < length; line++)
+            text.Append(CultureInfo.InvariantCulture, $"{line:D5} the quick brown fox jumps over the lazy dog\r\n");
+        return Encoding.ASCII.GetBytes(text.ToString()[..length]);
+    }
+
+    private static byte[] Noise(int length, int seed)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    public static TheoryData<string, byte[]> Messages => new()
+    {
+        { "empty", [] },
+        { "one byte", [(byte)'x'] },
+        { "2 KB of text", Text(2048) },
+        { "64 KB of random bytes, which do not compress", Noise(64 * 1024, 1) },
+        { "exactly one chunk of text", Text(RawMessage.ChunkBytes) },
+        { "one byte over a chunk", Text(RawMessage.ChunkBytes + 1) },
+        { "three chunks: text, noise, text", [.. Text(RawMessage.ChunkBytes), .. Noise(RawMessage.ChunkBytes, 2), .. Text(1000)] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Messages))]
+    public async Task A_stored_message_reads_back_byte_for_byte(string why, byte[] raw)
+    {
+        await using var storage = new StorageHarness();
+
+        var stored = await storage.Ingest.IngestAsync(raw, Envelope, CancellationToken.None);
+
+        Assert.True(raw.AsSpan().SequenceEqual(storage.Repository.ReadRaw(stored[0].RawId)), why);
+    }
+
+    [Fact]
+    public void Text_is_compressed_and_noise_is_kept_as_it_is()
+    {
+        var text = RawMessage.Pack(Text(2048));
+        var noise = RawMessage.Pack(Noise(2048, 3));
+
+        Assert.True(Assert.Single(text.Chunks).Compressed);
+        Assert.True(text.StoredBytes < 1024, $"2 KB of text took {text.StoredBytes} bytes");
+        Assert.False(Assert.Single(noise.Chunks).Compressed);
+        Assert.Equal(2048, noise.StoredBytes);
+    }
+
+    [Fact]
+    public void A_chunk_written_before_compression_existed_reads_as_it_is()
+    {
+        var raw = Text(3000);
+        var destination = new byte[raw.Length];
+
+        var written = RawMessage.Unpack(new BsonDocument { ["_id"] = "old", ["data"] = raw, ["n"] = 1, ["size"] = raw.Length }, destination, 0);
+
+        Assert.Equal(raw.Length, written);
+        Assert.Equal(raw, destination);
+    }
+
+    [Fact]
+    public void A_damaged_compressed_chunk_is_an_error_not_wrong_bytes()
+    {
+        var packed = RawMessage.Pack(Text(5000)).Chunks[0];
+        var damaged = packed.Data.ToArray();
+        damaged[damaged.Length / 2] ^= 0xFF;
+        damaged = damaged[..^4];
+
+        Assert.Throws<InvalidDataException>(() => RawMessage.Unpack(
+            new BsonDocument { ["_id"] = "bad", ["data"] = damaged, ["z"] = RawMessage.Brotli }, new byte[5000], 0));
+    }
+
+    [Fact]
+    public async Task A_full_read_gives_the_bodies_a_list_does_not_carry_them()
+    {
+        await using var storage = new StorageHarness();
+        var raw = Encoding.UTF8.GetBytes(
+            "Subject: both\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
+            + "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nplain caf\u00e9\r\n"
+            + "--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>html caf\u00e9</p>\r\n--b--\r\n");
+        var stored = (await storage.Ingest.IngestAsync(raw, Envelope, CancellationToken.None))[0];
+
+        var listed = Assert.Single(storage.Repository.ListMessages("raw", 0, 10));
+        var read = storage.Repository.ReadMessage(stored.Id)!;
+
+        Assert.Null(listed.Text);
+        Assert.Null(listed.Html);
+        Assert.Equal(stored.Text, read.Text);
+        Assert.Equal(stored.Html, read.Html);
+        Assert.Equal("plain caf\u00e9", read.Text!.TrimEnd());
+        Assert.Equal("<p>html caf\u00e9</p>", read.Html!.TrimEnd());
+        Assert.Equal(stored.Summary, read.Summary);
+    }
+
+    [Fact]
+    public async Task Search_by_body_reads_the_bodies_from_the_raw_messages()
+    {
+        await using var storage = new StorageHarness();
+        var wanted = await storage.StoreAsync("a@raw.localhost", "one", body: "your code is in here: NEEDLE-42");
+        await storage.StoreAsync("a@raw.localhost", "two", body: "nothing to see");
+
+        var found = storage.Repository.Search("raw", new SearchCriteria(null, null, null, "needle-42"), 0, 10);
+
+        Assert.Equal([wanted.Id], found.Select(m => m.Id));
+    }
+}
