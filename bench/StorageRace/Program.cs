@@ -86,7 +86,7 @@ using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds)))
                         break;
                     case 3 when known.Length > 0:
                         if (repository.FindMessage(known[random.Next(known.Length)]) is { } message)
-                            repository.ReadRaw(message.RawId);
+                            repository.ReadRaw(message);
                         break;
                 }
 
@@ -126,7 +126,7 @@ int intact = 0, lost = 0;
 foreach (var (id, raw) in acknowledged)
 {
     var message = check.FindMessage(id);
-    if (message is not null && check.ReadRaw(message.RawId) is { } bytes && bytes.AsSpan().SequenceEqual(raw))
+    if (message is not null && check.ReadRaw(message) is { } bytes && bytes.AsSpan().SequenceEqual(raw))
         intact++;
     else
         lost++;

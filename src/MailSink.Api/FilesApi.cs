@@ -20,7 +20,7 @@ internal static class FilesApi
     private static Results<FileContentHttpResult, NotFound> GetEmail(MessageRepository repository, HttpResponse response, string id)
     {
         var message = repository.FindMessage(id);
-        var raw = message is null ? null : repository.ReadRaw(message.RawId);
+        var raw = message is null ? null : repository.ReadRaw(message);
         if (raw is null)
             return TypedResults.NotFound();
 
@@ -32,7 +32,7 @@ internal static class FilesApi
     {
         if (repository.FindAttachment(id) is not var (message, attachment))
             return TypedResults.NotFound();
-        var raw = repository.ReadRaw(message.RawId);
+        var raw = repository.ReadRaw(message);
         var part = raw is null ? null : MessageParser.FindPart(raw, attachment.PartIndex);
         if (part is null)
             return TypedResults.NotFound();

@@ -294,8 +294,7 @@ public static partial class MessageParser
         var source = !string.IsNullOrWhiteSpace(text)
             ? text
             : html is null ? "" : WebUtility.HtmlDecode(TagOrScript().Replace(Cap(html, 64 * 1024), " "));
-        source = Cap(source, 4096);
-        var collapsed = Whitespace().Replace(source, " ").Trim();
+        var collapsed = CollapseWhitespace(Cap(source, 4096));
         return collapsed.Length <= SummaryChars ? collapsed : Cap(collapsed, SummaryChars).TrimEnd() + "…";
     }
 
@@ -325,6 +324,25 @@ public static partial class MessageParser
         RegexOptions.IgnoreCase | RegexOptions.Singleline)]
     private static partial Regex TagOrScript();
 
-    [GeneratedRegex(@"\s+")]
-    private static partial Regex Whitespace();
+    /// <summary>Each run of white space (as <c>\s</c> means it: <see cref="char.IsWhiteSpace(char)"/>) as one space, trimmed.</summary>
+    private static string CollapseWhitespace(string source)
+    {
+        var result = new StringBuilder(source.Length);
+        var space = false;
+        foreach (var c in source)
+        {
+            if (char.IsWhiteSpace(c))
+            {
+                space = result.Length > 0;
+                continue;
+            }
+
+            if (space)
+                result.Append(' ');
+            space = false;
+            result.Append(c);
+        }
+
+        return result.ToString();
+    }
 }

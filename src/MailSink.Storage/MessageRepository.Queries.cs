@@ -117,8 +117,10 @@ public sealed partial class MessageRepository
         _messages.Delete(message.Id);
         foreach (var attachment in message.Attachments)
             _attachments.Delete(attachment.Id);
-        if (_messages.Count(Query.EQ("RawId", message.RawId)) == 0)
-            DeleteRaw(message.RawId);
+        if (message.RawData is not null)
+            _totalRawBytes -= message.Size;
+        else if (!message.Copies.Any(id => _messages.FindById(id) is not null))
+            DeleteRaw(message.RawId); // the last copy takes the shared raw message with it
     }
 
     private void DeleteRaw(string rawId)

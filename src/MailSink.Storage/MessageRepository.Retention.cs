@@ -21,12 +21,20 @@ public sealed partial class MessageRepository
         }
     }
 
-    /// <summary>Deletes up to <paramref name="limit"/> messages received before <paramref name="before"/>, oldest first.</summary>
+    /// <summary>Deletes up to <paramref name="limit"/> messages received before <paramref name="before"/>, oldest of each inbox first.</summary>
     internal int DeleteOlderThan(DateTimeOffset before, int limit)
     {
         lock (_gate)
         {
-            var old = _messages.Query().Where(m => m.ReceivedTicks < before.UtcTicks).OrderBy(m => m.ReceivedTicks).Limit(limit).ToList();
+            var old = new List<StoredMessage>();
+            foreach (var inbox in _inboxes.Find(Query.GT("Messages", 0L)).Select(i => i.Id))
+            {
+                if (old.Count >= limit)
+                    break;
+                var high = StoredMessage.MakeKey(inbox, before.UtcTicks - 1);
+                old.AddRange(_messages.Query().Where(InboxRange(inbox + "/", high)).OrderBy(m => m.Key).Limit(limit - old.Count).ToList());
+            }
+
             RemoveAll(old);
             return old.Count;
         }
@@ -37,7 +45,12 @@ public sealed partial class MessageRepository
     {
         lock (_gate)
         {
-            var oldest = _messages.Query().OrderBy(m => m.ReceivedTicks).Limit(limit).ToList();
+            // The oldest of the store are among the oldest of each inbox (the key index gives those cheaply).
+            var oldest = _inboxes.Find(Query.GT("Messages", 0L))
+                .SelectMany(i => _messages.Query().Where(InboxRange(i.Id + "/", i.Id + "0")).OrderBy(m => m.Key).Limit(limit).ToList())
+                .OrderBy(m => m.ReceivedTicks)
+                .Take(limit)
+                .ToList();
             RemoveAll(oldest);
             return oldest.Count;
         }

@@ -50,9 +50,8 @@ public sealed partial class MessageRepository : IDisposable
             _inboxes = _db.GetCollection<InboxRecord>("inboxes");
             _attachments = _db.GetCollection("attachments");
             _messages.EnsureIndex(m => m.Key, unique: true);
-            _messages.EnsureIndex(m => m.RawId);
-            _messages.EnsureIndex(m => m.ReceivedTicks);
-            LastReceivedTicks = _messages.Query().OrderByDescending(m => m.ReceivedTicks).Limit(1).FirstOrDefault()?.ReceivedTicks ?? 0;
+            UpgradeFromRawIdIndex();
+            LastReceivedTicks = _inboxes.FindAll().Select(i => i.LastReceivedTicks).DefaultIfEmpty(0).Max();
         }
         catch (Exception ex) when (ex is LiteException or IOException or UnauthorizedAccessException)
         {
@@ -66,9 +65,12 @@ public sealed partial class MessageRepository : IDisposable
 
     public string FilePath { get; }
 
-    /// <summary>Bytes of raw messages stored (each raw message once, however many inboxes it reached).</summary>
+    /// <summary>
+    /// Bytes of raw messages stored, as received: each raw message in the <c>raw</c> collection once however
+    /// many inboxes it reached, and each small one kept in its documents once per document.
+    /// </summary>
     /// <remarks>
-    /// Only the size cap needs it, so it is summed on first use (reading every raw message once) and
+    /// Only the size cap needs it, so it is summed on first use (reading every document once) and
     /// kept current after that; start-up and writes pay nothing for it otherwise.
     /// </remarks>
     public long TotalRawBytes
@@ -76,8 +78,45 @@ public sealed partial class MessageRepository : IDisposable
         get
         {
             lock (_gate)
-                return _totalRawBytes ??= _raw.Find(Query.Not("size", BsonValue.Null)).Sum(d => (long)d["size"].AsInt32);
+            {
+                return _totalRawBytes ??=
+                    _raw.Find(Query.Not("size", BsonValue.Null)).Sum(d => (long)d["size"].AsInt32)
+                    + _messages.Find(Query.Not("RawData", BsonValue.Null)).Sum(m => m.Size);
+            }
         }
+    }
+
+    /// <summary>
+    /// Databases written before raw messages could live in their documents had indexes on <c>RawId</c>
+    /// (to find the copies sharing a raw message) and <c>ReceivedTicks</c> (for retention). Each cost a
+    /// page write per commit; the copies are now listed in <see cref="StoredMessage.Copies"/> and
+    /// retention walks the inbox+time key. This records the copies once, then drops both indexes.
+    /// </summary>
+    private void UpgradeFromRawIdIndex()
+    {
+        var indexes = _db.GetCollection("$indexes").Find(Query.EQ("collection", "messages")).Select(i => i["name"].AsString).ToHashSet();
+        if (indexes.Contains("RawId"))
+        {
+            _db.BeginTrans();
+            var shared = _messages.Query().OrderBy(m => m.RawId).ToEnumerable()
+                .GroupBy(m => m.RawId)
+                .Where(g => g.Count() > 1)
+                .ToList();
+            foreach (var copies in shared)
+            {
+                foreach (var message in copies)
+                {
+                    message.Copies = copies.Where(c => c.Id != message.Id).Select(c => c.Id).ToList();
+                    _messages.Update(message);
+                }
+            }
+
+            _db.Commit();
+            _messages.DropIndex("RawId");
+        }
+
+        if (indexes.Contains("ReceivedTicks"))
+            _messages.DropIndex("ReceivedTicks");
     }
 
     /// <summary>The newest committed receive time; the writer keeps times strictly increasing from it.</summary>
@@ -100,10 +139,25 @@ public sealed partial class MessageRepository : IDisposable
         {
             foreach (var write in batch)
             {
-                InsertRaw(write.RawId, write.Raw);
-                _totalRawBytes += write.Raw.Length;
+                var embedded = write.Raw.Embedded;
+                if (!embedded)
+                {
+                    InsertRaw(write.RawId, write.Raw);
+                    _totalRawBytes += write.Raw.Length;
+                }
+
                 foreach (var message in write.Messages)
                 {
+                    if (embedded)
+                    {
+                        (message.RawData, message.RawCompressed) = (write.Raw.Chunks[0].Data, write.Raw.Chunks[0].Compressed);
+                        _totalRawBytes += write.Raw.Length;
+                    }
+                    else if (write.Messages.Count > 1)
+                    {
+                        message.Copies = write.Messages.Where(m => m != message).Select(m => m.Id).ToList();
+                    }
+
                     message.ReceivedTicks = ticks;
                     message.Key = StoredMessage.MakeKey(message.Inbox, ticks);
                     ticks++;
@@ -146,12 +200,15 @@ public sealed partial class MessageRepository : IDisposable
 
     private static string ChunkId(string rawId, int index) => index == 0 ? rawId : $"{rawId}:{index}";
 
-    /// <summary>The raw message, byte for byte as received, or null when it is gone.</summary>
-    public byte[]? ReadRaw(string rawId)
+    /// <summary>The message's raw bytes, byte for byte as received, or null when they are gone.</summary>
+    public byte[]? ReadRaw(StoredMessage message)
     {
         lock (_gate)
-            return ReadRawLocked(rawId);
+            return ReadRawLocked(message);
     }
+
+    private byte[]? ReadRawLocked(StoredMessage message) =>
+        message.RawData is null ? ReadRawLocked(message.RawId) : RawMessage.Unpack(message);
 
     private byte[]? ReadRawLocked(string rawId)
     {
@@ -189,7 +246,7 @@ public sealed partial class MessageRepository : IDisposable
 
     private void LoadBodiesLocked(StoredMessage message)
     {
-        if (ReadRawLocked(message.RawId) is { } raw)
+        if (ReadRawLocked(message) is { } raw)
             (message.Text, message.Html) = MessageParser.ReadBodies(raw);
     }
 

@@ -16,6 +16,13 @@ internal sealed class RawMessage
     /// <summary>LiteDB documents are limited to 16 MB; raw messages are split well below that.</summary>
     internal const int ChunkBytes = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// A raw message that takes at most this many bytes as stored goes into its message document
+    /// (<see cref="StoredMessage.RawData"/>) rather than into the <c>raw</c> collection: one document and
+    /// one index fewer per commit, which is what a commit of a single small message mostly costs.
+    /// </summary>
+    internal const int EmbedBytes = 4096;
+
     /// <summary>The value of a chunk's <c>z</c> field when its data is Brotli-compressed (absent: stored as is).</summary>
     internal const int Brotli = 1;
 
@@ -38,6 +45,9 @@ internal sealed class RawMessage
     public long StoredBytes { get; }
 
     public IReadOnlyList<Chunk> Chunks { get; }
+
+    /// <summary>Whether the message goes into its documents (see <see cref="EmbedBytes"/>).</summary>
+    public bool Embedded => Chunks.Count == 1 && StoredBytes <= EmbedBytes;
 
     public static RawMessage Pack(byte[] raw)
     {
@@ -79,17 +89,32 @@ internal sealed class RawMessage
     /// <summary>Writes one stored chunk's bytes, as received, into <paramref name="destination"/> at <paramref name="offset"/>; returns how many.</summary>
     public static int Unpack(BsonDocument chunk, byte[] destination, int offset)
     {
-        var data = chunk["data"].AsBinary;
-        var target = destination.AsSpan(offset);
         var compression = chunk["z"];
-        if (compression.IsNull)
+        if (!compression.IsNull && compression.AsInt32 != Brotli)
+            throw new InvalidDataException($"Raw chunk {chunk["_id"].AsString} has an unknown compression (z = {compression}).");
+        return Unpack(chunk["data"].AsBinary, !compression.IsNull, destination.AsSpan(offset), chunk["_id"].AsString);
+    }
+
+    /// <summary>A raw message kept in its document, as received.</summary>
+    public static byte[] Unpack(StoredMessage message)
+    {
+        var raw = new byte[message.Size];
+        var written = Unpack(message.RawData!, message.RawCompressed, raw, message.Id);
+        if (written != raw.Length)
+            throw new InvalidDataException($"The raw message of {message.Id} holds {written} bytes, not the {raw.Length} recorded.");
+        return raw;
+    }
+
+    private static int Unpack(byte[] data, bool compressed, Span<byte> target, string what)
+    {
+        if (!compressed)
         {
             data.CopyTo(target);
             return data.Length;
         }
 
-        if (compression.AsInt32 != Brotli || !BrotliDecoder.TryDecompress(data, target, out var written))
-            throw new InvalidDataException($"Raw chunk {chunk["_id"].AsString} cannot be decompressed (z = {compression}).");
+        if (!BrotliDecoder.TryDecompress(data, target, out var written))
+            throw new InvalidDataException($"The raw bytes of {what} cannot be decompressed.");
         return written;
     }
 }

@@ -23,7 +23,24 @@ public sealed class StoredMessage
     [LiteDB.BsonIgnore]
     public DateTimeOffset Received => new(ReceivedTicks, TimeSpan.Zero);
 
+    /// <summary>Where the raw message is in the <c>raw</c> collection when it is not in <see cref="RawData"/>.</summary>
     public string RawId { get; set; } = "";
+
+    /// <summary>
+    /// The raw message itself when it is small (at most <see cref="RawMessage.EmbedBytes"/> as stored), in the
+    /// document so that a commit writes one document instead of two; Brotli-compressed when
+    /// <see cref="RawCompressed"/>. Null when the raw message is in the <c>raw</c> collection under <see cref="RawId"/>.
+    /// </summary>
+    public byte[]? RawData { get; set; }
+
+    public bool RawCompressed { get; set; }
+
+    /// <summary>
+    /// Ids of the copies of this message in other inboxes that share its raw bytes in the <c>raw</c>
+    /// collection: the raw message goes with the last of them. Empty when it reached one inbox or has
+    /// its raw bytes in <see cref="RawData"/>.
+    /// </summary>
+    public List<string> Copies { get; set; } = [];
 
     /// <summary>Raw size in bytes.</summary>
     public long Size { get; set; }

@@ -48,7 +48,7 @@ public sealed class RawStorageTests
 
         var stored = await storage.Ingest.IngestAsync(raw, Envelope, CancellationToken.None);
 
-        Assert.True(raw.AsSpan().SequenceEqual(storage.Repository.ReadRaw(stored[0].RawId)), why);
+        Assert.True(raw.AsSpan().SequenceEqual(storage.Repository.ReadRaw(stored[0])), why);
     }
 
     [Fact]
@@ -119,5 +119,88 @@ public sealed class RawStorageTests
         var found = storage.Repository.Search("raw", new SearchCriteria(null, null, null, "needle-42"), 0, 10);
 
         Assert.Equal([wanted.Id], found.Select(m => m.Id));
+    }
+
+    private static byte[] LargeMessage() => [.. Encoding.ASCII.GetBytes("Subject: large\r\n\r\n"), .. Encoding.ASCII.GetBytes(Convert.ToBase64String(Noise(48 * 1024, 4)))];
+
+    private static readonly SmtpEnvelope TwoInboxes = new("a@b.example", ["x@one.localhost", "y@two.localhost"], "test", null, null, null, false);
+
+    [Fact]
+    public async Task Copies_in_two_inboxes_share_a_large_raw_message_until_the_last_one_goes()
+    {
+        await using var storage = new StorageHarness();
+        var raw = LargeMessage();
+        Assert.False(RawMessage.Pack(raw).Embedded);
+
+        var copies = await storage.Ingest.IngestAsync(raw, TwoInboxes, CancellationToken.None);
+
+        Assert.Equal(raw.Length, storage.Repository.TotalRawBytes); // stored once
+        Assert.True(storage.Repository.DeleteMessage(copies[0].Id));
+        Assert.Equal(raw, storage.Repository.ReadRaw(storage.Repository.FindMessage(copies[1].Id)!));
+        Assert.Equal(raw.Length, storage.Repository.TotalRawBytes);
+        Assert.True(storage.Repository.DeleteMessage(copies[1].Id));
+        Assert.Equal(0, storage.Repository.TotalRawBytes);
+        Assert.Null(storage.Repository.ReadRaw(copies[1]));
+    }
+
+    [Fact]
+    public async Task A_small_message_lives_in_each_copy_and_each_copy_goes_on_its_own()
+    {
+        await using var storage = new StorageHarness();
+        var raw = Text(2048);
+
+        var copies = await storage.Ingest.IngestAsync(raw, TwoInboxes, CancellationToken.None);
+        Assert.True(storage.Repository.DeleteMessage(copies[0].Id));
+
+        var kept = storage.Repository.FindMessage(copies[1].Id)!;
+        Assert.NotNull(kept.RawData);
+        Assert.Equal(raw, storage.Repository.ReadRaw(kept));
+        Assert.Equal(raw.Length, storage.Repository.TotalRawBytes);
+    }
+
+    /// <summary>
+    /// Databases of the earlier layout found the copies sharing a raw message through an index on RawId;
+    /// opening one records the copies in each document and drops that index and the ReceivedTicks one.
+    /// </summary>
+    [Fact]
+    public async Task A_database_of_the_earlier_layout_is_upgraded_on_open()
+    {
+        using var directory = new TempDirectory();
+        var raw = LargeMessage();
+        string path;
+        IReadOnlyList<StoredMessage> copies;
+        await using (var before = new StorageHarness(directory: directory.Path))
+        {
+            copies = await before.Ingest.IngestAsync(raw, TwoInboxes, CancellationToken.None);
+            path = before.DatabasePath;
+        }
+
+        using (var db = new LiteDatabase(new ConnectionString { Filename = path, Collation = Collation.Binary }))
+        {
+            var messages = db.GetCollection("messages");
+            foreach (var doc in messages.FindAll().ToList())
+            {
+                doc["Copies"] = new BsonArray();
+                messages.Update(doc);
+            }
+
+            messages.EnsureIndex("RawId", "$.RawId");
+            messages.EnsureIndex("ReceivedTicks", "$.ReceivedTicks");
+        }
+
+        await using (var after = new StorageHarness(directory: directory.Path))
+        {
+            Assert.Equal([copies[1].Id], after.Repository.FindMessage(copies[0].Id)!.Copies);
+            Assert.True(after.Repository.DeleteMessage(copies[0].Id));
+            Assert.Equal(raw, after.Repository.ReadRaw(after.Repository.FindMessage(copies[1].Id)!));
+            Assert.True(after.Repository.DeleteMessage(copies[1].Id));
+            Assert.Equal(0, after.Repository.TotalRawBytes);
+        }
+
+        using (var db = new LiteDatabase(new ConnectionString { Filename = path, Collation = Collation.Binary }))
+        {
+            var indexes = db.GetCollection("$indexes").Find(Query.EQ("collection", "messages")).Select(i => i["name"].AsString);
+            Assert.Equal(["Key", "_id"], indexes.Order(StringComparer.Ordinal));
+        }
     }
 }

@@ -9,18 +9,26 @@ namespace MailSink.Tests.Support;
 /// <summary>The storage layer alone, on a real LiteDB file in a temp folder: repository, writer and ingest.</summary>
 public sealed class StorageHarness : IAsyncDisposable
 {
-    private readonly TempDirectory _directory = new();
+    private readonly TempDirectory? _directory;
 
-    public StorageHarness(string[]? rootDomains = null)
+    /// <param name="rootDomains">Routing's root domains; <c>localhost</c> when null.</param>
+    /// <param name="directory">A folder to keep the database in and reopen it from; a fresh temp folder, deleted at the end, when null.</param>
+    public StorageHarness(string[]? rootDomains = null, string? directory = null)
     {
-        var storage = Options.Create(new StorageOptions { Path = Path.Combine(_directory.Path, "test.db") });
-        Repository = new MessageRepository(storage, new HostingEnvironment { ContentRootPath = _directory.Path }, NullLogger<MessageRepository>.Instance);
+        if (directory is null)
+            _directory = new TempDirectory();
+        directory ??= _directory!.Path;
+        DatabasePath = Path.Combine(directory, "test.db");
+        var storage = Options.Create(new StorageOptions { Path = DatabasePath });
+        Repository = new MessageRepository(storage, new HostingEnvironment { ContentRootPath = directory }, NullLogger<MessageRepository>.Instance);
         Feed = new ArrivalFeed();
         Writer = new MessageWriter(Repository, Feed, TimeProvider.System, storage, NullLogger<MessageWriter>.Instance);
         Writer.Start();
         var routing = Options.Create(new RoutingOptions { RootDomains = [.. rootDomains ?? ["localhost"]] });
         Ingest = new MessageIngest(Writer, new InboxRouter(routing), NullLogger<MessageIngest>.Instance);
     }
+
+    public string DatabasePath { get; }
 
     public MessageRepository Repository { get; }
 
@@ -41,6 +49,6 @@ public sealed class StorageHarness : IAsyncDisposable
     {
         await Writer.StopAsync();
         Repository.Dispose();
-        _directory.Dispose();
+        _directory?.Dispose();
     }
 }

@@ -496,6 +496,19 @@ public sealed class MessageParserTests
         Assert.Equal("Fish & chips caf\u00e9 \u20ac5", message.Summary);
     }
 
+    [Theory]
+    [InlineData("  leading and trailing  ")]
+    [InlineData("tabs\tand\r\nline\n\nbreaks")]
+    [InlineData("\u00a0no-break\u2028line\u2029paragraph\u0085next\u3000ideographic\u000bvertical\u000cfeed")]
+    [InlineData("\u200bzero-width is not white space\u200b")]
+    [InlineData("x")]
+    public void The_summary_collapses_white_space_as_the_regular_expression_s_plus_does(string text)
+    {
+        var expected = System.Text.RegularExpressions.Regex.Replace(text, @"\s+", " ").Trim();
+
+        Assert.Equal(expected, MessageParser.MakeSummary(text, null));
+    }
+
     [Fact]
     public void A_blank_text_body_gives_way_to_the_html_for_the_summary()
     {
