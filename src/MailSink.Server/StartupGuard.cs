@@ -20,13 +20,27 @@ internal static class StartupGuard
             await using var app = build();
             await StartAsync(app);
             await app.WaitForShutdownAsync();
-            return 0;
+            return await ExitCodeAsync(app.Services);
         }
         catch (Exception ex) when (Describe(ex) is { } message)
         {
             await Console.Error.WriteLineAsync($"MailSink cannot start: {message}");
             return 1;
         }
+    }
+
+    /// <summary>
+    /// 0 after a clean run; 2 when messages could not be stored during it (each was refused with 451 and
+    /// logged), so that a CI job or a supervisor that only looks at the exit code still notices.
+    /// </summary>
+    internal static async Task<int> ExitCodeAsync(IServiceProvider services)
+    {
+        var failed = services.GetRequiredService<MessageWriter>().FailedBatches;
+        if (failed == 0)
+            return 0;
+        await Console.Error.WriteLineAsync(
+            $"MailSink stopped after storage failures: {failed} batch(es) of messages could not be stored and were refused with 451 (see the log).");
+        return 2;
     }
 
     /// <summary>

@@ -25,4 +25,13 @@ internal static partial class Log
 
     [LoggerMessage(2007, LogLevel.Error, "A retention pass failed; retrying after the interval")]
     public static partial void RetentionFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(2008, LogLevel.Error, "The database failed inside LiteDB; closing it and opening it again")]
+    public static partial void StorageReopening(ILogger logger, Exception exception);
+
+    [LoggerMessage(2009, LogLevel.Warning, "Storage open again at {Path} after a fault")]
+    public static partial void StorageReopened(ILogger logger, string path);
+
+    [LoggerMessage(2010, LogLevel.Critical, "The database {Path} could not be opened again after a fault; the next use tries again")]
+    public static partial void StorageReopenFailed(ILogger logger, string path, Exception exception);
 }

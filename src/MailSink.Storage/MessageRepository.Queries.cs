@@ -10,11 +10,8 @@ public sealed partial class MessageRepository
     /// matched in memory (<see cref="SearchIndex"/>); a message is read only when it matches, or when the
     /// answer depends on its body (then its raw message is read and parsed for the bodies).
     /// </summary>
-    public IReadOnlyList<StoredMessage> Search(string inbox, SearchCriteria criteria, int skip, int take, DateTimeOffset? receivedAfter = null)
-    {
-        lock (_gate)
-            return SearchLocked(inbox, criteria, skip, take, receivedAfter);
-    }
+    public IReadOnlyList<StoredMessage> Search(string inbox, SearchCriteria criteria, int skip, int take, DateTimeOffset? receivedAfter = null) =>
+        Guarded(() => SearchLocked(inbox, criteria, skip, take, receivedAfter));
 
     private List<StoredMessage> SearchLocked(string inbox, SearchCriteria criteria, int skip, int take, DateTimeOffset? receivedAfter)
     {
@@ -58,11 +55,8 @@ public sealed partial class MessageRepository
         (receivedAfter is { } after ? StoredMessage.MakeKey(inbox, after.UtcTicks + 1) : inbox + "/", inbox + "0");
 
     /// <summary>The message holding this attachment, and the attachment.</summary>
-    public (StoredMessage Message, StoredAttachment Attachment)? FindAttachment(string attachmentId)
-    {
-        lock (_gate)
-            return FindAttachmentLocked(attachmentId);
-    }
+    public (StoredMessage Message, StoredAttachment Attachment)? FindAttachment(string attachmentId) =>
+        Guarded(() => FindAttachmentLocked(attachmentId));
 
     private (StoredMessage Message, StoredAttachment Attachment)? FindAttachmentLocked(string attachmentId)
     {
@@ -75,7 +69,7 @@ public sealed partial class MessageRepository
     /// <summary>Deletes one message (and its raw bytes when no other inbox copy uses them); false when unknown.</summary>
     public bool DeleteMessage(string id)
     {
-        lock (_gate)
+        return Guarded(() =>
         {
             var message = _messages.FindById(id);
             if (message is null)
@@ -87,13 +81,13 @@ public sealed partial class MessageRepository
             });
             _index.Removed(message.Inbox, [message.Id]);
             return true;
-        }
+        });
     }
 
     /// <summary>Deletes every message of an inbox; the inbox itself stays. Returns how many went.</summary>
     public int DeleteInboxMessages(string inbox)
     {
-        lock (_gate)
+        return Guarded(() =>
         {
             var (low, high) = Range(inbox, null);
             var messages = _messages.Query().Where(InboxRange(low, high)).ToList();
@@ -109,7 +103,7 @@ public sealed partial class MessageRepository
             });
             _index.Removed(inbox, messages.Select(m => m.Id).ToList());
             return messages.Count;
-        }
+        });
     }
 
     private void RemoveMessage(StoredMessage message)
@@ -144,22 +138,16 @@ public sealed partial class MessageRepository
         }
     }
 
-    public IReadOnlyList<InboxRecord> ListInboxes()
-    {
-        lock (_gate)
-            return _inboxes.FindAll().OrderBy(i => i.CreatedTicks).ThenBy(i => i.Id).ToList();
-    }
+    public IReadOnlyList<InboxRecord> ListInboxes() =>
+        Guarded(() => _inboxes.FindAll().OrderBy(i => i.CreatedTicks).ThenBy(i => i.Id).ToList());
 
-    public InboxRecord? FindInbox(string id)
-    {
-        lock (_gate)
-            return _inboxes.FindById(id);
-    }
+    public InboxRecord? FindInbox(string id) =>
+        Guarded(() => _inboxes.FindById(id));
 
     /// <summary>Creates an inbox with a new random 8-character id (what Mailosaur's clients expect).</summary>
     public InboxRecord CreateInbox(string name, DateTimeOffset now)
     {
-        lock (_gate)
+        return Guarded(() =>
         {
             while (true)
             {
@@ -170,12 +158,12 @@ public sealed partial class MessageRepository
                 _inboxes.Insert(record);
                 return record;
             }
-        }
+        });
     }
 
     public InboxRecord? RenameInbox(string id, string name)
     {
-        lock (_gate)
+        return Guarded(() =>
         {
             var record = _inboxes.FindById(id);
             if (record is null)
@@ -183,7 +171,7 @@ public sealed partial class MessageRepository
             record.Name = name;
             _inboxes.Update(record);
             return record;
-        }
+        });
     }
 
     /// <summary>Deletes an inbox and all its messages.</summary>
@@ -193,8 +181,7 @@ public sealed partial class MessageRepository
             return false;
         DeleteInboxMessages(id);
         _index.Forget(id);
-        lock (_gate)
-            return _inboxes.Delete(id);
+        return Guarded(() => _inboxes.Delete(id));
     }
 
     private void InTransaction(Action action)
@@ -209,8 +196,16 @@ public sealed partial class MessageRepository
         }
         catch
         {
-            _db.Rollback();
             _totalRawBytes = rawBytesBefore;
+            try
+            {
+                _db.Rollback();
+            }
+            catch (Exception ex) when (IsEngineFault(ex))
+            {
+                // a broken engine cannot roll back; Guarded opens the database again
+            }
+
             throw;
         }
     }

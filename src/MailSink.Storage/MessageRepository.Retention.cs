@@ -8,7 +8,7 @@ public sealed partial class MessageRepository
     /// <summary>Deletes up to <paramref name="limit"/> of an inbox's oldest messages beyond <paramref name="keep"/>.</summary>
     internal int TrimInbox(string inbox, long keep, int limit)
     {
-        lock (_gate)
+        return Guarded(() =>
         {
             var record = _inboxes.FindById(inbox);
             if (record is null || record.Messages <= keep)
@@ -18,13 +18,13 @@ public sealed partial class MessageRepository
             var oldest = _messages.Query().Where(InboxRange(low, high)).OrderBy(m => m.Key).Limit(excess).ToList();
             RemoveAll(oldest);
             return oldest.Count;
-        }
+        });
     }
 
     /// <summary>Deletes up to <paramref name="limit"/> messages received before <paramref name="before"/>, oldest of each inbox first.</summary>
     internal int DeleteOlderThan(DateTimeOffset before, int limit)
     {
-        lock (_gate)
+        return Guarded(() =>
         {
             var old = new List<StoredMessage>();
             foreach (var inbox in _inboxes.Find(Query.GT("Messages", 0L)).Select(i => i.Id))
@@ -37,13 +37,13 @@ public sealed partial class MessageRepository
 
             RemoveAll(old);
             return old.Count;
-        }
+        });
     }
 
     /// <summary>Deletes up to <paramref name="limit"/> of the oldest messages across every inbox.</summary>
     internal int DeleteOldest(int limit)
     {
-        lock (_gate)
+        return Guarded(() =>
         {
             // The oldest of the store are among the oldest of each inbox (the key index gives those cheaply).
             var oldest = _inboxes.Find(Query.GT("Messages", 0L))
@@ -53,7 +53,7 @@ public sealed partial class MessageRepository
                 .ToList();
             RemoveAll(oldest);
             return oldest.Count;
-        }
+        });
     }
 
     private void RemoveAll(List<StoredMessage> messages)
@@ -72,15 +72,9 @@ public sealed partial class MessageRepository
     }
 
     /// <summary>Writes the log into the data file, so that freed pages are reused and the log is emptied.</summary>
-    internal void Checkpoint()
-    {
-        lock (_gate)
-            _db.Checkpoint();
-    }
+    internal void Checkpoint() =>
+        Guarded(() => _db.Checkpoint());
 
-    internal IReadOnlyList<string> InboxesOver(long keep)
-    {
-        lock (_gate)
-            return _inboxes.Find(Query.GT("Messages", keep)).Select(i => i.Id).ToList();
-    }
+    internal IReadOnlyList<string> InboxesOver(long keep) =>
+        Guarded(() => _inboxes.Find(Query.GT("Messages", keep)).Select(i => i.Id).ToList());
 }

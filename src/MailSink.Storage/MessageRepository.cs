@@ -13,11 +13,12 @@ namespace MailSink.Storage;
 /// </summary>
 public sealed partial class MessageRepository : IDisposable
 {
-    private readonly LiteDatabase _db;
-    private readonly ILiteCollection<StoredMessage> _messages;
-    private readonly ILiteCollection<BsonDocument> _raw;
-    private readonly ILiteCollection<InboxRecord> _inboxes;
-    private readonly ILiteCollection<BsonDocument> _attachments;
+    private readonly ILogger<MessageRepository> _logger;
+    private LiteDatabase _db = null!;
+    private ILiteCollection<StoredMessage> _messages = null!;
+    private ILiteCollection<BsonDocument> _raw = null!;
+    private ILiteCollection<InboxRecord> _inboxes = null!;
+    private ILiteCollection<BsonDocument> _attachments = null!;
     private long? _totalRawBytes;
 
     // Every use of the database runs under this lock, reads included. Writes need it anyway (LiteDB
@@ -30,38 +31,107 @@ public sealed partial class MessageRepository : IDisposable
 
     public MessageRepository(IOptions<StorageOptions> options, IHostEnvironment environment, ILogger<MessageRepository> logger)
     {
-        var path = System.IO.Path.GetFullPath(options.Value.Path, environment.ContentRootPath);
-        FilePath = path;
+        _logger = logger;
+        FilePath = System.IO.Path.GetFullPath(options.Value.Path, environment.ContentRootPath);
         try
         {
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-            // Keep strings as they are: LiteDB's defaults trim them and store "" as null.
-            var mapper = new BsonMapper { TrimWhitespace = false, EmptyStringToNull = false };
-            mapper.Entity<StoredMessage>().Id(m => m.Id, autoId: false);
-            mapper.Entity<InboxRecord>().Id(i => i.Id, autoId: false);
-            // Ordinal comparison: LiteDB's default collation (current culture, ignore case) found ids written in
-            // another case and let one inbox's key range take in another whose name differs only in accents.
-            _db = new LiteDatabase(new ConnectionString { Filename = path, Connection = ConnectionType.Direct, Collation = Collation.Binary }, mapper)
-            {
-                UtcDate = true,
-            };
-            _messages = _db.GetCollection<StoredMessage>("messages");
-            _raw = _db.GetCollection("raw");
-            _inboxes = _db.GetCollection<InboxRecord>("inboxes");
-            _attachments = _db.GetCollection("attachments");
-            _messages.EnsureIndex(m => m.Key, unique: true);
-            UpgradeFromRawIdIndex();
-            LastReceivedTicks = _inboxes.FindAll().Select(i => i.LastReceivedTicks).DefaultIfEmpty(0).Max();
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(FilePath)!);
+            Open();
         }
         catch (Exception ex) when (ex is LiteException or IOException or UnauthorizedAccessException)
         {
             throw new StorageUnavailableException(
-                $"Cannot open the database {path}: {ex.Message} Set MailSink:Storage:Path to a writable file that no other MailSink uses.",
+                $"Cannot open the database {FilePath}: {ex.Message} Set MailSink:Storage:Path to a writable file that no other MailSink uses.",
                 ex);
         }
 
-        Log.StorageOpened(logger, path, _inboxes.FindAll().Sum(i => i.Messages));
+        Log.StorageOpened(logger, FilePath, _inboxes.FindAll().Sum(i => i.Messages));
     }
+
+    private void Open()
+    {
+        // Keep strings as they are: LiteDB's defaults trim them and store "" as null.
+        var mapper = new BsonMapper { TrimWhitespace = false, EmptyStringToNull = false };
+        mapper.Entity<StoredMessage>().Id(m => m.Id, autoId: false);
+        mapper.Entity<InboxRecord>().Id(i => i.Id, autoId: false);
+        // Ordinal comparison: LiteDB's default collation (current culture, ignore case) found ids written in
+        // another case and let one inbox's key range take in another whose name differs only in accents.
+        _db = new LiteDatabase(new ConnectionString { Filename = FilePath, Connection = ConnectionType.Direct, Collation = Collation.Binary }, mapper)
+        {
+            UtcDate = true,
+        };
+        _messages = _db.GetCollection<StoredMessage>("messages");
+        _raw = _db.GetCollection("raw");
+        _inboxes = _db.GetCollection<InboxRecord>("inboxes");
+        _attachments = _db.GetCollection("attachments");
+        _messages.EnsureIndex(m => m.Key, unique: true);
+        UpgradeFromRawIdIndex();
+        LastReceivedTicks = Math.Max(LastReceivedTicks, _inboxes.FindAll().Select(i => i.LastReceivedTicks).DefaultIfEmpty(0).Max());
+    }
+
+    /// <summary>How many times the database was closed and opened again after a fault.</summary>
+    public int Reopens { get; private set; }
+
+    /// <summary>
+    /// After a fault inside LiteDB, closes the database and opens it again. LiteDB 5 leaves its engine
+    /// unusable after some internal errors (every later call throws the same exception, until a restart),
+    /// while the files on disk stay consistent: a commit either reached the log or did not. Opening again
+    /// replays the log, as a restart would, and the in-memory search index and byte count start afresh.
+    /// Under <see cref="_gate"/>.
+    /// </summary>
+    private void ReopenLocked(Exception fault)
+    {
+        Log.StorageReopening(_logger, fault);
+        try
+        {
+            _db.Dispose();
+        }
+        catch (Exception ex) when (ex is LiteException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // a broken engine may fail to close; the files are what matter
+        }
+
+        try
+        {
+            Open();
+            _index.ForgetAll();
+            _totalRawBytes = null;
+            Reopens++;
+            Log.StorageReopened(_logger, FilePath);
+        }
+        catch (Exception ex) when (ex is LiteException or IOException or UnauthorizedAccessException)
+        {
+            Log.StorageReopenFailed(_logger, FilePath, ex); // the next failing operation tries again
+        }
+    }
+
+    /// <summary>
+    /// Runs a use of the database under the gate, and opens the database again when LiteDB fails inside
+    /// it (the caller still gets the exception: a 451 for a write, a 500 for a read).
+    /// </summary>
+    private T Guarded<T>(Func<T> use)
+    {
+        lock (_gate)
+        {
+            try
+            {
+                return use();
+            }
+            catch (Exception ex) when (IsEngineFault(ex))
+            {
+                ReopenLocked(ex);
+                throw;
+            }
+        }
+    }
+
+    private void Guarded(Action use) => Guarded(() =>
+    {
+        use();
+        return true;
+    });
+
+    private static bool IsEngineFault(Exception ex) => ex is LiteException or ObjectDisposedException or InvalidOperationException;
 
     public string FilePath { get; }
 
@@ -73,18 +143,9 @@ public sealed partial class MessageRepository : IDisposable
     /// Only the size cap needs it, so it is summed on first use (reading every document once) and
     /// kept current after that; start-up and writes pay nothing for it otherwise.
     /// </remarks>
-    public long TotalRawBytes
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _totalRawBytes ??=
-                    _raw.Find(Query.Not("size", BsonValue.Null)).Sum(d => (long)d["size"].AsInt32)
-                    + _messages.Find(Query.Not("RawData", BsonValue.Null)).Sum(m => m.Size);
-            }
-        }
-    }
+    public long TotalRawBytes => Guarded(() => _totalRawBytes ??=
+        _raw.Find(Query.Not("size", BsonValue.Null)).Sum(d => (long)d["size"].AsInt32)
+        + _messages.Find(Query.Not("RawData", BsonValue.Null)).Sum(m => m.Size));
 
     /// <summary>
     /// Databases written before raw messages could live in their documents had indexes on <c>RawId</c>
@@ -125,8 +186,7 @@ public sealed partial class MessageRepository : IDisposable
     /// <summary>Inserts a batch in one transaction. Writer thread only.</summary>
     internal void Commit(IReadOnlyList<PendingWrite> batch, DateTimeOffset now)
     {
-        lock (_gate)
-            CommitLocked(batch, now);
+        Guarded(() => CommitLocked(batch, now));
         _index.Added(batch.SelectMany(w => w.Messages));
     }
 
@@ -201,11 +261,7 @@ public sealed partial class MessageRepository : IDisposable
     private static string ChunkId(string rawId, int index) => index == 0 ? rawId : $"{rawId}:{index}";
 
     /// <summary>The message's raw bytes, byte for byte as received, or null when they are gone.</summary>
-    public byte[]? ReadRaw(StoredMessage message)
-    {
-        lock (_gate)
-            return ReadRawLocked(message);
-    }
+    public byte[]? ReadRaw(StoredMessage message) => Guarded(() => ReadRawLocked(message));
 
     private byte[]? ReadRawLocked(StoredMessage message) =>
         message.RawData is null ? ReadRawLocked(message.RawId) : RawMessage.Unpack(message);
@@ -226,28 +282,23 @@ public sealed partial class MessageRepository : IDisposable
     }
 
     /// <summary>One message in full: the document, and its text and HTML bodies from the raw message.</summary>
-    public StoredMessage? ReadMessage(string id)
+    public StoredMessage? ReadMessage(string id) => Guarded(() =>
     {
-        lock (_gate)
-        {
-            var message = _messages.FindById(id);
-            if (message is not null)
-                LoadBodiesLocked(message);
-            return message;
-        }
-    }
+        var message = _messages.FindById(id);
+        if (message is not null)
+            LoadBodiesLocked(message);
+        return message;
+    });
 
     /// <summary>Sets a listed or searched message's text and HTML bodies from its raw bytes (unchanged when they are gone).</summary>
-    public void LoadBodies(StoredMessage message)
-    {
-        lock (_gate)
-            LoadBodiesLocked(message);
-    }
+    public void LoadBodies(StoredMessage message) => Guarded(() => LoadBodiesLocked(message));
 
-    private void LoadBodiesLocked(StoredMessage message)
+    private bool LoadBodiesLocked(StoredMessage message)
     {
-        if (ReadRawLocked(message) is { } raw)
-            (message.Text, message.Html) = MessageParser.ReadBodies(raw);
+        if (ReadRawLocked(message) is not { } raw)
+            return false;
+        (message.Text, message.Html) = MessageParser.ReadBodies(raw);
+        return true;
     }
 
     /// <summary>
@@ -257,18 +308,11 @@ public sealed partial class MessageRepository : IDisposable
     /// </summary>
     private static BsonExpression InboxRange(string low, string high) => Query.Between("Key", low, high);
 
-    public StoredMessage? FindMessage(string id)
-    {
-        lock (_gate)
-            return _messages.FindById(id);
-    }
+    public StoredMessage? FindMessage(string id) => Guarded(() => _messages.FindById(id));
 
     /// <summary>One inbox's messages, newest first, through the inbox+time key index.</summary>
-    public IReadOnlyList<StoredMessage> ListMessages(string inbox, int skip, int take, DateTimeOffset? receivedAfter = null)
-    {
-        lock (_gate)
-            return ListMessagesLocked(inbox, skip, take, receivedAfter);
-    }
+    public IReadOnlyList<StoredMessage> ListMessages(string inbox, int skip, int take, DateTimeOffset? receivedAfter = null) =>
+        Guarded(() => ListMessagesLocked(inbox, skip, take, receivedAfter));
 
     private List<StoredMessage> ListMessagesLocked(string inbox, int skip, int take, DateTimeOffset? receivedAfter)
     {

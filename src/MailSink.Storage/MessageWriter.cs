@@ -23,6 +23,7 @@ public sealed class MessageWriter
     private readonly ILogger<MessageWriter> _logger;
     private readonly int _maxBatch;
     private Task? _loop;
+    private int _failedBatches;
 
     public MessageWriter(
         MessageRepository repository,
@@ -39,6 +40,9 @@ public sealed class MessageWriter
     }
 
     internal void Start() => _loop ??= Task.Run(RunAsync);
+
+    /// <summary>How many batches could not be committed since start (each of their messages was refused).</summary>
+    public int FailedBatches => Volatile.Read(ref _failedBatches);
 
     /// <summary>Queues a write and completes when it is committed; faults when it could not be.</summary>
     internal Task WriteAsync(PendingWrite write)
@@ -82,6 +86,7 @@ public sealed class MessageWriter
         }
         catch (Exception ex)
         {
+            Interlocked.Increment(ref _failedBatches);
             Log.CommitFailed(_logger, batch.Count, ex);
             foreach (var write in batch)
                 write.Committed.TrySetException(new StorageUnavailableException("The message could not be written to storage.", ex));

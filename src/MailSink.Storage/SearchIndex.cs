@@ -79,6 +79,9 @@ internal sealed class SearchIndex
         }
     }
 
+    /// <summary>Forgets every inbox (after the database was opened again); each is loaded again on its next search.</summary>
+    public void ForgetAll() => _inboxes.Clear();
+
     /// <summary>Forgets an inbox; it is loaded again on its next search.</summary>
     public void Forget(string inbox) => _inboxes.TryRemove(inbox, out _);
 }

@@ -1,0 +1,45 @@
+using System.Text;
+using MailSink.Server;
+using MailSink.Storage;
+using MailSink.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MailSink.Tests.Smtp;
+
+/// <summary>
+/// Issue 5: a fault inside the database engine costs the message in flight a 451 (never a false 250), the
+/// next message is stored without a restart, and the exit code at the end of the run reports the failure.
+/// </summary>
+public sealed class StorageFaultTests(ITestOutputHelper output)
+{
+    private static async Task<string> SendAsync(int port, string inbox, string subject, ITestOutputHelper output)
+    {
+        await using var client = await RawSmtpClient.ConnectAsync(port, output);
+        await client.ReadReplyAsync();
+        await client.CommandAsync("EHLO me");
+        Assert.StartsWith("250", await client.CommandAsync("MAIL FROM:<a@b.example>"));
+        Assert.StartsWith("250", await client.CommandAsync($"RCPT TO:<x@{inbox}.localhost>"));
+        Assert.StartsWith("354", await client.CommandAsync("DATA"));
+        await client.SendRawAsync(Encoding.ASCII.GetBytes($"Subject: {subject}\r\n\r\nbody\r\n.\r\n"));
+        return await client.ReadReplyAsync();
+    }
+
+    [Fact]
+    public async Task A_broken_engine_refuses_one_message_with_451_and_the_next_is_stored()
+    {
+        await using var host = await MailSinkHost.StartAsync();
+        var inbox = MailSinkHost.NewInbox();
+        Assert.StartsWith("250", await SendAsync(host.SmtpPort, inbox, "before", output));
+        Assert.Equal(0, await StartupGuard.ExitCodeAsync(host.Services));
+
+        var repository = host.Services.GetRequiredService<MessageRepository>();
+        EngineFault.Inject(repository);
+
+        Assert.StartsWith("451", await SendAsync(host.SmtpPort, inbox, "during", output));
+        Assert.StartsWith("250", await SendAsync(host.SmtpPort, inbox, "after", output));
+
+        var subjects = (await host.ListAsync(inbox)).Select(m => m.GetProperty("subject").GetString());
+        Assert.Equal(["after", "before"], subjects);
+        Assert.Equal(2, await StartupGuard.ExitCodeAsync(host.Services));
+    }
+}
