@@ -97,7 +97,55 @@ public static partial class ContentAnalyzer
 
     /// <summary>http(s) and ftp URLs in plain text, without trailing punctuation.</summary>
     internal static List<string> FindUrls(string text) =>
-        Url().Matches(text).Select(m => m.Value.TrimEnd('.', ',', ';', ':', '!', '?', ')', ']', '\'', '"', '>')).Take(MaxLinks).ToList();
+        UrlMatches(text).Select(m => m.Value.TrimEnd('.', ',', ';', ':', '!', '?', ')', ']', '\'', '"', '>')).Take(MaxLinks).ToList();
+
+    /// <summary>
+    /// What <c>Regex.Matches</c> gives for <see cref="UrlPattern"/> in <paramref name="text"/>, without running the
+    /// regex over the whole text. Every match has a "://" 3 to 5 characters after its start (ftp, http, https), so a fast
+    /// search for "://" finds where one may start, and the regex is tried there only, anchored; two "://" can
+    /// never be closer than 3 characters, so the first start that matches is the leftmost match.
+    /// </summary>
+    private static IEnumerable<Match> UrlMatches(string text)
+    {
+        var from = 0; // where the next match may start: the end of the previous one
+        var search = 3; // where its "://" may be
+        while (search < text.Length)
+        {
+            var separator = text.IndexOf("://", search, StringComparison.Ordinal);
+            if (separator < 0)
+                yield break;
+
+            search = separator + 1;
+            for (var start = Math.Max(from, separator - 5); start <= separator - 3; start++)
+            {
+                var match = UrlAt().Match(text, start);
+                if (match.Success)
+                {
+                    yield return match;
+                    from = match.Index + match.Length;
+                    search = from + 3;
+                    break;
+                }
+            }
+        }
+    }
+
+    /// <summary>The text with every URL, and then every address, replaced by a space.</summary>
+    private static string BlankUrlsAndAddresses(string text)
+    {
+        StringBuilder? blanked = null;
+        var copied = 0;
+        foreach (var match in UrlMatches(text))
+        {
+            blanked ??= new StringBuilder(text.Length);
+            blanked.Append(text, copied, match.Index - copied).Append(' ');
+            copied = match.Index + match.Length;
+        }
+
+        if (blanked is not null)
+            text = blanked.Append(text, copied, text.Length - copied).ToString();
+        return text.Contains('@', StringComparison.Ordinal) ? Email().Replace(text, " ") : text;
+    }
 
     /// <summary>
     /// One-time codes: tokens of 4 to 8 characters standing alone, either all digits (not a year, not part
@@ -114,7 +162,7 @@ public static partial class ContentAnalyzer
     {
         if (text.Length > MaxScanChars)
             text = text[..MaxScanChars];
-        text = Email().Replace(Url().Replace(text, " "), " ");
+        text = BlankUrlsAndAddresses(text);
 
         var codes = new List<string>();
         var span = text.AsSpan();
@@ -223,8 +271,11 @@ public static partial class ContentAnalyzer
 
     private static string Collapse(string text) => Whitespace().Replace(text, " ").Trim();
 
-    [GeneratedRegex(@"\b(?:https?|ftp)://[^\s<>""']+", RegexOptions.IgnoreCase)]
-    private static partial Regex Url();
+    private const string UrlPattern = @"\b(?:https?|ftp)://[^\s<>""']+";
+
+    /// <summary>A URL starting exactly where the search starts (<see cref="UrlMatches"/> decides where).</summary>
+    [GeneratedRegex(@"\G" + UrlPattern, RegexOptions.IgnoreCase)]
+    private static partial Regex UrlAt();
 
     [GeneratedRegex(@"[^\s<>""'@]+@[^\s<>""'@]+\.[^\s<>""'@]+")]
     private static partial Regex Email();
