@@ -77,22 +77,49 @@ public static partial class ContentAnalyzer
     }
 
     /// <summary>The text a reader sees, with a break between elements so that words do not run together.</summary>
+    /// <remarks>
+    /// One walk in document order (depth first, children left to right) that does not enter a hidden element:
+    /// everything inside one is hidden. Asking every text node for its ancestors instead cost the depth of the
+    /// tree per text node.
+    /// </remarks>
     internal static string VisibleText(IDocument document)
     {
-        var text = new StringBuilder();
         var root = (INode?)document.Body ?? document.DocumentElement;
         if (root is null)
             return "";
-        foreach (var node in root.GetDescendants().OfType<IText>())
+        for (INode? node = root; node is not null; node = node.Parent)
         {
-            if (node.ParentElement is { } parent && parent.GetAncestors().OfType<IElement>().Prepend(parent).Any(e => HiddenElements.Contains(e.TagName)))
-                continue;
-            text.Append(node.Data).Append('\n');
-            if (text.Length > MaxScanChars)
-                break;
+            if (IsHidden(node))
+                return "";
+        }
+
+        var text = new StringBuilder();
+        var pending = new Stack<INode>();
+        PushChildren(root);
+        while (pending.TryPop(out var node))
+        {
+            if (node is IText textNode)
+            {
+                text.Append(textNode.Data).Append('\n');
+                if (text.Length > MaxScanChars)
+                    break;
+            }
+            else if (!IsHidden(node))
+            {
+                PushChildren(node);
+            }
         }
 
         return text.ToString();
+
+        static bool IsHidden(INode node) => node is IElement element && HiddenElements.Contains(element.TagName);
+
+        void PushChildren(INode parent)
+        {
+            var children = parent.ChildNodes;
+            for (var i = children.Length - 1; i >= 0; i--)
+                pending.Push(children[i]);
+        }
     }
 
     /// <summary>http(s) and ftp URLs in plain text, without trailing punctuation.</summary>
