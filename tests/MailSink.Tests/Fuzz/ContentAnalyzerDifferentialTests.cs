@@ -58,6 +58,36 @@ public sealed class ContentAnalyzerDifferentialTests(ITestOutputHelper output)
             return Task.FromResult(Compare(text, html));
         });
 
+    /// <summary>Large bodies the generator does not make: the load test's, and the regex's worst cases, up to and past the scan limit.</summary>
+    [Theory]
+    [InlineData("smtp-source", 102_400)]
+    [InlineData("smtp-source with an address and a URL", 102_400)]
+    [InlineData("A ", 1024 * 1024 + 7)]
+    [InlineData("ABCD ", 1024 * 1024 + 7)]
+    [InlineData("1999, ", 1024 * 1024 + 7)]
+    [InlineData("K7Q2 x ", 1024 * 1024 + 7)]
+    [InlineData("https://a.example/A1B2C3 ", 300_000)]
+    public void Large_bodies_give_what_the_regex_version_gave(string unit, int length)
+    {
+        var body = new StringBuilder();
+        if (unit.StartsWith("smtp-source", StringComparison.Ordinal))
+        {
+            for (var line = 1; body.Length < length; line++)
+                body.Append("0123456789"[line % 10]).Append('X', 77).Append("\r\n");
+            if (unit.Contains("address", StringComparison.Ordinal))
+                body.Insert(0, "foo@client.example https://client.example/A1B2C3\r\n").Append("code 4821 mail foo@client.example\r\n");
+        }
+        else
+        {
+            while (body.Length < length)
+                body.Append(unit);
+        }
+
+        var text = body.ToString(0, Math.Min(length, body.Length));
+        Assert.Equal(ReferenceContentAnalyzer.FindCodes(text), ContentAnalyzer.FindCodes(text));
+        Assert.Equal(ReferenceContentAnalyzer.FindUrls(text), ContentAnalyzer.FindUrls(text));
+    }
+
     private static IEnumerable<string> Compare(string text, string html)
     {
         Same("codes in text", text, ContentAnalyzer.FindCodes(text), ReferenceContentAnalyzer.FindCodes(text));
