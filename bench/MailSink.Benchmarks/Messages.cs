@@ -62,11 +62,35 @@ public static class Messages
             .ToString());
     }
 
+    /// <summary>
+    /// What Postfix's <c>smtp-source -l 102400</c> sends (its headers, then the body it builds): 80-byte lines of
+    /// one digit (1, 2, ... 9, 0, 1, ...) and 77 <c>X</c>, the last 80 bytes all <c>X</c>, then CRLF.
+    /// </summary>
+    public static byte[] SmtpSourceText100K()
+    {
+        const int length = 102_400;
+        var body = new char[length];
+        Array.Fill(body, 'X');
+        for (var i = 80; i < length; i += 80)
+        {
+            body[i - 80] = "0123456789"[i / 80 % 10];
+            body[i - 2] = '\r';
+            body[i - 1] = '\n';
+        }
+
+        return Encoding.ASCII.GetBytes(new StringBuilder()
+            .Append("From: <foo@client.example>\r\nTo: <foo@client.example>\r\nDate: Sat, 28 Nov 2026 10:00:00 +0000\r\n")
+            .Append("Message-Id: <1.2.3@client.example>\r\nSubject: from client.example\r\n\r\n")
+            .Append(body).Append("\r\n")
+            .ToString());
+    }
+
     public static byte[] Get(string kind) => kind switch
     {
         "2 KB text" => PlainText2K(),
         "20 KB alternative" => Alternative20K(),
         "100 KB attachment" => WithAttachment100K(),
+        "100 KB smtp-source" => SmtpSourceText100K(),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 }

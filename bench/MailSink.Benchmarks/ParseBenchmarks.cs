@@ -8,7 +8,7 @@ public class ParseBenchmarks
 {
     private byte[] _raw = [];
 
-    [Params("2 KB text", "20 KB alternative", "100 KB attachment")]
+    [Params("2 KB text", "20 KB alternative", "100 KB attachment", "100 KB smtp-source")]
     public string Message { get; set; } = "";
 
     [GlobalSetup]
