@@ -34,4 +34,7 @@ internal static partial class Log
 
     [LoggerMessage(2010, LogLevel.Critical, "The database {Path} could not be opened again after a fault; the next use tries again")]
     public static partial void StorageReopenFailed(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(2011, LogLevel.Warning, "Releasing the idle database's memory failed")]
+    public static partial void IdleReleaseFailed(ILogger logger, Exception exception);
 }

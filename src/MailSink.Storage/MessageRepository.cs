@@ -28,6 +28,8 @@ public sealed partial class MessageRepository : IDisposable
     // small and short (search runs on the in-memory index, lists on an index range), so one at a time costs little.
     private readonly Lock _gate = new();
     private readonly SearchIndex _index = new();
+    private long _lastUse;
+    private bool _usedSinceOpen;
 
     public MessageRepository(IOptions<StorageOptions> options, IHostEnvironment environment, ILogger<MessageRepository> logger)
     {
@@ -84,18 +86,7 @@ public sealed partial class MessageRepository : IDisposable
         Log.StorageReopening(_logger, fault);
         try
         {
-            _db.Dispose();
-        }
-        catch (Exception ex) when (ex is LiteException or IOException or ObjectDisposedException or InvalidOperationException)
-        {
-            // a broken engine may fail to close; the files are what matter
-        }
-
-        try
-        {
-            Open();
-            _index.ForgetAll();
-            _totalRawBytes = null;
+            CloseAndOpenLocked();
             Reopens++;
             Log.StorageReopened(_logger, FilePath);
         }
@@ -105,14 +96,54 @@ public sealed partial class MessageRepository : IDisposable
         }
     }
 
+    private void CloseAndOpenLocked()
+    {
+        try
+        {
+            _db.Dispose(); // also folds the log into the data file
+        }
+        catch (Exception ex) when (IsEngineFault(ex) || ex is IOException)
+        {
+            // a broken engine may fail to close; the files are what matter
+        }
+
+        Open();
+        _index.ForgetAll();
+        _totalRawBytes = null;
+        _usedSinceOpen = false;
+    }
+
+    /// <summary>
+    /// Closes and opens the database when it has not been used for <paramref name="idle"/> since its last
+    /// use, to give back its page cache: LiteDB 5 keeps every page it has read or written until the database
+    /// is closed (it has no cache limit), so after a burst of mail and API reads the process stayed at its
+    /// peak size. Also empties the in-memory search index (reloaded by the next search). Returns whether it did.
+    /// </summary>
+    internal bool ReleaseIfIdle(TimeSpan idle)
+    {
+        lock (_gate)
+        {
+            if (!_usedSinceOpen || Environment.TickCount64 - _lastUse < (long)idle.TotalMilliseconds)
+                return false;
+            CloseAndOpenLocked();
+            return true;
+        }
+    }
+
     /// <summary>
     /// Runs a use of the database under the gate, and opens the database again when LiteDB fails inside
     /// it (the caller still gets the exception: a 451 for a write, a 500 for a read).
     /// </summary>
-    private T Guarded<T>(Func<T> use)
+    private T Guarded<T>(Func<T> use, bool isUse = true)
     {
         lock (_gate)
         {
+            if (isUse)
+            {
+                _lastUse = Environment.TickCount64;
+                _usedSinceOpen = true;
+            }
+
             try
             {
                 return use();
@@ -130,6 +161,9 @@ public sealed partial class MessageRepository : IDisposable
         use();
         return true;
     });
+
+    /// <summary>Whether the database answers a query; a health probe, which does not count as use for <see cref="ReleaseIfIdle"/>.</summary>
+    internal void Probe() => Guarded(() => _inboxes.FindById("health-probe"), isUse: false);
 
     private static bool IsEngineFault(Exception ex) => ex is LiteException or ObjectDisposedException or InvalidOperationException;
 

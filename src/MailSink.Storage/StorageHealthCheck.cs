@@ -9,10 +9,10 @@ internal sealed class StorageHealthCheck(MessageRepository repository) : IHealth
     {
         try
         {
-            _ = repository.FindInbox("health-probe");
+            repository.Probe();
             return Task.FromResult(HealthCheckResult.Healthy($"open at {repository.FilePath}"));
         }
-        catch (Exception ex) when (ex is LiteDB.LiteException or IOException or ObjectDisposedException)
+        catch (Exception ex) when (ex is LiteDB.LiteException or IOException or ObjectDisposedException or InvalidOperationException)
         {
             return Task.FromResult(HealthCheckResult.Unhealthy($"storage failing: {ex.Message}"));
         }

@@ -33,6 +33,7 @@ public static class StorageServiceCollectionExtensions
         services.AddHostedService<StorageHostedService>();
         services.AddSingleton<RetentionHostedService>();
         services.AddHostedService(sp => sp.GetRequiredService<RetentionHostedService>());
+        services.AddHostedService<IdleReleaseHostedService>();
         services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage");
         return services;
     }

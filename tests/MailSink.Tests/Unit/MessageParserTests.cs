@@ -731,27 +731,31 @@ public sealed class MessageParserPartsTests
 
     private static byte[] Raw(params string[] lines) => System.Text.Encoding.UTF8.GetBytes(string.Join("\r\n", lines) + "\r\n");
 
-    public static TheoryData<string, byte[]> BodySources => new()
+    /// <summary>Built in the test, not in the theory data: xUnit serialises theory data at discovery.</summary>
+    private static readonly Dictionary<string, Func<byte[]>> BodySources = new()
     {
-        { "plain text", Raw("Subject: s", "", "Hello,", "", "a body.") },
-        { "text and HTML", Raw(
+        ["plain text"] = () => Raw("Subject: s", "", "Hello,", "", "a body."),
+        ["text and HTML"] = () => Raw(
             "MIME-Version: 1.0", "Content-Type: multipart/alternative; boundary=b", "",
             "--b", "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: quoted-printable", "", "caf=C3=A9 =", "soft break",
             "--b", "Content-Type: text/html; charset=utf-8", "Content-Transfer-Encoding: base64", "", Convert.ToBase64String(Encoding.UTF8.GetBytes("<p>caf\u00e9</p>")),
-            "--b--") },
-        { "HTML only, Latin-1", [.. Encoding.ASCII.GetBytes("Content-Type: text/html; charset=iso-8859-1\r\n\r\n<b>"), 0xE9, .. Encoding.ASCII.GetBytes("t\u00e9</b>\r\n")] },
-        { "no header section", Raw("hello", "typed by hand") },
-        { "only headers", Encoding.ASCII.GetBytes("Subject: nothing else\r\n") },
-        { "empty", [] },
-        { "invalid UTF-8 in an 8-bit body", [.. Encoding.ASCII.GetBytes("Subject: x\r\n\r\nbad "), 0xC3, 0x28, 0xFF, (byte)'\r', (byte)'\n'] },
-        { "over the body cap", Encoding.ASCII.GetBytes("Subject: big\r\n\r\n" + new string('a', MessageParser.MaxBodyChars + 10)) },
+            "--b--"),
+        ["HTML only, Latin-1"] = () => [.. Encoding.ASCII.GetBytes("Content-Type: text/html; charset=iso-8859-1\r\n\r\n<b>"), 0xE9, .. Encoding.ASCII.GetBytes("t</b>\r\n")],
+        ["no header section"] = () => Raw("hello", "typed by hand"),
+        ["only headers"] = () => Encoding.ASCII.GetBytes("Subject: nothing else\r\n"),
+        ["empty"] = () => [],
+        ["invalid UTF-8 in an 8-bit body"] = () => [.. Encoding.ASCII.GetBytes("Subject: x\r\n\r\nbad "), 0xC3, 0x28, 0xFF, (byte)'\r', (byte)'\n'],
+        ["over the body cap"] = () => Encoding.ASCII.GetBytes("Subject: big\r\n\r\n" + new string('a', MessageParser.MaxBodyChars + 10)),
     };
+
+    public static TheoryData<string> BodySourceNames => [.. BodySources.Keys];
 
     /// <summary>The document does not keep the bodies; a read takes them from the raw bytes and must get what ingest saw.</summary>
     [Theory]
-    [MemberData(nameof(BodySources))]
-    public void Bodies_read_back_from_the_raw_message_are_those_of_the_ingest_parse(string why, byte[] raw)
+    [MemberData(nameof(BodySourceNames))]
+    public void Bodies_read_back_from_the_raw_message_are_those_of_the_ingest_parse(string why)
     {
+        var raw = BodySources[why]();
         var parsed = MessageParser.Parse(raw, Envelope);
 
         var (text, html) = MessageParser.ReadBodies(raw);
