@@ -21,9 +21,9 @@ case "${1:-}" in
 esac
 
 if ((quick)); then
-  rounds=1; n2k=1000; n100k=200; nconn=200; nmailkit=500; fill=10000; api_iter=100; await_s=3; big_n=10; warm=3000
+  rounds=1; n2k=1000; n100k=200; nconn=200; nmailkit=500; fill=10000; api_iter=100; await_s=3; big_n=10; warm=3000; words_n=5000
 else
-  rounds=3; n2k=5000; n100k=2000; nconn=1000; nmailkit=3000; fill=100000; api_iter=500; await_s=10; big_n=10; warm=15000
+  rounds=3; n2k=5000; n100k=2000; nconn=1000; nmailkit=3000; fill=100000; api_iter=500; await_s=10; big_n=10; warm=15000; words_n=20000
 fi
 big_size=25000000 # bytes per message in the memory test: 25 MB, under the default 25 MiB limit
 
@@ -216,6 +216,14 @@ rss_peak=$(rss_mb "$ms_pid" VmHWM)
 stop "$ms_pid"
 big_db_ratio=$(awk -v d="$(cat "$work"/big*.db | wc -c)" -v r="$big_bytes" 'BEGIN { printf "%.2f", d / r }')
 
+# The fill repeats one line of text, which compresses far better than real mail: the same size once more
+# with random words (about as compressible as prose in a language nobody speaks).
+say "database size: $words_n × 2 KB of random words"
+start_mailsink "$work/words.db"
+words_line=$(smtpload "$ms_smtp" "$words_n" 10 2048 fill words words)
+stop "$ms_pid"
+words_db_ratio=$(awk -v d="$(cat "$work"/words*.db | wc -c)" -v r="$(cut -f8 <<<"$words_line")" 'BEGIN { printf "%.2f", d / r }')
+
 cpu_end=$(read_cpu)
 run_s=$(( ($(now_ns) - run_t0) / 1000000000 ))
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -273,7 +281,8 @@ table=$work/table.md
   m=$(median "${starts_empty[@]}"); f=$(median "${starts_full[@]}")
   echo "| start to healthy, empty store | $m ms | – | – | | | < 1,000 ms | $(met "$m" 1000 max) |"
   echo "| start to healthy, $(fmtn "$fill") messages stored | $(fmtn "$f") ms | – | – | | | < 1,000 ms | $(met "$f" 1000 max) |"
-  echo "| database ÷ raw bytes, $(fmtn "$fill") × 2 KB | ${db_ratio}× | – | – | | | ≤ 1.3× | $(met "$db_ratio" 1.3 max) |"
+  echo "| database ÷ raw bytes, $(fmtn "$fill") × 2 KB (one line of text repeated) | ${db_ratio}× | – | – | | | ≤ 1.3× | $(met "$db_ratio" 1.3 max) |"
+  echo "| database ÷ raw bytes, $(fmtn "$words_n") × 2 KB of random words | ${words_db_ratio}× | – | – | | | ≤ 1.3× | $(met "$words_db_ratio" 1.3 max) |"
   echo "| database ÷ raw bytes, $big_n × $((big_size / 1000000)) MB | ${big_db_ratio}× | – | – | | | ≤ 1.3× | $(met "$big_db_ratio" 1.3 max) |"
 } >"$table"
 

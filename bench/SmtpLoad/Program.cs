@@ -12,12 +12,14 @@ using MimeKit;
 //            "load test message <n>" (ten inboxes, a hundred recipients each, unique subjects): the
 //            store the API measurements read
 //   mailkit  MailKit's SmtpClient, one SendAsync per message
-// kind: text (lines of text, default) or attachment (a short text part and a base64 attachment).
+// kind: text (one line of text repeated, default), words (random words, which compress about as badly
+// as prose in an unknown language: the honest case for the database-size measurement) or attachment
+// (a short text part and a base64 attachment).
 // Prints one line: mode, messages, connections, size, seconds, messages/s, MB/s, raw bytes sent.
-// Usage: SmtpLoad <port> <messages> <connections> <bytes> <mailkit|raw|fill> [inbox] [text|attachment]
+// Usage: SmtpLoad <port> <messages> <connections> <bytes> <mailkit|raw|fill> [inbox] [text|words|attachment]
 if (args.Length < 5)
 {
-    Console.Error.WriteLine("usage: SmtpLoad <port> <messages> <connections> <bytes> <mailkit|raw|fill> [inbox] [text|attachment]");
+    Console.Error.WriteLine("usage: SmtpLoad <port> <messages> <connections> <bytes> <mailkit|raw|fill> [inbox] [text|words|attachment]");
     return 2;
 }
 
@@ -27,9 +29,14 @@ var connections = int.Parse(args[2]);
 var size = int.Parse(args[3]);
 var mode = args[4];
 var inbox = args.Length > 5 ? args[5] : "bench";
-var attachment = args.Length > 6 && args[6] == "attachment";
+var kind = args.Length > 6 ? args[6] : "text";
 
-var body = attachment ? MakeAttachmentMessage(size) : MakeBody(size);
+var body = kind switch
+{
+    "attachment" => MakeAttachmentMessage(size),
+    "words" => MakeWordsBody(size),
+    _ => MakeBody(size),
+};
 var tail = MakeTail(body);
 var remaining = total;
 long rawBytes = 0;
@@ -134,6 +141,28 @@ static byte[] MakeBody(int size)
     while (text.Length + line.Length < size)
         text.Append(line);
     return Encoding.ASCII.GetBytes(text.ToString());
+}
+
+// Random words of 2-9 letters from a vocabulary of 2,000, in lines of about 70 characters.
+static byte[] MakeWordsBody(int size)
+{
+    var random = new Random(7);
+    var vocabulary = Enumerable.Range(0, 2000)
+        .Select(_ => new string(Enumerable.Range(0, random.Next(2, 10)).Select(_ => (char)('a' + random.Next(26))).ToArray()))
+        .ToArray();
+    var text = new StringBuilder("From: Bench <bench@example.com>\r\nTo: load@bench.localhost\r\nSubject: load test words\r\n\r\n");
+    var line = 0;
+    while (text.Length < size - 12)
+    {
+        var word = vocabulary[random.Next(vocabulary.Length)];
+        text.Append(word);
+        line += word.Length + 1;
+        text.Append(line > 70 ? "\r\n" : " ");
+        if (line > 70)
+            line = 0;
+    }
+
+    return Encoding.ASCII.GetBytes(text.Append("\r\n").ToString());
 }
 
 // The body of MakeBody without its header block (fill mode writes its own headers in front), cut so

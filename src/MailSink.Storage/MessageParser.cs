@@ -56,7 +56,7 @@ public static partial class MessageParser
             return message;
         }
 
-        Fill(message, mime, TopLevelHeaders(mime), envelope);
+        Fill(message, mime, envelope);
         if (cutFields.Count > 0)
         {
             var note = $"Header fields over {HeaderFieldLimiter.MaxFieldBytes} bytes were cut in the parsed view (the raw message is whole): {string.Join(", ", cutFields)}.";
@@ -79,15 +79,17 @@ public static partial class MessageParser
             .OrderBy(h => h.Offset ?? long.MaxValue);
     }
 
-    private static void Fill(StoredMessage message, MimeMessage mime, IEnumerable<Header> headers, SmtpEnvelope envelope)
+    /// <summary>The top-level headers as stored: in order, at most <see cref="MaxHeaders"/>, each value capped.</summary>
+    private static List<StoredHeader> Headers(MimeMessage mime, List<string> problems) =>
+        TopLevelHeaders(mime)
+            .Take(MaxHeaders)
+            .Select(header => new StoredHeader { Field = header.Field, Value = Cap(Safe(() => header.Value, problems, "header value") ?? "", MaxHeaderValueChars) })
+            .ToList();
+
+    private static void Fill(StoredMessage message, MimeMessage mime, SmtpEnvelope envelope)
     {
         var problems = new List<string>();
-
-        foreach (var header in headers.Take(MaxHeaders))
-        {
-            var value = Safe(() => header.Value, problems, "header value") ?? "";
-            message.Headers.Add(new StoredHeader { Field = header.Field, Value = Cap(value, MaxHeaderValueChars) });
-        }
+        message.Headers = Headers(mime, problems);
 
         if (mime.Headers.Count == 0)
             problems.Add("The message has no header section.");
@@ -149,18 +151,21 @@ public static partial class MessageParser
     }
 
     /// <summary>
-    /// The text and HTML bodies of a raw message, exactly as <see cref="Parse"/> gives them at ingest. The
-    /// stored document does not keep the bodies (they would store most of a small message twice); a read
-    /// of one message takes them from the raw bytes, which costs a MIME parse (tens of microseconds for 2 KB).
+    /// The text and HTML bodies and the headers of a raw message, exactly as <see cref="Parse"/> gives them
+    /// at ingest. The stored document keeps neither (they would store most of a message twice); a read of
+    /// one message takes them from the raw bytes, which costs a MIME parse (tens of microseconds for 2 KB).
     /// </summary>
-    public static (string? Text, string? Html) ReadBodies(ReadOnlyMemory<byte> raw)
+    public static MessageContent ReadContent(ReadOnlyMemory<byte> raw)
     {
         if (raw.IsEmpty)
-            return (null, null);
+            return new MessageContent(null, null, []);
         if (!TryLoad(raw, out var mime, out _, out _))
-            return (UnparsedText(raw), null);
+            return new MessageContent(UnparsedText(raw), null, []);
         var (text, html) = Bodies(mime, []);
-        return (text is null ? null : Cap(text, MaxBodyChars), html is null ? null : Cap(html, MaxBodyChars));
+        return new MessageContent(
+            text is null ? null : Cap(text, MaxBodyChars),
+            html is null ? null : Cap(html, MaxBodyChars),
+            Headers(mime, []));
     }
 
     private static bool TryLoad(ReadOnlyMemory<byte> raw, [NotNullWhen(true)] out MimeMessage? mime, out List<string> cutFields, out string? error)
@@ -346,3 +351,6 @@ public static partial class MessageParser
         return result.ToString();
     }
 }
+
+/// <summary>What a full read of a message takes from its raw bytes (see <see cref="MessageParser.ReadContent"/>).</summary>
+public sealed record MessageContent(string? Text, string? Html, List<StoredHeader> Headers);

@@ -41,7 +41,7 @@ public sealed partial class MessageRepository
     {
         if (message is null)
             return false; // deleted meanwhile
-        LoadBodiesLocked(message);
+        LoadContentLocked(message);
         return criteria.BodyMatches(message);
     }
 

@@ -27,7 +27,7 @@ public sealed class MessageWaiter(MessageRepository repository, ArrivalFeed feed
         var existing = repository.Search(inbox, criteria, 0, 1, receivedAfter);
         if (existing.Count > 0)
         {
-            repository.LoadBodies(existing[0]); // a search gives documents; the answer is the whole message
+            repository.LoadContent(existing[0]); // a search gives documents; the answer is the whole message
             return existing[0];
         }
 

@@ -2,7 +2,7 @@ namespace MailSink.Storage;
 
 /// <summary>
 /// One message as filed in one inbox: the parsed index of a raw message (the raw bytes, the truth, are
-/// stored once per SMTP transaction under <see cref="RawId"/>, and the bodies are read from them). A message sent to several inboxes has one
+/// stored with it or once per SMTP transaction under <see cref="RawId"/>, and the bodies and headers are read from them). A message sent to several inboxes has one
 /// <see cref="StoredMessage"/> per inbox, each with its own id.
 /// </summary>
 public sealed class StoredMessage
@@ -64,7 +64,8 @@ public sealed class StoredMessage
 
     /// <summary>
     /// The plain-text body. Not stored in the document: set at ingest, and on reads by
-    /// <see cref="MessageRepository.ReadMessage"/> from the raw message (null on lists and searches).
+    /// <see cref="MessageRepository.ReadMessage"/> from the raw message (null on lists and searches, as
+    /// are <see cref="Html"/> and <see cref="Headers"/>, which is empty).
     /// </summary>
     [LiteDB.BsonIgnore]
     public string? Text { get; set; }
@@ -76,6 +77,8 @@ public sealed class StoredMessage
     /// <summary>A short plain-text snippet of the body, for listings.</summary>
     public string Summary { get; set; } = "";
 
+    /// <summary>The top-level headers in order. Not stored in the document: read like <see cref="Text"/>.</summary>
+    [LiteDB.BsonIgnore]
     public List<StoredHeader> Headers { get; set; } = [];
 
     /// <summary>Links in the HTML body (<c>a</c> and <c>area</c>), found at ingest.</summary>

@@ -750,18 +750,19 @@ public sealed class MessageParserPartsTests
 
     public static TheoryData<string> BodySourceNames => [.. BodySources.Keys];
 
-    /// <summary>The document does not keep the bodies; a read takes them from the raw bytes and must get what ingest saw.</summary>
+    /// <summary>The document keeps neither bodies nor headers; a read takes them from the raw bytes and must get what ingest saw.</summary>
     [Theory]
     [MemberData(nameof(BodySourceNames))]
-    public void Bodies_read_back_from_the_raw_message_are_those_of_the_ingest_parse(string why)
+    public void Bodies_and_headers_read_back_from_the_raw_message_are_those_of_the_ingest_parse(string why)
     {
         var raw = BodySources[why]();
         var parsed = MessageParser.Parse(raw, Envelope);
 
-        var (text, html) = MessageParser.ReadBodies(raw);
+        var content = MessageParser.ReadContent(raw);
 
-        Assert.True(parsed.Text == text, $"{why}: text differs");
-        Assert.True(parsed.Html == html, $"{why}: HTML differs");
+        Assert.True(parsed.Text == content.Text, $"{why}: text differs");
+        Assert.True(parsed.Html == content.Html, $"{why}: HTML differs");
+        Assert.Equal(parsed.Headers.Select(h => (h.Field, h.Value)), content.Headers.Select(h => (h.Field, h.Value)));
     }
 
     [Fact]
