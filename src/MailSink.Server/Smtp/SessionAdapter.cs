@@ -30,7 +30,6 @@ internal sealed partial class SessionAdapter(
     ILogger logger)
 {
     private const int MaxCommandLine = 4096;
-    private const int InlineParseLimit = 64 * 1024;
     private static readonly byte[] EndOfData = "\r\n.\r\n"u8.ToArray();
     private static readonly Encoding StrictUtf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);
 
@@ -318,11 +317,6 @@ internal sealed partial class SessionAdapter(
             {
                 input.AdvanceTo(buffer.GetPosition(consumed));
                 _state.Body = decoder.Complete();
-                // Socket completions run inline (Program), so this may be a socket event thread that other
-                // sessions wait on; parsing and analysing a large message takes milliseconds, which belong
-                // on the thread pool. A small one is parsed here, without another hand-off.
-                if (decoder.Size > InlineParseLimit)
-                    await Task.Yield();
                 return true;
             }
 
