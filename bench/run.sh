@@ -136,9 +136,10 @@ workload() { # name target -> messages/s
 workloads=(w2k w100k conn1 conn10 mailkit)
 declare -A count=([w2k]=$n2k [w100k]=$n100k [conn1]=$nconn [conn10]=$nconn [mailkit]=$nmailkit)
 
-# Tiered JIT with PGO needs some 15,000-20,000 messages before MailSink runs at full speed (measured:
-# 5,000-message runs straight after start go about 1,500, 1,500, 3,000, 2,600, 3,700/s before settling
-# near 4,000). The first 5,000 are timed on their own: what a short CI job meets.
+# The tiered JIT needs some thousands of messages before MailSink runs at full speed (with tiered PGO,
+# which the server no longer uses, it took 15,000-20,000; without it 5,000-message runs straight after
+# start went about 2,850, 4,200, 5,200, 5,300/s). The warm-up keeps the margin; the first 5,000 are
+# timed on their own: what a short CI job meets.
 say "SMTP: warm-up"
 cold_rate=$(timed_rate 5000 src -s 10 -m 5000 -l 2048 -d "127.0.0.1:$ms_smtp")
 src -s 10 -m "$warm" -l 2048 -d "127.0.0.1:$ms_smtp" >/dev/null

@@ -6,7 +6,11 @@ namespace MailSink.Server;
 
 public static class Program
 {
-    public static Task<int> Main(string[] args) => StartupGuard.RunAsync(() => Build(args));
+    public static Task<int> Main(string[] args)
+    {
+        RunSocketCompletionsInline();
+        return StartupGuard.RunAsync(() => Build(args));
+    }
 
     /// <summary>The composition root; tests build the same application with their own arguments.</summary>
     public static WebApplication Build(string[] args)
@@ -26,5 +30,24 @@ public static class Program
         var app = builder.Build();
         app.MapMailSinkApi();
         return app;
+    }
+
+    /// <summary>
+    /// Lets a socket's completion run on the socket event thread that saw it, instead of being queued to the
+    /// thread pool. An SMTP client waits for every reply, so each command was a hand-off to a pool thread
+    /// (and a second, idle one woken to look for more): one message per connection is eight of them. Inline,
+    /// one message per connection took 4-13% less CPU per message and went 2-4% faster on a quiet machine,
+    /// 29% faster (1,290 against 1,000 msg/s) on a busy one. Kestrel keeps its own scheduling. A message
+    /// is parsed on the event thread that read its end, large ones too: handed to the pool instead, ten
+    /// concurrent 25 MB messages peaked at 700-920 MB RSS (570-740 MB inline), as the event threads
+    /// read on while more parses ran at once.
+    /// The runtime reads the variable when the first socket is made, so this runs before anything else;
+    /// a value the operator set wins (0 turns it off).
+    /// </summary>
+    private static void RunSocketCompletionsInline()
+    {
+        const string name = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+        if (Environment.GetEnvironmentVariable(name) is null)
+            Environment.SetEnvironmentVariable(name, "1");
     }
 }

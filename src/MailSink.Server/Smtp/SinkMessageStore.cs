@@ -22,7 +22,6 @@ internal sealed class SinkMessageStore(MessageIngest ingest, ILogger<SinkMessage
         ReadOnlySequence<byte> buffer,
         CancellationToken cancellationToken)
     {
-        var id = context.SessionId.ToString("N")[..8];
         try
         {
             var state = SessionState.Of(context);
@@ -33,7 +32,7 @@ internal sealed class SinkMessageStore(MessageIngest ingest, ILogger<SinkMessage
             if (body.TooLarge)
             {
                 var limit = context.Pipe is SessionPipe pipe ? pipe.Settings.MaxMessageBytes : 0;
-                Log.MessageTooLarge(logger, id, limit);
+                Log.MessageTooLarge(logger, Id(context), limit);
                 return new SmtpResponse(SmtpReplyCode.SizeLimitExceeded, $"Message exceeds the limit of {limit} bytes; nothing was stored");
             }
 
@@ -53,8 +52,11 @@ internal sealed class SinkMessageStore(MessageIngest ingest, ILogger<SinkMessage
         }
         catch (Exception ex)
         {
-            Log.StoreFailed(logger, id, ex);
+            Log.StoreFailed(logger, Id(context), ex);
             return new SmtpResponse((SmtpReplyCode)451, "Local error in storage: the message was not stored, please try again later");
         }
     }
+
+    /// <summary>The session's short id, for the log lines only (made when one is written).</summary>
+    private static string Id(ISessionContext context) => context.SessionId.ToString("N")[..8];
 }

@@ -52,7 +52,8 @@ internal sealed class SmtpEndpointListener(
 
             context.Properties[EndpointListener.LocalEndPointKey] = socket.LocalEndPoint!;
             context.Properties[EndpointListener.RemoteEndPointKey] = socket.RemoteEndPoint!;
-            Log.SessionOpened(logger, context.SessionId.ToString("N")[..8], socket.RemoteEndPoint?.ToString() ?? "?", bound.EndPoint.Port);
+            if (logger.IsEnabled(LogLevel.Debug)) // its arguments are strings made for nothing otherwise
+                Log.SessionOpened(logger, context.SessionId.ToString("N")[..8], socket.RemoteEndPoint?.ToString() ?? "?", bound.EndPoint.Port);
             return new SessionPipe(socket, context, bound.Settings, tracker, sessionLogger);
         }
     }
