@@ -168,8 +168,7 @@ public static partial class MessageParser
         var parsed = HeaderFieldLimiter.Limit(raw, out cutFields);
         try
         {
-            using var stream = new ReadOnlyMemoryStream(parsed);
-            mime = MimeMessage.Load(Options, stream);
+            mime = Load(parsed);
             error = null;
             return true;
         }
@@ -196,13 +195,23 @@ public static partial class MessageParser
         message.Bcc = envelope.RcptTo.Select(r => new StoredAddress { Email = r }).ToList();
     }
 
-    /// <summary>The n-th body part, in the order <see cref="StoredAttachment.PartIndex"/> counts them.</summary>
-    public static MimeEntity? FindPart(ReadOnlyMemory<byte> raw, int partIndex)
-    {
-        using var stream = new ReadOnlyMemoryStream(HeaderFieldLimiter.Limit(raw, out _));
-        var mime = MimeMessage.Load(Options, stream);
-        return mime.BodyParts.ElementAtOrDefault(partIndex);
-    }
+    /// <summary>
+    /// The n-th body part, in the order <see cref="StoredAttachment.PartIndex"/> counts them. Its content is read
+    /// from <paramref name="raw"/>, which must stay unchanged while the part is used.
+    /// </summary>
+    public static MimeEntity? FindPart(ReadOnlyMemory<byte> raw, int partIndex) =>
+        Load(HeaderFieldLimiter.Limit(raw, out _)).BodyParts.ElementAtOrDefault(partIndex);
+
+    /// <summary>
+    /// A persistent parse: each part's content is a window on <paramref name="bytes"/> rather than MimeKit's
+    /// copy of it (a 25 MB message was held twice while it was parsed, and copying was a third of the parse).
+    /// The stream over the bytes holds nothing to release, so it is left open for as long as the message or
+    /// a part of it is used. The bytes must not change meanwhile: <see cref="Parse"/> and
+    /// <see cref="ReadBodies"/> are done with the message before they return; the part that
+    /// <see cref="FindPart"/> returns reads the caller's bytes when it is written out.
+    /// </summary>
+    private static MimeMessage Load(ReadOnlyMemory<byte> bytes) =>
+        MimeMessage.Load(Options, new ReadOnlyMemoryStream(bytes), persistent: true);
 
     /// <summary>An attachment's bytes as a download gives them: decoded content, or an attached message as received.</summary>
     public static void WriteAttachment(MimeEntity part, Stream destination)
