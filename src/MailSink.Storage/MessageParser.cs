@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
 using MimeKit;
+using MimeKit.Text;
 using MimeKit.Utils;
 
 namespace MailSink.Storage;
@@ -20,7 +21,7 @@ public static partial class MessageParser
     private const int MaxHeaders = 2000;
     private const int SummaryChars = 200;
 
-    private static readonly ParserOptions Options = CreateOptions();
+    internal static readonly ParserOptions Options = CreateOptions();
     private static readonly FormatOptions WireFormat = CreateWireFormat();
 
     public static StoredMessage Parse(ReadOnlyMemory<byte> raw, SmtpEnvelope envelope)
@@ -115,7 +116,8 @@ public static partial class MessageParser
                 message.Bcc.Add(new StoredAddress { Email = rcpt });
         }
 
-        var (text, html) = Bodies(mime, problems);
+        var decoded = new Dictionary<TextPart, string>();
+        var (text, html) = Bodies(mime, problems, decoded);
         message.Text = text is null ? null : Cap(text, MaxBodyChars);
         message.Html = html is null ? null : Cap(html, MaxBodyChars);
         message.Summary = MakeSummary(message.Text, message.Html);
@@ -128,7 +130,7 @@ public static partial class MessageParser
             // The parts that are the text and HTML bodies are not attachments; any other part is, so that
             // nothing is lost: a second text part (Apple Mail's text, image, text), an attached message
             // (message/rfc822, a forward as attachment), an inline notes.txt.
-            if (part is MimePart mimePart && IsBodyText(mimePart, text, html, ref textTaken, ref htmlTaken))
+            if (part is MimePart mimePart && IsBodyText(mimePart, text, html, decoded, ref textTaken, ref htmlTaken))
                 continue;
             if (part is not MimePart and not MessagePart)
                 continue;
@@ -184,8 +186,34 @@ public static partial class MessageParser
     private static string UnparsedText(ReadOnlyMemory<byte> raw) =>
         Cap(Encoding.UTF8.GetString(raw.Span).Replace("\r\n", "\n", StringComparison.Ordinal), MaxBodyChars);
 
-    private static (string? Text, string? Html) Bodies(MimeMessage mime, List<string> problems) =>
-        (Safe(() => mime.TextBody, problems, "text body"), Safe(() => mime.HtmlBody, problems, "HTML body"));
+    /// <summary>
+    /// What <see cref="MimeMessage.TextBody"/> and <see cref="MimeMessage.HtmlBody"/> give, each part decoded
+    /// once (<see cref="TextPartDecoder"/>); the decoded parts go into <paramref name="decoded"/> so that
+    /// <see cref="IsBodyText"/> need not decode them again.
+    /// </summary>
+    private static (string? Text, string? Html) Bodies(MimeMessage mime, List<string> problems, Dictionary<TextPart, string>? decoded = null) =>
+        (Safe(() => Body(mime, TextFormat.Plain, decoded), problems, "text body"),
+         Safe(() => Body(mime, TextFormat.Html, decoded), problems, "HTML body"));
+
+    /// <summary>The part chosen as <see cref="MimeMessage.GetTextBody"/> chooses it, and its text.</summary>
+    private static string? Body(MimeMessage mime, TextFormat format, Dictionary<TextPart, string>? decoded)
+    {
+        var part = mime.Body switch
+        {
+            Multipart multipart => multipart.TryGetValue(format, out var body) ? body : null,
+            TextPart single when (format == TextFormat.Html ? single.IsHtml : single.IsPlain) && !single.IsAttachment => single,
+            _ => null,
+        };
+        if (part is null)
+            return null;
+        if (part.IsFlowed)
+            return mime.GetTextBody(format); // MimeKit unwraps format=flowed text itself; rare, so decoded as before
+
+        var text = TextPartDecoder.GetText(part);
+        if (decoded is not null)
+            decoded[part] = text;
+        return text;
+    }
 
     /// <summary>Without parsed headers, the envelope is all there is: sender as From, recipients as Bcc.</summary>
     private static void FillFromEnvelope(StoredMessage message, SmtpEnvelope envelope)
@@ -228,22 +256,24 @@ public static partial class MessageParser
     }
 
     /// <summary>Whether this part is the one MimeKit took as the text or the HTML body (the first that matches).</summary>
-    private static bool IsBodyText(MimePart part, string? textBody, string? htmlBody, ref bool textTaken, ref bool htmlTaken)
+    private static bool IsBodyText(MimePart part, string? textBody, string? htmlBody, Dictionary<TextPart, string> decoded, ref bool textTaken, ref bool htmlTaken)
     {
         if (part is not TextPart text || part.IsAttachment)
             return false;
-        if (text.IsPlain && !textTaken && textBody is not null && SafeText(text) == textBody)
+        if (text.IsPlain && !textTaken && textBody is not null && SafeText(text, decoded) == textBody)
             return textTaken = true;
-        if (text.IsHtml && !htmlTaken && htmlBody is not null && SafeText(text) == htmlBody)
+        if (text.IsHtml && !htmlTaken && htmlBody is not null && SafeText(text, decoded) == htmlBody)
             return htmlTaken = true;
         return false;
     }
 
-    private static string? SafeText(TextPart part)
+    private static string? SafeText(TextPart part, Dictionary<TextPart, string> decoded)
     {
+        if (decoded.TryGetValue(part, out var known))
+            return known;
         try
         {
-            return part.Text;
+            return TextPartDecoder.GetText(part);
         }
         catch (Exception ex) when (ex is FormatException or NotSupportedException or ArgumentException or DecoderFallbackException)
         {
