@@ -141,7 +141,7 @@ public static partial class MessageParser
                 FileName = FileName(part),
                 ContentType = part.ContentType.MimeType,
                 ContentId = part.ContentId,
-                Length = DecodedLength(part, problems),
+                Length = AttachmentLength(part, problems),
                 PartIndex = partIndex,
             });
         }
@@ -284,22 +284,24 @@ public static partial class MessageParser
     private static string? FileName(MimeEntity part) =>
         part is MimePart mimePart ? mimePart.FileName : part.ContentDisposition?.FileName ?? part.ContentType.Name;
 
-    private static long DecodedLength(MimeEntity part, List<string> problems)
+    private static long AttachmentLength(MimeEntity part, List<string> problems)
     {
         try
         {
-            using var counter = new CountingStream();
             switch (part)
             {
                 case MimePart { Content: { } content }:
-                    content.DecodeTo(counter);
-                    break;
+                    return DecodedLength.Of(content);
                 case MessagePart { Message: { } attached }:
-                    attached.WriteTo(WireFormat, counter); // CRLF, as received, not the platform's LF
-                    break;
-            }
+                    using (var counter = new CountingStream())
+                    {
+                        attached.WriteTo(WireFormat, counter); // CRLF, as received, not the platform's LF
+                        return counter.Length;
+                    }
 
-            return counter.Length;
+                default:
+                    return 0;
+            }
         }
         catch (Exception ex) when (ex is FormatException or IOException or InvalidOperationException)
         {
