@@ -328,15 +328,50 @@ public static partial class MessageParser
 
     /// <summary>At most <paramref name="max"/> characters, never half of a surrogate pair (an emoji).</summary>
     private static string Cap(string value, int max) =>
-        value.Length <= max ? value : value[..(char.IsHighSurrogate(value[max - 1]) ? max - 1 : max)];
+        value.Length <= max ? value : value[..CappedLength(value, max)];
 
+    private static int CappedLength(ReadOnlySpan<char> value, int max) =>
+        value.Length <= max ? value.Length : char.IsHighSurrogate(value[max - 1]) ? max - 1 : max;
+
+    /// <summary>
+    /// The first 4,096 characters of the text (or of the HTML without tags), each run of white space (as
+    /// <c>\s</c> means it: <see cref="char.IsWhiteSpace(char)"/>) as one space, trimmed, and cut to 200
+    /// characters with an ellipsis. Collapsing stops at the 201st character, which says that the cut is
+    /// needed: nothing after it can change the first 200.
+    /// </summary>
     internal static string MakeSummary(string? text, string? html)
     {
         var source = !string.IsNullOrWhiteSpace(text)
             ? text
             : html is null ? "" : WebUtility.HtmlDecode(TagOrScript().Replace(Cap(html, 64 * 1024), " "));
-        var collapsed = CollapseWhitespace(Cap(source, 4096));
-        return collapsed.Length <= SummaryChars ? collapsed : Cap(collapsed, SummaryChars).TrimEnd() + "…";
+
+        Span<char> collapsed = stackalloc char[SummaryChars + 1];
+        var length = 0;
+        var space = false;
+        foreach (var c in source.AsSpan(0, CappedLength(source, 4096)))
+        {
+            if (char.IsWhiteSpace(c))
+            {
+                space = length > 0;
+                continue;
+            }
+
+            if (space)
+            {
+                if (length > SummaryChars)
+                    break;
+                collapsed[length++] = ' ';
+            }
+
+            space = false;
+            if (length > SummaryChars)
+                break;
+            collapsed[length++] = c;
+        }
+
+        return length <= SummaryChars
+            ? new string(collapsed[..length])
+            : string.Concat(collapsed[..CappedLength(collapsed, SummaryChars)].TrimEnd(), "…");
     }
 
     private static ParserOptions CreateOptions()
@@ -364,26 +399,4 @@ public static partial class MessageParser
         @"<!--(?:.*?-->|.*)|<(title|script|style)\b[^<>]*>(?:.*?</\1\s*>|.*)|<[^<>]*>",
         RegexOptions.IgnoreCase | RegexOptions.Singleline)]
     private static partial Regex TagOrScript();
-
-    /// <summary>Each run of white space (as <c>\s</c> means it: <see cref="char.IsWhiteSpace(char)"/>) as one space, trimmed.</summary>
-    private static string CollapseWhitespace(string source)
-    {
-        var result = new StringBuilder(source.Length);
-        var space = false;
-        foreach (var c in source)
-        {
-            if (char.IsWhiteSpace(c))
-            {
-                space = result.Length > 0;
-                continue;
-            }
-
-            if (space)
-                result.Append(' ');
-            space = false;
-            result.Append(c);
-        }
-
-        return result.ToString();
-    }
 }
