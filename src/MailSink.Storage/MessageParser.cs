@@ -22,6 +22,9 @@ public static partial class MessageParser
     private const int SummaryChars = 200;
 
     internal static readonly ParserOptions Options = CreateOptions();
+
+    [ThreadStatic]
+    private static MimeParser? _threadParser;
     private static readonly FormatOptions WireFormat = CreateWireFormat();
 
     public static StoredMessage Parse(ReadOnlyMemory<byte> raw, SmtpEnvelope envelope)
@@ -238,8 +241,23 @@ public static partial class MessageParser
     /// <see cref="ReadBodies"/> are done with the message before they return; the part that
     /// <see cref="FindPart"/> returns reads the caller's bytes when it is written out.
     /// </summary>
-    private static MimeMessage Load(ReadOnlyMemory<byte> bytes) =>
-        MimeMessage.Load(Options, new ReadOnlyMemoryStream(bytes), persistent: true);
+    private static MimeMessage Load(ReadOnlyMemory<byte> bytes)
+    {
+        // What MimeMessage.Load does, with the thread's parser instead of a new one each time: building a
+        // parser (its buffers) took 4-10 µs, a third of the MIME parse of a 2 KB message. SetStream resets
+        // every bit of its state; afterwards it lets go of the bytes. Parsing never calls back into MailSink,
+        // so a thread's parser is never in use twice at once.
+        var parser = _threadParser ??= new MimeParser(Options, Stream.Null, MimeFormat.Entity, persistent: true);
+        try
+        {
+            parser.SetStream(new ReadOnlyMemoryStream(bytes), MimeFormat.Entity, persistent: true);
+            return parser.ParseMessage();
+        }
+        finally
+        {
+            parser.SetStream(Stream.Null, MimeFormat.Entity, persistent: true);
+        }
+    }
 
     /// <summary>An attachment's bytes as a download gives them: decoded content, or an attached message as received.</summary>
     public static void WriteAttachment(MimeEntity part, Stream destination)
