@@ -63,6 +63,34 @@ public static class Messages
     }
 
     /// <summary>
+    /// About 25 MB, what the memory test of <c>bench/run.sh</c> sends: a short text part and a base64 attachment
+    /// in 76-character lines (57 random bytes each) that brings the message to 25,000,000 bytes or just under.
+    /// </summary>
+    public static byte[] WithAttachment25M()
+    {
+        const int size = 25_000_000;
+        var head = new StringBuilder()
+            .Append("From: Bench <bench@example.com>\r\nTo: user@bench.localhost\r\nSubject: the quarterly data\r\n")
+            .Append("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"big\"\r\n\r\n")
+            .Append("--big\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe data is attached. Your code is 481516.\r\n\r\n")
+            .Append("--big\r\nContent-Type: application/octet-stream; name=\"data.bin\"\r\nContent-Disposition: attachment; filename=\"data.bin\"\r\n")
+            .Append("Content-Transfer-Encoding: base64\r\n\r\n");
+        const string end = "\r\n--big--\r\n";
+        var lines = (size - head.Length - end.Length + 2) / 78; // 76 base64 characters and CRLF, less the last CRLF
+        var random = new Random(42);
+        var chunk = new byte[57];
+        var text = new StringBuilder(head.ToString(), size);
+        for (var i = 0; i < lines; i++)
+        {
+            random.NextBytes(chunk);
+            text.Append(Convert.ToBase64String(chunk)).Append("\r\n");
+        }
+
+        text.Length -= 2;
+        return Encoding.ASCII.GetBytes(text.Append(end).ToString());
+    }
+
+    /// <summary>
     /// What Postfix's <c>smtp-source -l 102400</c> sends (its headers, then the body it builds): 80-byte lines of
     /// one digit (1, 2, ... 9, 0, 1, ...) and 77 <c>X</c>, the last 80 bytes all <c>X</c>, then CRLF.
     /// </summary>
@@ -91,6 +119,7 @@ public static class Messages
         "20 KB alternative" => Alternative20K(),
         "100 KB attachment" => WithAttachment100K(),
         "100 KB smtp-source" => SmtpSourceText100K(),
+        "25 MB attachment" => WithAttachment25M(),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 }

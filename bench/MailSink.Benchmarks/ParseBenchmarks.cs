@@ -8,7 +8,7 @@ public class ParseBenchmarks
 {
     private byte[] _raw = [];
 
-    [Params("2 KB text", "20 KB alternative", "100 KB attachment", "100 KB smtp-source")]
+    [Params("2 KB text", "20 KB alternative", "100 KB attachment", "100 KB smtp-source", "25 MB attachment")]
     public string Message { get; set; } = "";
 
     [GlobalSetup]

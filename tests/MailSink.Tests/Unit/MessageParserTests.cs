@@ -510,6 +510,53 @@ public sealed class MessageParserTests
     }
 
     [Fact]
+    public void The_summary_is_the_first_4096_characters_collapsed_and_cut_to_200()
+    {
+        // Around the lengths where the summary is cut or the scan stops: 200 collapsed, 4096 scanned.
+        string[] pieces = [" ", "  ", "\r\n", "\t", "\u00a0", "\u3000", "a", "bc", "word", "\ud83c\udf89", "\ud800", "\udfff", "\u200b", "x"];
+        var random = new Random(200);
+        for (var round = 0; round < 3000; round++)
+        {
+            var text = new StringBuilder();
+            var target = random.Next(3) switch { 0 => random.Next(180, 240), 1 => random.Next(4080, 4110), _ => random.Next(0, 8000) };
+            while (text.Length < target)
+                text.Append(pieces[random.Next(pieces.Length)]);
+            if (random.Next(4) == 0)
+                text.Insert(0, new string(' ', random.Next(1, 5000)));
+
+            Assert.Equal(ReferenceSummary(text.ToString()), MessageParser.MakeSummary(text.ToString(), null));
+        }
+    }
+
+    /// <summary>The summary as it was built before collapsing stopped early: the whole first 4,096 characters, then the cut.</summary>
+    private static string ReferenceSummary(string source)
+    {
+        static string Cap(string value, int max) =>
+            value.Length <= max ? value : value[..(char.IsHighSurrogate(value[max - 1]) ? max - 1 : max)];
+
+        if (string.IsNullOrWhiteSpace(source))
+            return "";
+        var collapsed = new StringBuilder();
+        var space = false;
+        foreach (var c in Cap(source, 4096))
+        {
+            if (char.IsWhiteSpace(c))
+            {
+                space = collapsed.Length > 0;
+                continue;
+            }
+
+            if (space)
+                collapsed.Append(' ');
+            space = false;
+            collapsed.Append(c);
+        }
+
+        var all = collapsed.ToString();
+        return all.Length <= 200 ? all : Cap(all, 200).TrimEnd() + "…";
+    }
+
+    [Fact]
     public void A_blank_text_body_gives_way_to_the_html_for_the_summary()
     {
         Assert.Equal("from html", MessageParser.MakeSummary(" \r\n ", "<b>from</b> html"));
