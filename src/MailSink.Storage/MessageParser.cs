@@ -243,7 +243,7 @@ public static partial class MessageParser
     /// copy of it (a 25 MB message was held twice while it was parsed, and copying was a third of the parse).
     /// The stream over the bytes holds nothing to release, so it is left open for as long as the message or
     /// a part of it is used. The bytes must not change meanwhile: <see cref="Parse"/> and
-    /// <see cref="ReadBodies"/> are done with the message before they return; the part that
+    /// <see cref="ReadContent"/> are done with the message before they return; the part that
     /// <see cref="FindPart"/> returns reads the caller's bytes when it is written out.
     /// </summary>
     private static MimeMessage Load(ReadOnlyMemory<byte> bytes)

@@ -7,7 +7,7 @@ namespace MailSink.Tests.Fuzz;
 /// <summary>
 /// The parser's own decoding against MimeKit's, on random and broken MIME: <see cref="TextPartDecoder"/>
 /// must give <see cref="TextPart.Text"/> (or fail as it fails), <see cref="DecodedLength"/> the number of
-/// bytes <see cref="IMimeContent.DecodeTo"/> writes, and <see cref="MessageParser.ReadBodies"/> (a persistent
+/// bytes <see cref="IMimeContent.DecodeTo"/> writes, and <see cref="MessageParser.ReadContent"/> (a persistent
 /// parse that decodes each body once) what <see cref="MimeMessage.TextBody"/> and
 /// <see cref="MimeMessage.HtmlBody"/> give on an ordinary parse. Charsets, transfer encodings and bytes are
 /// drawn from what breaks decoders: invalid and truncated sequences, byte order marks, lone CRs, unpaired
@@ -84,7 +84,8 @@ public sealed class MimeDecodingDifferentialTests(ITestOutputHelper output)
 
         var ordinary = MimeMessage.Load(MessageParser.Options, new MemoryStream(raw, writable: false));
         var bodies = (Body(() => ordinary.TextBody), Body(() => ordinary.HtmlBody));
-        if (MessageParser.ReadBodies(raw) != bodies)
+        var read = MessageParser.ReadContent(raw);
+        if ((read.Text, read.Html) != bodies)
             throw new FuzzFinding("bodies differ", $"MimeKit gives text {FuzzRun.Show(bodies.Item1 ?? "(null)")}, HTML {FuzzRun.Show(bodies.Item2 ?? "(null)")}");
         return seen;
     }
