@@ -15,8 +15,9 @@ namespace MailSink.Storage;
 /// sequence at the end is dropped, not replaced), and its line-end filter drops each CR before an LF and a
 /// CR at the very end. Whatever this cannot reproduce exactly it leaves to MimeKit itself, which then
 /// decodes again: a charset that cannot decode the bytes (MimeKit retries in ISO-8859-1), decoded text
-/// with unpaired surrogates (MimeKit's UTF-8 encoder throws on them or drops one at the end), and a
-/// platform whose default line end is not LF. The differential tests compare both on broken input.
+/// with unpaired surrogates (MimeKit's UTF-8 encoder throws on them or drops one at the end), a charset
+/// whose decoder depends on how the bytes are split (<see cref="DecodesAlikeInPieces"/>), and a platform
+/// whose default line end is not LF. The differential tests compare both on broken input.
 /// </para>
 /// </summary>
 internal static class TextPartDecoder
@@ -34,19 +35,24 @@ internal static class TextPartDecoder
             return part.Text;
         if (!part.TryDetectEncoding(out var encoding, out _))
             encoding = StrictUtf8;
+        if (!DecodesAlikeInPieces(encoding))
+            return part.Text;
 
         using var bytes = new PooledBufferStream(content.Stream is { CanSeek: true } encoded ? encoded.Length : 0);
         content.DecodeTo(bytes);
 
-        char[] chars;
+        char[]? chars = null;
         int length;
         try
         {
             chars = Rent<char>(encoding.GetMaxCharCount(bytes.Count));
+            // Never flushed, as in MimeKit's charset filter: an incomplete sequence at the end is dropped.
             length = encoding.GetDecoder().GetChars(bytes.Buffer, 0, bytes.Count, chars, 0, flush: false);
         }
         catch (ArgumentException) // DecoderFallbackException is one; so is a buffer that a charset's own estimate made too small
         {
+            if (chars is not null)
+                Return(chars);
             return part.Text;
         }
 
@@ -62,6 +68,15 @@ internal static class TextPartDecoder
             Return(chars);
         }
     }
+
+    /// <summary>
+    /// Whether the charset's decoder gives the same characters from the whole content at once as from the
+    /// pieces MimeKit feeds it (4 KB of bytes at a time into 1,024 characters): single-byte charsets, and .NET's
+    /// own UTF-8, UTF-16 and UTF-32 decoders, which carry a split sequence over. ISO-2022-JP does not (the
+    /// differential test found it); that and the other multi-byte code pages are left to MimeKit.
+    /// </summary>
+    private static bool DecodesAlikeInPieces(Encoding encoding) =>
+        encoding.IsSingleByte || encoding is UTF8Encoding or UnicodeEncoding or UTF32Encoding;
 
     /// <summary>Drops, in place, every CR followed by an LF and a CR at the end, as MimeKit's Dos2UnixFilter does.</summary>
     private static Span<char> DropCarriageReturns(Span<char> text)

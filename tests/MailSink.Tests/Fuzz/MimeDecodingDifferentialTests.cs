@@ -31,6 +31,11 @@ public sealed class MimeDecodingDifferentialTests(ITestOutputHelper output)
         "+AGEA-", "+2D3-", "\u001b$B", "code 482913", "<p>x</p>", "<meta charset=\"iso-8859-1\">", "\ufeff",
     ];
 
+    // Which charsets .NET knows changes while the process runs: AngleSharp registers the code-page encodings
+    // (windows-1252, ISO-2022-JP, KOI8-R...) the first time it is used, in the server and here alike. Both sides of
+    // a comparison must see the same set, whichever test runs first, so they are registered before any.
+    static MimeDecodingDifferentialTests() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+
     private static readonly byte[] Base64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"u8.ToArray();
     private static readonly byte[] Base64Odd = "=\r\n \t!*-.\0\u00ff"u8.ToArray();
 
