@@ -23,6 +23,14 @@ public static partial class MessageParser
 
     internal static readonly ParserOptions Options = CreateOptions();
 
+    /// <summary>
+    /// .NET knows only Unicode, ASCII and Latin-1 until the code-page encodings are registered; AngleSharp
+    /// registers them the first time it parses HTML, and MimeKit remembers a charset it failed to find. Without
+    /// this, windows-1252, KOI8-R or Shift_JIS mail received before any HTML mail decoded wrongly (0x80 as
+    /// U+0080, not €) for the life of the process.
+    /// </summary>
+    static MessageParser() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+
     [ThreadStatic]
     private static MimeParser? _threadParser;
     private static readonly FormatOptions WireFormat = CreateWireFormat();
