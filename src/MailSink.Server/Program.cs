@@ -38,9 +38,8 @@ public static class Program
     /// (and a second, idle one woken to look for more): one message per connection is eight of them. Inline,
     /// one message per connection took 4-13% less CPU per message and went 2-4% faster on a quiet machine,
     /// 29% faster (1,290 against 1,000 msg/s) on a busy one. Kestrel keeps its own scheduling. A message
-    /// is parsed on the event thread that read its end, large ones too: handed to the pool instead, ten
-    /// concurrent 25 MB messages peaked at 700-920 MB RSS (570-740 MB inline), as the event threads
-    /// read on while more parses ran at once.
+    /// is parsed on the event thread that read its end unless it is over 1 MB (SinkMessageStore hands
+    /// those to the pool, as many at once as there are cores).
     /// The runtime reads the variable when the first socket is made, so this runs before anything else;
     /// a value the operator set wins (0 turns it off).
     /// </summary>

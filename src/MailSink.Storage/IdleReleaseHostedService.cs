@@ -1,5 +1,4 @@
 using System.Runtime;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace MailSink.Storage;
@@ -11,27 +10,12 @@ namespace MailSink.Storage;
 /// this it stayed at the size of its busiest minute (issue 5's soak: +129 MB over the warm baseline).
 /// </summary>
 internal sealed class IdleReleaseHostedService(MessageRepository repository, TimeProvider time, ILogger<IdleReleaseHostedService> logger)
-    : IHostedService
+    : HostedLoop
 {
     internal static readonly TimeSpan IdleAfter = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan CheckEvery = TimeSpan.FromSeconds(10);
 
-    private readonly CancellationTokenSource _stopping = new();
-    private Task _loop = Task.CompletedTask;
-
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
-        return Task.CompletedTask;
-    }
-
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await _stopping.CancelAsync();
-        await _loop.WaitAsync(cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
-    }
-
-    private async Task RunAsync(CancellationToken stoppingToken)
+    protected override async Task RunAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(CheckEvery, time);
         try

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -8,25 +7,21 @@ namespace MailSink.Storage;
 /// Keeps the store within <c>MaxMessagesPerInbox</c>, <c>MaxAge</c> and <c>MaxTotalBytes</c>, oldest
 /// first, in batches of short transactions between which ingest proceeds. Runs every
 /// <c>RetentionInterval</c> and soon after a write (the writer nudges it).
-/// Not a BackgroundService: when another service fails to start, .NET 10 logged this one's cancelled
-/// start as a critical error with a stack trace, spoiling the one-line startup error.
 /// </summary>
 internal sealed class RetentionHostedService(
     MessageRepository repository,
     ArrivalFeed feed,
     IOptions<StorageOptions> options,
     TimeProvider time,
-    ILogger<RetentionHostedService> logger) : IHostedService
+    ILogger<RetentionHostedService> logger) : HostedLoop
 {
     private const int Batch = 500;
-    private readonly CancellationTokenSource _stopping = new();
-    private Task _loop = Task.CompletedTask;
     private readonly SemaphoreSlim _nudge = new(0, 1);
     private long _lastCheckpoint;
 
     private IRetentionLimits Limits => options.Value;
 
-    private bool Enabled => Limits.MaxMessagesPerInbox > 0 || Limits.MaxAge > TimeSpan.Zero || Limits.MaxTotalBytes > 0;
+    protected override bool Enabled => Limits.MaxMessagesPerInbox > 0 || Limits.MaxAge > TimeSpan.Zero || Limits.MaxTotalBytes > 0;
 
     /// <summary>Asks for a pass soon; cheap and non-blocking (called on the writer thread for each arrival).</summary>
     public void Nudge()
@@ -44,20 +39,7 @@ internal sealed class RetentionHostedService(
         }
     }
 
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        if (Enabled)
-            _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
-        return Task.CompletedTask;
-    }
-
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await _stopping.CancelAsync();
-        await _loop.WaitAsync(cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
-    }
-
-    private async Task RunAsync(CancellationToken stoppingToken)
+    protected override async Task RunAsync(CancellationToken stoppingToken)
     {
         using var arrivals = feed.Subscribe(null, _ => Nudge());
         while (!stoppingToken.IsCancellationRequested)
