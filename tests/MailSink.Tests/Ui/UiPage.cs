@@ -35,8 +35,11 @@ internal sealed class UiPage : IAsyncDisposable
 
     public IBrowserContext Context => _context;
 
-    /// <summary>Opens <paramref name="path"/> (such as <c>/#/inbox/abc</c>) and, unless told not to, waits until the live stream is connected.</summary>
-    public static async Task<UiPage> OpenAsync(ChromiumFixture chromium, MailSinkHost host, ITestOutputHelper output, string path = "/", bool waitUntilLive = true, BrowserNewContextOptions? options = null)
+    /// <summary>
+    /// Opens <paramref name="path"/> (such as <c>/#/inbox/abc</c>) and, unless told not to, waits until the live stream is connected.
+    /// <paramref name="prepare"/> runs on the new context before the page loads (to route its requests, say).
+    /// </summary>
+    public static async Task<UiPage> OpenAsync(ChromiumFixture chromium, MailSinkHost host, ITestOutputHelper output, string path = "/", bool waitUntilLive = true, BrowserNewContextOptions? options = null, Func<IBrowserContext, Task>? prepare = null)
     {
         options ??= new BrowserNewContextOptions();
         options.BaseURL = host.BaseUrl;
@@ -44,6 +47,8 @@ internal sealed class UiPage : IAsyncDisposable
         options.AcceptDownloads = true;
         var context = await chromium.Browser.NewContextAsync(options);
         context.SetDefaultTimeout(10_000);
+        if (prepare is not null)
+            await prepare(context);
         var page = new UiPage(context, await context.NewPageAsync(), output);
         await page.Page.GotoAsync(path);
         if (waitUntilLive)

@@ -68,6 +68,54 @@ public sealed class WebUiTests(ChromiumFixture chromium, SharedHost shared, ITes
         ui.AssertNoScriptErrors();
     }
 
+    [Fact]
+    public async Task An_inbox_list_read_before_an_arrival_does_not_hide_that_arrival()
+    {
+        // The page loads the inbox list when it opens and when the live stream connects. Here the server's
+        // answers are read at once but handed to the page only after a message to a new inbox has shown
+        // up through the stream, so they are older than what is on screen.
+        var inbox = MailSinkHost.NewInbox();
+        var held = new List<(IRoute Route, IAPIResponse Response)>();
+        var release = false;
+        await using var ui = await UiPage.OpenAsync(chromium, Host, output, prepare: context =>
+            context.RouteAsync("**/api/servers", async route =>
+            {
+                lock (held)
+                {
+                    if (release)
+                    {
+                        _ = route.ContinueAsync();
+                        return;
+                    }
+                }
+                var response = await route.FetchAsync();
+                lock (held)
+                    held.Add((route, response));
+            }));
+        await Poll.UntilAsync(() => { lock (held) return Task.FromResult(held.Count > 0); }, TimeSpan.FromSeconds(10), "the page's inbox-list request was answered by the server");
+
+        await SmtpSend.MessageAsync(Host.SmtpPort, SmtpSend.Simple($"pat@{inbox}.localhost", "Arrived during the load", "x"));
+        await Expect(ui.InboxLink(inbox).Locator(".count")).ToHaveTextAsync("1");
+
+        List<(IRoute Route, IAPIResponse Response)> stale;
+        lock (held)
+        {
+            release = true;
+            stale = [.. held];
+        }
+        var delivered = stale.Select(h => ui.Page.WaitForRequestFinishedAsync(new() { Predicate = r => r == h.Route.Request })).ToList();
+        foreach (var (route, response) in stale)
+            await route.FulfillAsync(new() { Response = response });
+        await Task.WhenAll(delivered);
+
+        // A later arrival re-renders the inbox list from the page's state, after the stale answers were handed over.
+        var later = MailSinkHost.NewInbox();
+        await SmtpSend.MessageAsync(Host.SmtpPort, SmtpSend.Simple($"pat@{later}.localhost", "Later", "x"));
+        await Expect(ui.InboxLink(later).Locator(".count")).ToHaveTextAsync("1");
+        await Expect(ui.InboxLink(inbox).Locator(".count")).ToHaveTextAsync("1");
+        ui.AssertNoScriptErrors();
+    }
+
     /// <summary>Sends and returns how long after the 250 the subject was in the message list or, before an inbox is open, the inbox list.</summary>
     private async Task<double> SendAndTimeAsync(UiPage ui, MimeMessage message, string subject)
     {

@@ -20,6 +20,8 @@ const state = {
   filter: '',
   loading: null,      // arrivals seen while the page was loading, merged in when it lands
   loadSeq: 0,
+  inboxSeq: 0,        // the latest inbox-list request; older answers are dropped
+  inboxArrivals: 0,   // arrivals seen while that request was in flight
   fresh: new Set(),   // ids to flash once
   bumped: new Set(),  // inbox ids whose count just went up
 };
@@ -73,11 +75,22 @@ async function route() {
 
 // ---- inboxes ----
 
+// The answer to api/servers may have been read before a message whose arrival is already on screen
+// was stored: applying it would drop that inbox or its count. Such an answer is not applied; the list
+// is asked for again, and the arrivals keep the screen right meanwhile.
 async function loadInboxes() {
+  const seq = ++state.inboxSeq;
+  state.inboxArrivals = 0;
   try {
     const { items } = await getJson('api/servers');
+    if (seq !== state.inboxSeq) return;
+    if (state.inboxArrivals > 0) {
+      loadInboxes();
+      return;
+    }
     state.inboxes = items.map(({ id, name, messages }) => ({ id, name, messages }));
   } catch (error) {
+    if (seq !== state.inboxSeq) return;
     toast(`Could not load inboxes: ${error.message}`);
   }
   renderInboxes();
@@ -224,6 +237,7 @@ function onFilterInput() {
 // ---- changes ----
 
 function onArrival(summary) {
+  state.inboxArrivals += 1;
   const inbox = inboxRecord(summary.server);
   inbox.messages += 1;
   state.bumped.add(summary.server);
