@@ -3,7 +3,7 @@ using MailSink.Tests.Support;
 
 namespace MailSink.Tests.Smtp;
 
-/// <summary>Size limit, connection cap and idle timeout, on a host configured small enough to hit them.</summary>
+/// <summary>Size limit, recipient and connection caps, on a host configured small enough to hit them.</summary>
 public sealed class LimitsTests(LimitsTests.SmallHost fixture, ITestOutputHelper output) : IClassFixture<LimitsTests.SmallHost>
 {
     public const int MaxBytes = 2000;
@@ -17,8 +17,7 @@ public sealed class LimitsTests(LimitsTests.SmallHost fixture, ITestOutputHelper
             "--MailSink:Smtp:Listeners:0:Port=0", "--MailSink:Smtp:Listeners:0:Tls=None",
             $"--MailSink:Smtp:MaxMessageBytes={MaxBytes}",
             $"--MailSink:Smtp:MaxConnections={MaxConnections}",
-            "--MailSink:Smtp:MaxRecipients=5",
-            "--MailSink:Smtp:IdleTimeout=00:00:02");
+            "--MailSink:Smtp:MaxRecipients=5");
 
         public Task DisposeAsync() => Host.DisposeAsync().AsTask();
     }
@@ -116,15 +115,5 @@ public sealed class LimitsTests(LimitsTests.SmallHost fixture, ITestOutputHelper
             foreach (var client in open)
                 await client.DisposeAsync();
         }
-    }
-
-    [Fact]
-    public async Task An_idle_session_is_closed_with_421()
-    {
-        await using var client = await RawSmtpClient.ConnectAsync(Port, output);
-        await client.ReadReplyAsync();
-        await client.CommandAsync("EHLO me");
-        Assert.Equal("421 mailsink.localhost Idle for 2 seconds, closing connection", await client.ReadReplyAsync());
-        Assert.True(await client.IsClosedByServerAsync());
     }
 }

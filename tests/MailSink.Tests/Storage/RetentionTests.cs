@@ -49,7 +49,7 @@ public sealed class RetentionTests(ITestOutputHelper output)
     [Fact]
     public async Task Messages_older_than_the_maximum_age_are_removed()
     {
-        await using var host = await MailSinkHost.StartAsync("--MailSink:Storage:MaxAge=00:00:01", "--MailSink:Storage:RetentionInterval=00:00:00.2");
+        await using var host = await MailSinkHost.StartAsync("--MailSink:Storage:MaxAge=00:00:03", "--MailSink:Storage:RetentionInterval=00:00:00.2");
         var inbox = MailSinkHost.NewInbox();
         await SmtpSend.MessageAsync(host.SmtpPort, SmtpSend.Simple($"a@{inbox}.localhost", "short-lived", "x"));
         Assert.Single(await host.ListAsync(inbox));
