@@ -95,6 +95,7 @@ public sealed partial class MessageRepository
             {
                 foreach (var message in messages)
                     RemoveMessage(message);
+                ForgetInboxRecord(inbox);
                 if (_inboxes.FindById(inbox) is { } record)
                 {
                     record.Messages = 0;
@@ -131,6 +132,7 @@ public sealed partial class MessageRepository
 
     private void AdjustCount(string inbox, long delta)
     {
+        ForgetInboxRecord(inbox);
         if (_inboxes.FindById(inbox) is { } record)
         {
             record.Messages = Math.Max(0, record.Messages + delta);
@@ -155,6 +157,7 @@ public sealed partial class MessageRepository
                 if (_inboxes.FindById(id) is not null)
                     continue;
                 var record = new InboxRecord { Id = id, Name = name, CreatedTicks = now.UtcTicks };
+                ForgetInboxRecord(id);
                 _inboxes.Insert(record);
                 return record;
             }
@@ -165,6 +168,7 @@ public sealed partial class MessageRepository
     {
         return Guarded(() =>
         {
+            ForgetInboxRecord(id);
             var record = _inboxes.FindById(id);
             if (record is null)
                 return null;
@@ -181,7 +185,11 @@ public sealed partial class MessageRepository
             return false;
         DeleteInboxMessages(id);
         _index.Forget(id);
-        return Guarded(() => _inboxes.Delete(id));
+        return Guarded(() =>
+        {
+            ForgetInboxRecord(id);
+            return _inboxes.Delete(id);
+        });
     }
 
     private void InTransaction(Action action)

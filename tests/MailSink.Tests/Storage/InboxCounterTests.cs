@@ -1,0 +1,67 @@
+using MailSink.Tests.Support;
+
+namespace MailSink.Tests.Storage;
+
+/// <summary>
+/// Each inbox record carries its message count, and commits update it from an in-memory copy of the
+/// record. Every other change to a record (deletes, renames, retention, a reopen after a fault) must leave
+/// the next commit counting from what is in the database.
+/// </summary>
+public sealed class InboxCounterTests
+{
+    [Fact]
+    public async Task Counts_follow_arrivals_deletes_emptying_and_renaming()
+    {
+        await using var storage = new StorageHarness();
+        var repository = storage.Repository;
+        var first = await storage.StoreAsync("a@box.localhost", "one");
+        await storage.StoreAsync("a@box.localhost", "two");
+        await storage.StoreAsync("a@box.localhost", "three");
+        Assert.Equal(3, repository.FindInbox("box")!.Messages);
+
+        Assert.True(repository.DeleteMessage(first.Id));
+        await storage.StoreAsync("a@box.localhost", "four");
+        Assert.Equal(3, repository.FindInbox("box")!.Messages);
+
+        Assert.Equal(3, repository.DeleteInboxMessages("box"));
+        await storage.StoreAsync("a@box.localhost", "five");
+        Assert.Equal(1, repository.FindInbox("box")!.Messages);
+
+        Assert.NotNull(repository.RenameInbox("box", "Renamed"));
+        await storage.StoreAsync("a@box.localhost", "six");
+        var renamed = repository.FindInbox("box")!;
+        Assert.Equal(("Renamed", 2L), (renamed.Name, renamed.Messages));
+
+        Assert.True(repository.DeleteInbox("box"));
+        await storage.StoreAsync("a@box.localhost", "seven");
+        var again = repository.FindInbox("box")!;
+        Assert.Equal(("box", 1L), (again.Name, again.Messages));
+        Assert.Equal(["seven"], repository.ListMessages("box", 0, 10).Select(m => m.Subject));
+    }
+
+    [Fact]
+    public async Task Counts_follow_retention()
+    {
+        await using var storage = new StorageHarness();
+        for (var i = 0; i < 5; i++)
+            await storage.StoreAsync("a@box.localhost", $"m{i}");
+
+        Assert.Equal(3, storage.Repository.TrimInbox("box", keep: 2, limit: 100));
+        await storage.StoreAsync("a@box.localhost", "after the trim");
+
+        Assert.Equal(3, storage.Repository.FindInbox("box")!.Messages);
+        Assert.Equal(3, storage.Repository.ListMessages("box", 0, 10).Count);
+    }
+
+    [Fact]
+    public async Task Counts_stay_right_across_a_reopen_after_a_fault()
+    {
+        await using var storage = new StorageHarness();
+        await storage.StoreAsync("a@box.localhost", "before");
+        EngineFault.Inject(storage.Repository);
+        await Assert.ThrowsAsync<MailSink.Storage.StorageUnavailableException>(() => storage.StoreAsync("a@box.localhost", "refused"));
+        await storage.StoreAsync("a@box.localhost", "after");
+
+        Assert.Equal(2, storage.Repository.FindInbox("box")!.Messages);
+    }
+}
