@@ -58,13 +58,7 @@ public sealed partial class MessageRepository : IDisposable
 
     private void Open()
     {
-        var mapper = CreateMapper();
-        // Most lists of a message are empty (no Cc, no links, no attachments...): leaving them out of the
-        // document saves about 130 of the 2 KB a 2 KB message's document takes, and they read back empty.
-        var messages = CreateMapper();
-        mapper.RegisterType<StoredMessage>(
-            message => WithoutEmptyArrays(messages.ToDocument(message)),
-            bson => messages.ToObject<StoredMessage>(bson.AsDocument));
+        var mapper = CreateDatabaseMapper();
         // Ordinal comparison: LiteDB's default collation (current culture, ignore case) found ids written in
         // another case and let one inbox's key range take in another whose name differs only in accents.
         _db = new LiteDatabase(new ConnectionString { Filename = FilePath, Connection = ConnectionType.Direct, Collation = Collation.Binary }, mapper)
@@ -89,11 +83,50 @@ public sealed partial class MessageRepository : IDisposable
         return mapper;
     }
 
-    private static BsonDocument WithoutEmptyArrays(BsonDocument document)
+    /// <summary>
+    /// The mapper for the database. A message document leaves out every field that holds its default: the
+    /// lists that are empty (no Cc, no links, no attachments...), "" (the raw id of a message whose raw bytes
+    /// are in its document, an address without a display name), false and 0, at every level. Each reads
+    /// back as the default it was, and together they are about 170 of the 2 KB a 2 KB message's document
+    /// takes. The inbox and the receive time are not stored either: the key holds both.
+    /// </summary>
+    private static BsonMapper CreateDatabaseMapper()
     {
-        foreach (var key in document.Where(field => field.Value.IsArray && field.Value.AsArray.Count == 0).Select(field => field.Key).ToList())
-            document.Remove(key);
-        return document;
+        var parts = CreateMapper();
+        var message = CreateMapper();
+        WithoutDefaults<StoredEnvelope>(message, parts);
+        WithoutDefaults<StoredAddress>(message, parts);
+        WithoutDefaults<StoredLink>(message, parts);
+        WithoutDefaults<StoredImage>(message, parts);
+        WithoutDefaults<StoredAttachment>(message, parts);
+        var mapper = CreateMapper();
+        WithoutDefaults<StoredMessage>(mapper, message, read => read.RestoreFromKey());
+        return mapper;
+    }
+
+    /// <summary>Registers <typeparamref name="T"/> on <paramref name="mapper"/>: mapped by <paramref name="inner"/>, minus the fields equal to a new <typeparamref name="T"/>'s.</summary>
+    private static void WithoutDefaults<T>(BsonMapper mapper, BsonMapper inner, Action<T>? afterRead = null)
+        where T : new()
+    {
+        var defaults = inner.ToDocument(new T());
+        mapper.RegisterType<T>(
+            value =>
+            {
+                var document = inner.ToDocument(value);
+                foreach (var key in document.Where(IsDefault).Select(field => field.Key).ToList())
+                    document.Remove(key);
+                return document;
+            },
+            bson =>
+            {
+                var value = inner.ToObject<T>(bson.AsDocument);
+                afterRead?.Invoke(value);
+                return value;
+            });
+
+        bool IsDefault(KeyValuePair<string, BsonValue> field) =>
+            (field.Value.IsArray && field.Value.AsArray.Count == 0)
+            || (defaults.TryGetValue(field.Key, out var initial) && initial == field.Value);
     }
 
     /// <summary>How many times the database was closed and opened again after a fault.</summary>
@@ -272,7 +305,7 @@ public sealed partial class MessageRepository : IDisposable
                 {
                     if (embedded)
                     {
-                        (message.RawData, message.RawCompressed) = (write.Raw.Chunks[0].Data, write.Raw.Chunks[0].Compressed);
+                        message.RawData = write.Raw.Chunks[0].Data; // compressed exactly when shorter than the message
                         message.RawId = ""; // nothing in the raw collection
                         _totalRawBytes += write.Raw.Length;
                     }

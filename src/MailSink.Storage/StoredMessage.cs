@@ -10,6 +10,8 @@ public sealed class StoredMessage
     /// <summary>A GUID (version 7, so ids sort by creation time).</summary>
     public string Id { get; set; } = "";
 
+    /// <summary>Not stored in the document: <see cref="Key"/> holds it (see <see cref="RestoreFromKey"/>).</summary>
+    [LiteDB.BsonIgnore]
     public string Inbox { get; set; } = "";
 
     /// <summary>Listing key, <c>inbox/ticks</c> (19 digits): one index serves "newest of one inbox".</summary>
@@ -17,8 +19,22 @@ public sealed class StoredMessage
 
     public static string MakeKey(string inbox, long ticks) => $"{inbox}/{ticks:D19}";
 
-    /// <summary>When the message was committed, in UTC ticks, strictly increasing across the store.</summary>
+    /// <summary>
+    /// When the message was committed, in UTC ticks, strictly increasing across the store. Not stored in
+    /// the document either: <see cref="Key"/> holds it.
+    /// </summary>
+    [LiteDB.BsonIgnore]
     public long ReceivedTicks { get; set; }
+
+    /// <summary>Sets <see cref="Inbox"/> and <see cref="ReceivedTicks"/> from <see cref="Key"/>, as read from the database.</summary>
+    internal void RestoreFromKey()
+    {
+        var slash = Key.LastIndexOf('/');
+        if (slash < 0 || !long.TryParse(Key.AsSpan(slash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ticks))
+            throw new InvalidDataException($"Message {Id} has a malformed key \"{Key}\".");
+        Inbox = Key[..slash];
+        ReceivedTicks = ticks;
+    }
 
     [LiteDB.BsonIgnore]
     public DateTimeOffset Received => new(ReceivedTicks, TimeSpan.Zero);
@@ -33,7 +49,14 @@ public sealed class StoredMessage
     /// </summary>
     public byte[]? RawData { get; set; }
 
-    public bool RawCompressed { get; set; }
+    /// <summary>
+    /// Whether <see cref="RawData"/> is Brotli-compressed. Not stored: a chunk is compressed only when that
+    /// makes it smaller (<see cref="RawMessage"/>), so stored data shorter than <see cref="Size"/> is compressed
+    /// and data of the full size is not. (Documents written before this also hold a <c>RawCompressed</c>
+    /// field, which agrees and is ignored.)
+    /// </summary>
+    [LiteDB.BsonIgnore]
+    public bool RawCompressed => RawData is not null && RawData.LongLength != Size;
 
     /// <summary>
     /// Ids of the copies of this message in other inboxes that share its raw bytes in the <c>raw</c>

@@ -35,6 +35,7 @@ public sealed class RawStorageTests
         ["empty"] = () => [],
         ["one byte"] = () => [(byte)'x'],
         ["2 KB of text"] = () => Text(2048),
+        ["1 KB of random bytes, kept in the document as they are"] = () => Noise(1024, 3),
         ["64 KB of random bytes, which do not compress"] = () => Noise(64 * 1024, 1),
         ["exactly one chunk of text"] = () => Text(RawMessage.ChunkBytes),
         ["one byte over a chunk"] = () => Text(RawMessage.ChunkBytes + 1),
