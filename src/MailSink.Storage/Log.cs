@@ -37,4 +37,7 @@ internal static partial class Log
 
     [LoggerMessage(2011, LogLevel.Warning, "Releasing the idle database's memory failed")]
     public static partial void IdleReleaseFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(2012, LogLevel.Warning, "Closing the database log {Path} failed")]
+    public static partial void LogCloseFailed(ILogger logger, string path, Exception exception);
 }

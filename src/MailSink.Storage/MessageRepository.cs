@@ -1,4 +1,5 @@
 using LiteDB;
+using LiteDB.Engine;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -33,6 +34,7 @@ public sealed partial class MessageRepository : IDisposable
     // "pages in memory store must be non-shared", LiteDB issue 2817, and storage stayed down). Reads are
     // small and short (search runs on the in-memory index, lists on an index range), so one at a time costs little.
     private readonly Lock _gate = new();
+    private LogFileStream _log = null!;
     private readonly SearchIndex _index = new();
     private long _lastUse;
     private bool _usedSinceOpen;
@@ -61,10 +63,18 @@ public sealed partial class MessageRepository : IDisposable
         var mapper = CreateDatabaseMapper();
         // Ordinal comparison: LiteDB's default collation (current culture, ignore case) found ids written in
         // another case and let one inbox's key range take in another whose name differs only in accents.
-        _db = new LiteDatabase(new ConnectionString { Filename = FilePath, Connection = ConnectionType.Direct, Collation = Collation.Binary }, mapper)
+        _log = new LogFileStream(LogFilePath);
+        try
         {
-            UtcDate = true,
-        };
+            var engine = new LiteEngine(new EngineSettings { Filename = FilePath, LogStream = _log, Collation = Collation.Binary });
+            _db = new LiteDatabase(engine, mapper) { UtcDate = true };
+        }
+        catch
+        {
+            _log.Dispose();
+            throw;
+        }
+
         _messages = _db.GetCollection<StoredMessage>("messages");
         _raw = _db.GetCollection("raw");
         _inboxes = _db.GetCollection<InboxRecord>("inboxes");
@@ -165,6 +175,8 @@ public sealed partial class MessageRepository : IDisposable
             // a broken engine may fail to close; the files are what matter
         }
 
+        CloseLog();
+
         Open();
         _index.ForgetAll();
         _totalRawBytes = null;
@@ -203,15 +215,28 @@ public sealed partial class MessageRepository : IDisposable
                 _usedSinceOpen = true;
             }
 
+            T result;
             try
             {
-                return use();
+                result = use();
             }
             catch (Exception ex) when (IsEngineFault(ex))
             {
                 ReopenLocked(ex);
                 throw;
             }
+
+            try
+            {
+                _log.WritePending(); // what this use wrote reaches the OS before its caller hears of it
+            }
+            catch (IOException ex)
+            {
+                ReopenLocked(ex); // LiteDB counts those pages as written: start again from the files
+                throw;
+            }
+
+            return result;
         }
     }
 
@@ -227,6 +252,11 @@ public sealed partial class MessageRepository : IDisposable
     private static bool IsEngineFault(Exception ex) => ex is LiteException or ObjectDisposedException or InvalidOperationException;
 
     public string FilePath { get; }
+
+    /// <summary>LiteDB's log file next to the database: <c>name-log.ext</c>, the name LiteDB itself gives it.</summary>
+    private string LogFilePath => System.IO.Path.Combine(
+        System.IO.Path.GetDirectoryName(FilePath)!,
+        System.IO.Path.GetFileNameWithoutExtension(FilePath) + "-log" + System.IO.Path.GetExtension(FilePath));
 
     /// <summary>
     /// Bytes of raw messages stored, as received: each raw message in the <c>raw</c> collection once however
@@ -435,5 +465,30 @@ public sealed partial class MessageRepository : IDisposable
             .ToList();
     }
 
-    public void Dispose() => _db.Dispose();
+    public void Dispose()
+    {
+        try
+        {
+            _db.Dispose();
+        }
+        finally
+        {
+            CloseLog();
+        }
+    }
+
+    /// <summary>Closes the log file, and deletes it when a clean close left it empty (as LiteDB does with its own).</summary>
+    private void CloseLog()
+    {
+        try
+        {
+            _log.Dispose();
+            if (new FileInfo(LogFilePath) is { Exists: true, Length: 0 })
+                File.Delete(LogFilePath);
+        }
+        catch (IOException ex)
+        {
+            Log.LogCloseFailed(_logger, LogFilePath, ex);
+        }
+    }
 }

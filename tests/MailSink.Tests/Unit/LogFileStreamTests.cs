@@ -1,0 +1,134 @@
+using MailSink.Storage;
+using MailSink.Tests.Support;
+
+namespace MailSink.Tests.Unit;
+
+/// <summary>
+/// The log file stream gathers consecutive writes and reads ahead; whatever it does, every read and the
+/// file must be what a plain file stream given the same operations would give.
+/// </summary>
+public sealed class LogFileStreamTests
+{
+    private const int Page = 8192;
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void Random_operations_give_what_a_plain_file_gives(int seed)
+    {
+        using var directory = new TempDirectory();
+        var random = new Random(seed);
+        using var plain = new FileStream(Path.Combine(directory.Path, "plain"), FileMode.CreateNew, FileAccess.ReadWrite);
+        string path = Path.Combine(directory.Path, "log");
+        using (var log = new LogFileStream(path))
+        {
+            for (var step = 0; step < 3000; step++)
+            {
+                // Positions in whole and half pages, mostly appends and reads in order, as LiteDB's log sees them.
+                var length = Math.Max(plain.Length, 1);
+                var position = random.Next(4) switch
+                {
+                    0 => plain.Position,
+                    1 => plain.Length,
+                    _ => random.NextInt64(0, length + Page) / (Page / 2) * (Page / 2),
+                };
+                switch (random.Next(10))
+                {
+                    case < 5:
+                        var data = new byte[random.Next(3) == 0 ? random.Next(1, 3 * Page) : Page];
+                        random.NextBytes(data);
+                        plain.Position = log.Position = position;
+                        plain.Write(data);
+                        log.Write(data);
+                        break;
+                    case < 8:
+                        var count = random.Next(3) == 0 ? random.Next(1, 3 * Page) : Page;
+                        var expected = new byte[count];
+                        var actual = new byte[count];
+                        plain.Position = log.Position = position;
+                        var expectedRead = ReadFully(plain, expected);
+                        var actualRead = ReadFully(log, actual);
+                        Assert.Equal(expectedRead, actualRead);
+                        Assert.True(expected.AsSpan(0, expectedRead).SequenceEqual(actual.AsSpan(0, actualRead)), $"step {step}: a read of {count} at {position} differs");
+                        break;
+                    case 8:
+                        var newLength = random.NextInt64(0, length + Page) / Page * Page;
+                        plain.SetLength(newLength);
+                        log.SetLength(newLength);
+                        break;
+                    default:
+                        log.WritePending();
+                        break;
+                }
+
+                Assert.True(plain.Length == log.Length, $"step {step}: length {log.Length}, a plain file's {plain.Length}");
+                Assert.True(plain.Position == log.Position, $"step {step}: position {log.Position}, a plain file's {plain.Position}");
+            }
+        }
+
+        plain.Flush();
+        Assert.Equal(File.ReadAllBytes(plain.Name), File.ReadAllBytes(path));
+    }
+
+    [Fact]
+    public void Consecutive_writes_reach_the_file_together_when_written_out()
+    {
+        using var directory = new TempDirectory();
+        var path = Path.Combine(directory.Path, "log");
+        using var log = new LogFileStream(path);
+        var pages = Enumerable.Range(1, 3).Select(i => Enumerable.Repeat((byte)i, Page).ToArray()).ToArray();
+
+        foreach (var page in pages)
+            log.Write(page);
+
+        Assert.True(log.HasPending);
+        Assert.Empty(ReadShared(path)); // gathered, not yet in the file
+        Assert.Equal(3 * Page, log.Length);
+
+        log.WritePending();
+
+        Assert.False(log.HasPending);
+        Assert.Equal(pages.SelectMany(p => p).ToArray(), ReadShared(path));
+    }
+
+    [Fact]
+    public void A_read_writes_out_what_was_gathered_first()
+    {
+        using var directory = new TempDirectory();
+        var path = Path.Combine(directory.Path, "log");
+        using var log = new LogFileStream(path);
+        log.Write(Enumerable.Repeat((byte)7, Page).ToArray());
+
+        log.Position = 0;
+        var read = new byte[Page];
+        Assert.Equal(Page, ReadFully(log, read));
+
+        Assert.All(read, b => Assert.Equal(7, b));
+        Assert.False(log.HasPending);
+        Assert.Equal(Page, ReadShared(path).Length);
+    }
+
+    private static int ReadFully(Stream stream, byte[] buffer)
+    {
+        var total = 0;
+        while (total < buffer.Length)
+        {
+            var read = stream.Read(buffer, total, buffer.Length - total);
+            if (read == 0)
+                break;
+            total += read;
+        }
+
+        return total;
+    }
+
+    private static byte[] ReadShared(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var bytes = new byte[file.Length];
+        file.ReadExactly(bytes);
+        return bytes;
+    }
+}
