@@ -8,7 +8,10 @@ namespace MailSink.Storage;
 /// </summary>
 public sealed class MessageIngest(MessageWriter writer, InboxRouter router, ILogger<MessageIngest> logger)
 {
-    public async Task<IReadOnlyList<StoredMessage>> IngestAsync(byte[] raw, SmtpEnvelope envelope, CancellationToken cancellationToken)
+    /// <param name="alone">
+    /// The sender is the only client connected: the commit may run on this thread (see <see cref="MessageWriter"/>).
+    /// </param>
+    public async Task<IReadOnlyList<StoredMessage>> IngestAsync(byte[] raw, SmtpEnvelope envelope, CancellationToken cancellationToken, bool alone = false)
     {
         var template = MessageParser.Parse(raw, envelope);
         ContentAnalyzer.Analyze(template);
@@ -22,7 +25,7 @@ public sealed class MessageIngest(MessageWriter writer, InboxRouter router, ILog
 
         // The write is not cancelled once queued: a message that reaches the disk is kept even if the
         // session ends before its 250 goes out (a duplicate at worst, never a loss).
-        await writer.WriteAsync(new PendingWrite(rawId, RawMessage.Pack(raw), messages)).WaitAsync(cancellationToken);
+        await writer.WriteAsync(new PendingWrite(rawId, RawMessage.Pack(raw), messages), alone).WaitAsync(cancellationToken);
 
         foreach (var message in messages)
             Log.MessageStored(logger, message.Id, message.Inbox, message.Size);

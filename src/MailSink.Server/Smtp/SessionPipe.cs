@@ -44,6 +44,9 @@ internal sealed class SessionPipe : ISecurableDuplexPipe
 
     public SessionSettings Settings { get; }
 
+    /// <summary>Whether this is the only SMTP session open on the server.</summary>
+    public bool Alone => _tracker.Active == 1;
+
     public SessionAdapter Adapter { get; }
 
     /// <summary>The client's bytes, after TLS when it is on. Replaced by an upgrade: never cache it.</summary>

@@ -56,8 +56,10 @@ internal sealed class SinkMessageStore(MessageIngest ingest, ILogger<SinkMessage
                 state.AuthenticatedUser,
                 state.SmtpUtf8);
 
+            // The only session open may commit right here (MessageWriter says why): that holds the socket
+            // event thread for one commit, which no other SMTP session is waiting on.
             var stored = body.Bytes!.Length <= LargeMessageBytes
-                ? await ingest.IngestAsync(body.Bytes, envelope, cancellationToken)
+                ? await ingest.IngestAsync(body.Bytes, envelope, cancellationToken, alone: context.Pipe is SessionPipe { Alone: true })
                 : await IngestLargeAsync(body.Bytes, envelope, cancellationToken);
             var where = string.Join("; ", stored.Select(m => $"{m.Id} in inbox {m.Inbox}"));
             state.StoreReply = $"250 OK message stored as {where}";
