@@ -208,36 +208,59 @@ public sealed partial class MessageRepository : IDisposable
     private T Guarded<T>(Func<T> use, bool isUse = true)
     {
         lock (_gate)
+            return GuardedLocked(use, isUse);
+    }
+
+    /// <summary><see cref="Guarded{T}"/> when <see cref="_gate"/> is free; false, having done nothing, when another use holds it.</summary>
+    private bool TryGuarded(Action use)
+    {
+        if (!_gate.TryEnter())
+            return false;
+        try
         {
-            if (isUse)
+            GuardedLocked(() =>
             {
-                _lastUse = Environment.TickCount64;
-                _usedSinceOpen = true;
-            }
-
-            T result;
-            try
-            {
-                result = use();
-            }
-            catch (Exception ex) when (IsEngineFault(ex))
-            {
-                ReopenLocked(ex);
-                throw;
-            }
-
-            try
-            {
-                _log.WritePending(); // what this use wrote reaches the OS before its caller hears of it
-            }
-            catch (IOException ex)
-            {
-                ReopenLocked(ex); // LiteDB counts those pages as written: start again from the files
-                throw;
-            }
-
-            return result;
+                use();
+                return true;
+            }, isUse: true);
+            return true;
         }
+        finally
+        {
+            _gate.Exit();
+        }
+    }
+
+    private T GuardedLocked<T>(Func<T> use, bool isUse)
+    {
+        if (isUse)
+        {
+            _lastUse = Environment.TickCount64;
+            _usedSinceOpen = true;
+        }
+
+        T result;
+        try
+        {
+            result = use();
+        }
+        catch (Exception ex) when (IsEngineFault(ex))
+        {
+            ReopenLocked(ex);
+            throw;
+        }
+
+        try
+        {
+            _log.WritePending(); // what this use wrote reaches the OS before its caller hears of it
+        }
+        catch (IOException ex)
+        {
+            ReopenLocked(ex); // LiteDB counts those pages as written: start again from the files
+            throw;
+        }
+
+        return result;
     }
 
     private void Guarded(Action use) => Guarded(() =>
@@ -312,6 +335,18 @@ public sealed partial class MessageRepository : IDisposable
     {
         Guarded(() => CommitLocked(batch, now));
         _index.Added(batch.SelectMany(w => w.Messages));
+    }
+
+    /// <summary>
+    /// <see cref="Commit"/> if no other use of the database is under way; false, having done nothing, if one
+    /// is (a caller that must not wait, such as a socket event thread, then queues the batch instead).
+    /// </summary>
+    internal bool TryCommit(IReadOnlyList<PendingWrite> batch, DateTimeOffset now)
+    {
+        if (!TryGuarded(() => CommitLocked(batch, now)))
+            return false;
+        _index.Added(batch.SelectMany(w => w.Messages));
+        return true;
     }
 
     private void CommitLocked(IReadOnlyList<PendingWrite> batch, DateTimeOffset now)

@@ -29,6 +29,42 @@ public sealed class LoneCommitTests
     }
 
     [Fact]
+    public async Task A_lone_sender_does_not_wait_for_a_busy_database_but_queues_its_message()
+    {
+        await using var storage = new StorageHarness();
+        var gate = (Lock)typeof(MessageRepository).GetField("_gate", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!
+            .GetValue(storage.Repository)!;
+        using var held = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var reader = Task.Factory.StartNew(() =>
+        {
+            lock (gate) // as an API read holds it
+            {
+                held.Set();
+                release.Wait();
+            }
+        }, TaskCreationOptions.LongRunning);
+        held.Wait();
+
+        Task<IReadOnlyList<StoredMessage>> ingest;
+        try
+        {
+            // Started on another thread so that a call that did wait for the gate fails the test instead of hanging it.
+            var call = Task.Factory.StartNew(() => storage.Ingest.IngestAsync(Raw("queued"), Envelope, CancellationToken.None, alone: true));
+            ingest = await call.WaitAsync(TimeSpan.FromSeconds(10)); // TimeoutException if the write waited for the gate
+            Assert.False(ingest.IsCompleted); // queued: the writer loop commits it once the database is free
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        await reader;
+        var stored = Assert.Single(await ingest.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal("queued", storage.Repository.FindMessage(stored.Id)!.Subject);
+    }
+
+    [Fact]
     public async Task Lone_and_queued_writes_from_many_threads_are_each_committed_once()
     {
         await using var storage = new StorageHarness();
