@@ -463,15 +463,21 @@ public sealed partial class MessageRepository : IDisposable
         return message;
     });
 
-    /// <summary>Sets a listed or searched message's bodies and headers from its raw bytes (unchanged when they are gone).</summary>
+    /// <summary>
+    /// Sets a listed or searched message's bodies and headers from its raw bytes (unchanged when they are
+    /// gone); nothing to do when a body search already read them into this object.
+    /// </summary>
     public void LoadContent(StoredMessage message) => Guarded(() => LoadContentLocked(message));
 
     private bool LoadContentLocked(StoredMessage message)
     {
+        if (message.ContentLoaded)
+            return true;
         if (ReadRawLocked(message) is not { } raw)
             return false;
         var content = MessageParser.ReadContent(raw);
         (message.Text, message.Html, message.Headers) = (content.Text, content.Html, content.Headers);
+        message.ContentLoaded = true;
         return true;
     }
 

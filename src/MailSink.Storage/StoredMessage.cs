@@ -104,6 +104,10 @@ public sealed class StoredMessage
     [LiteDB.BsonIgnore]
     public List<StoredHeader> Headers { get; set; } = [];
 
+    /// <summary>Whether <see cref="Text"/>, <see cref="Html"/> and <see cref="Headers"/> were read from the raw message into this object.</summary>
+    [LiteDB.BsonIgnore]
+    internal bool ContentLoaded { get; set; }
+
     /// <summary>Links in the HTML body (<c>a</c> and <c>area</c>), found at ingest.</summary>
     public List<StoredLink> HtmlLinks { get; set; } = [];
 

@@ -81,4 +81,23 @@ public sealed class SearchTests
         Assert.True(new SearchCriteria("s@x", null, null, "b").Matches(facts, Body));
         Assert.Equal(1, asked);
     }
+
+    [Fact]
+    public async Task A_message_found_by_its_body_is_not_parsed_again_for_the_full_answer()
+    {
+        await using var storage = new StorageHarness();
+        await storage.StoreAsync("a@b.localhost", "found", body: "needle here");
+        var found = Assert.Single(storage.Repository.Search("b", new SearchCriteria(null, null, null, "needle"), 0, 10));
+        Assert.Contains("needle here", found.Text);
+
+        found.Text = "already read"; // a second parse would overwrite this
+        storage.Repository.LoadContent(found);
+        Assert.Equal("already read", found.Text);
+
+        // A message found without its body is read in full.
+        var listed = Assert.Single(storage.Repository.Search("b", Subject("found"), 0, 10));
+        Assert.Null(listed.Text);
+        storage.Repository.LoadContent(listed);
+        Assert.Contains("needle here", listed.Text);
+    }
 }
