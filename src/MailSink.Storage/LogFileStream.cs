@@ -80,6 +80,7 @@ internal sealed class LogFileStream : Stream
         else if (_position == _lastReadEnd && buffer.Length < ReadAhead)
         {
             // Reading on from where the last read ended (a checkpoint going through the log): read ahead.
+            _readLength = 0; // nothing cached should a failed read leave _readStart pointing elsewhere
             _readStart = _position;
             _readLength = RandomAccess.Read(_file, _readBuffer, _position);
             read = Math.Min(buffer.Length, _readLength);

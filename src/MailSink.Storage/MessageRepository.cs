@@ -24,7 +24,8 @@ public sealed partial class MessageRepository : IDisposable
 
     // The inbox records as committed, for the writer's counter updates: looking each one up in LiteDB took
     // about a tenth of a lone message's commit. Filled by commits; every other change to an inbox record
-    // drops its entry first, so an entry is never older than the database (a failed write only costs a lookup).
+    // drops its entry first, and a commit that fails empties it (LiteDB may have confirmed the transaction
+    // before the failure), so an entry is never other than the database's.
     private readonly Dictionary<string, InboxRecord> _inboxCache = new(StringComparer.Ordinal);
     private const int InboxCacheLimit = 10_000;
 
@@ -170,18 +171,19 @@ public sealed partial class MessageRepository : IDisposable
         {
             _db.Dispose(); // also folds the log into the data file
         }
-        catch (Exception ex) when (IsEngineFault(ex) || ex is IOException)
+        catch (Exception ex) when (IsEngineFault(ex))
         {
             // a broken engine may fail to close; the files are what matter
         }
 
         CloseLog();
 
-        Open();
+        // Forget what was derived from the old engine first: an Open() that fails partway must not leave it.
         _index.ForgetAll();
         _totalRawBytes = null;
         _inboxCache.Clear();
         _usedSinceOpen = false;
+        Open();
     }
 
     /// <summary>
@@ -272,7 +274,13 @@ public sealed partial class MessageRepository : IDisposable
     /// <summary>Whether the database answers a query; a health probe, which does not count as use for <see cref="ReleaseIfIdle"/>.</summary>
     internal void Probe() => Guarded(() => _inboxes.FindById("health-probe"), isUse: false);
 
-    private static bool IsEngineFault(Exception ex) => ex is LiteException or ObjectDisposedException or InvalidOperationException;
+    /// <summary>
+    /// Failures after which the engine's state is not to be trusted. An I/O error counts: LiteDB lets one
+    /// out of <c>Commit()</c> after the transaction was already confirmed when the checkpoint that follows
+    /// it fails, so what is in memory (counters, byte count, search index) may no longer match the files.
+    /// </summary>
+    private static bool IsEngineFault(Exception ex) =>
+        ex is LiteException or ObjectDisposedException or InvalidOperationException or IOException or UnauthorizedAccessException;
 
     public string FilePath { get; }
 
@@ -355,60 +363,72 @@ public sealed partial class MessageRepository : IDisposable
         var counters = new Dictionary<string, (long Count, long Last)>();
         var updated = new List<InboxRecord>();
 
-        InTransaction(() =>
+        try
         {
-            foreach (var write in batch)
-            {
-                var embedded = write.Raw.Embedded;
-                if (!embedded)
-                {
-                    InsertRaw(write.RawId, write.Raw);
-                    _totalRawBytes += write.Raw.Length;
-                }
+            InTransaction(() => InsertBatch(batch, ref ticks, counters, updated));
+        }
+        catch
+        {
+            _inboxCache.Clear();
+            throw;
+        }
 
-                foreach (var message in write.Messages)
-                {
-                    if (embedded)
-                    {
-                        message.RawData = write.Raw.Chunks[0].Data; // compressed exactly when shorter than the message
-                        message.RawId = ""; // nothing in the raw collection
-                        _totalRawBytes += write.Raw.Length;
-                    }
-                    else if (write.Messages.Count > 1)
-                    {
-                        message.Copies = write.Messages.Where(m => m != message).Select(m => m.Id).ToList();
-                    }
-
-                    message.ReceivedTicks = ticks;
-                    message.Key = StoredMessage.MakeKey(message.Inbox, ticks);
-                    ticks++;
-                    _messages.Insert(message);
-                    foreach (var attachment in message.Attachments)
-                        _attachments.Insert(new BsonDocument { ["_id"] = attachment.Id, ["message"] = message.Id });
-                    counters[message.Inbox] = counters.TryGetValue(message.Inbox, out var c)
-                        ? (c.Count + 1, message.ReceivedTicks)
-                        : (1, message.ReceivedTicks);
-                }
-            }
-
-            foreach (var (inbox, (count, last)) in counters)
-            {
-                var current = _inboxCache.TryGetValue(inbox, out var cached) ? cached : _inboxes.FindById(inbox);
-                var record = current is null
-                    ? new InboxRecord { Id = inbox, Name = inbox, CreatedTicks = last }
-                    : new InboxRecord { Id = inbox, Name = current.Name, CreatedTicks = current.CreatedTicks, Messages = current.Messages };
-                record.Messages += count;
-                record.LastReceivedTicks = last;
-                if (current is null || !_inboxes.Update(record))
-                    _inboxes.Insert(record);
-                updated.Add(record);
-            }
-        });
         LastReceivedTicks = ticks - 1;
         if (_inboxCache.Count + updated.Count > InboxCacheLimit)
             _inboxCache.Clear();
         foreach (var record in updated)
             _inboxCache[record.Id] = record;
+    }
+
+    /// <summary>Inserts the batch's raw messages and messages and updates the inbox counters, inside the caller's transaction.</summary>
+    private void InsertBatch(IReadOnlyList<PendingWrite> batch, ref long ticks, Dictionary<string, (long Count, long Last)> counters, List<InboxRecord> updated)
+    {
+        foreach (var write in batch)
+        {
+            var embedded = write.Raw.Embedded;
+            if (!embedded)
+            {
+                InsertRaw(write.RawId, write.Raw);
+                _totalRawBytes += write.Raw.Length;
+            }
+
+            foreach (var message in write.Messages)
+            {
+                if (embedded)
+                {
+                    message.RawData = write.Raw.Chunks[0].Data; // compressed exactly when shorter than the message
+                    message.RawId = ""; // nothing in the raw collection
+                    _totalRawBytes += write.Raw.Length;
+                }
+                else if (write.Messages.Count > 1)
+                {
+                    message.Copies = write.Messages.Where(m => m != message).Select(m => m.Id).ToList();
+                }
+
+                message.ReceivedTicks = ticks;
+                message.Key = StoredMessage.MakeKey(message.Inbox, ticks);
+                ticks++;
+                _messages.Insert(message);
+                foreach (var attachment in message.Attachments)
+                    _attachments.Insert(new BsonDocument { ["_id"] = attachment.Id, ["message"] = message.Id });
+                counters[message.Inbox] = counters.TryGetValue(message.Inbox, out var c)
+                    ? (c.Count + 1, message.ReceivedTicks)
+                    : (1, message.ReceivedTicks);
+            }
+        }
+
+        foreach (var (inbox, (count, last)) in counters)
+        {
+            var current = _inboxCache.TryGetValue(inbox, out var cached) ? cached : _inboxes.FindById(inbox);
+            var record = current is null
+                ? new InboxRecord { Id = inbox, Name = inbox, CreatedTicks = last }
+                : new InboxRecord { Id = inbox, Name = current.Name, CreatedTicks = current.CreatedTicks, Messages = current.Messages };
+            record.Messages += count;
+            record.LastReceivedTicks = last;
+            if (current is null || !_inboxes.Update(record))
+                _inboxes.Insert(record);
+            updated.Add(record);
+        }
     }
 
     /// <summary>Drops an inbox's cached record; call before any change to it other than a commit's.</summary>

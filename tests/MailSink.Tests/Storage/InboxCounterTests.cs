@@ -1,3 +1,6 @@
+using System.Reflection;
+using LiteDB;
+using MailSink.Storage;
 using MailSink.Tests.Support;
 
 namespace MailSink.Tests.Storage;
@@ -64,4 +67,43 @@ public sealed class InboxCounterTests
 
         Assert.Equal(2, storage.Repository.FindInbox("box")!.Messages);
     }
+
+    /// <summary>
+    /// LiteDB lets an I/O error out of <c>Commit()</c> when the checkpoint that follows a confirmed transaction
+    /// fails: the message is in the database although the commit failed. The counters must still agree.
+    /// </summary>
+    [Fact]
+    public async Task Counts_stay_right_when_the_checkpoint_after_a_commit_fails()
+    {
+        await using var storage = new StorageHarness();
+        var repository = storage.Repository;
+        await storage.StoreAsync("a@box.localhost", "before");
+
+        ((LiteDatabase)Field(repository, "_db").GetValue(repository)!).CheckpointSize = 1; // every commit checkpoints
+        var log = Field(repository, "_log").GetValue(repository)!;
+        var file = Field(log, "_file");
+        var readable = file.GetValue(log)!;
+        // The checkpoint reads the log back; a handle that cannot read makes it fail after the commit.
+        using var writeOnly = File.OpenHandle(Path.ChangeExtension(storage.DatabasePath, null) + "-log.db", FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite);
+        file.SetValue(log, writeOnly);
+        try
+        {
+            await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.StoreAsync("a@box.localhost", "during"));
+        }
+        finally
+        {
+            file.SetValue(log, readable);
+        }
+
+        await storage.StoreAsync("a@box.localhost", "after");
+
+        var listed = repository.ListMessages("box", 0, 10);
+        Assert.Contains("after", listed.Select(m => m.Subject));
+        Assert.Equal(listed.Count, repository.FindInbox("box")!.Messages);
+        Assert.Equal(1, repository.Reopens); // the failed checkpoint counts as a fault: the database was opened again
+    }
+
+    private static FieldInfo Field(object owner, string name) =>
+        owner.GetType().GetField(name, BindingFlags.Instance | BindingFlags.NonPublic)
+        ?? throw new InvalidOperationException($"{owner.GetType().Name} no longer has a field {name}; update this test.");
 }

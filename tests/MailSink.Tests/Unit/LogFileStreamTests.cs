@@ -110,6 +110,37 @@ public sealed class LogFileStreamTests
         Assert.Equal(Page, ReadShared(path).Length);
     }
 
+    [Fact]
+    public void A_read_ahead_that_fails_leaves_nothing_stale_to_read()
+    {
+        using var directory = new TempDirectory();
+        var path = Path.Combine(directory.Path, "log");
+        using var log = new LogFileStream(path);
+        for (var i = 0; i < 40; i++)
+            log.Write(Enumerable.Repeat((byte)i, Page).ToArray());
+        log.WritePending();
+
+        // Reading page after page: from the second page on, the stream reads 16 pages at a time.
+        var page = new byte[Page];
+        log.Position = 0;
+        for (var i = 0; i < 17; i++)
+            Assert.Equal(Page, ReadFully(log, page));
+
+        // The next read ahead (page 17 on) fails, as an I/O error would.
+        var file = typeof(LogFileStream).GetField("_file", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!;
+        var readable = file.GetValue(log)!;
+        using (var writeOnly = File.OpenHandle(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            file.SetValue(log, writeOnly);
+            Assert.ThrowsAny<UnauthorizedAccessException>(() => log.Read(page, 0, Page)); // EBADF
+            file.SetValue(log, readable);
+        }
+
+        log.Position = 17 * Page;
+        Assert.Equal(Page, ReadFully(log, page));
+        Assert.All(page, b => Assert.Equal(17, b));
+    }
+
     private static int ReadFully(Stream stream, byte[] buffer)
     {
         var total = 0;
