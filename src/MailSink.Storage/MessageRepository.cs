@@ -241,28 +241,19 @@ public sealed partial class MessageRepository : IDisposable
             _usedSinceOpen = true;
         }
 
-        T result;
         try
         {
-            result = use();
+            var result = use();
+            // What this use wrote reaches the OS before its caller hears of it. Should that fail, LiteDB
+            // counts the pages as written: the reopen starts again from the files.
+            _log.WritePending();
+            return result;
         }
         catch (Exception ex) when (IsEngineFault(ex))
         {
             ReopenLocked(ex);
             throw;
         }
-
-        try
-        {
-            _log.WritePending(); // what this use wrote reaches the OS before its caller hears of it
-        }
-        catch (IOException ex)
-        {
-            ReopenLocked(ex); // LiteDB counts those pages as written: start again from the files
-            throw;
-        }
-
-        return result;
     }
 
     private void Guarded(Action use) => Guarded(() =>
