@@ -1,4 +1,3 @@
-using System.Reflection;
 using LiteDB;
 using MailSink.Storage;
 using MailSink.Tests.Support;
@@ -79,20 +78,19 @@ public sealed class InboxCounterTests
         var repository = storage.Repository;
         await storage.StoreAsync("a@box.localhost", "before");
 
-        ((LiteDatabase)Field(repository, "_db").GetValue(repository)!).CheckpointSize = 1; // every commit checkpoints
-        var log = Field(repository, "_log").GetValue(repository)!;
-        var file = Field(log, "_file");
-        var readable = file.GetValue(log)!;
+        ((LiteDatabase)PrivateField.Get(repository, "_db")).CheckpointSize = 1; // every commit checkpoints
+        var log = PrivateField.Get(repository, "_log");
+        var readable = PrivateField.Get(log, "_file");
         // The checkpoint reads the log back; a handle that cannot read makes it fail after the commit.
         using var writeOnly = File.OpenHandle(Path.ChangeExtension(storage.DatabasePath, null) + "-log.db", FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite);
-        file.SetValue(log, writeOnly);
+        PrivateField.Set(log, "_file", writeOnly);
         try
         {
             await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.StoreAsync("a@box.localhost", "during"));
         }
         finally
         {
-            file.SetValue(log, readable);
+            PrivateField.Set(log, "_file", readable);
         }
 
         await storage.StoreAsync("a@box.localhost", "after");
@@ -102,8 +100,4 @@ public sealed class InboxCounterTests
         Assert.Equal(listed.Count, repository.FindInbox("box")!.Messages);
         Assert.Equal(1, repository.Reopens); // the failed checkpoint counts as a fault: the database was opened again
     }
-
-    private static FieldInfo Field(object owner, string name) =>
-        owner.GetType().GetField(name, BindingFlags.Instance | BindingFlags.NonPublic)
-        ?? throw new InvalidOperationException($"{owner.GetType().Name} no longer has a field {name}; update this test.");
 }

@@ -1,4 +1,3 @@
-using System.Reflection;
 using LiteDB;
 using MailSink.Storage;
 
@@ -9,8 +8,6 @@ public static class EngineFault
 {
     public static void Inject(MessageRepository repository)
     {
-        var field = typeof(MessageRepository).GetField("_db", BindingFlags.Instance | BindingFlags.NonPublic)
-            ?? throw new InvalidOperationException("MessageRepository no longer keeps its LiteDatabase in _db; update this helper.");
-        ((LiteDatabase)field.GetValue(repository)!).Dispose();
+        ((LiteDatabase)PrivateField.Get(repository, "_db")).Dispose();
     }
 }

@@ -127,13 +127,12 @@ public sealed class LogFileStreamTests
             Assert.Equal(Page, ReadFully(log, page));
 
         // The next read ahead (page 17 on) fails, as an I/O error would.
-        var file = typeof(LogFileStream).GetField("_file", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!;
-        var readable = file.GetValue(log)!;
+        var readable = PrivateField.Get(log, "_file");
         using (var writeOnly = File.OpenHandle(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
         {
-            file.SetValue(log, writeOnly);
+            PrivateField.Set(log, "_file", writeOnly);
             Assert.ThrowsAny<UnauthorizedAccessException>(() => log.Read(page, 0, Page)); // EBADF
-            file.SetValue(log, readable);
+            PrivateField.Set(log, "_file", readable);
         }
 
         log.Position = 17 * Page;
