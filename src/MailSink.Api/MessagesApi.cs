@@ -67,7 +67,8 @@ internal static class MessagesApi
             return ApiErrors.BadRequest("criteria", "Give at least one of sentFrom, sentTo, subject or body.");
 
         response.Headers["x-ms-delay"] = PollDelays;
-        var items = repository.Search(Inbox(server), criteria, skip, take, after).Select(m => m.ToSummaryDto()).ToList();
+        var found = await repository.SearchAsync(Inbox(server), criteria, skip, take, after, request.HttpContext.RequestAborted);
+        var items = found.Select(m => m.ToSummaryDto()).ToList();
         return TypedResults.Ok(new ListResultDto<MessageSummaryDto>(items));
     }
 

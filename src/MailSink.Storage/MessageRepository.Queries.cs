@@ -7,15 +7,14 @@ public sealed partial class MessageRepository
 {
     /// <summary>
     /// One inbox's messages matching the criteria, newest first. Senders, recipients and subjects are
-    /// matched in memory (<see cref="SearchIndex"/>); a message is read only when it matches, or when the
-    /// answer depends on its body (then its raw message is read and parsed for the bodies).
+    /// matched in memory (<see cref="SearchIndex"/>); so are bodies kept there. A message is read only when
+    /// it matches, or when the answer depends on a body not kept in memory (then its raw message is read and
+    /// parsed, and its bodies are kept). The scan itself runs outside the database's gate, which it takes
+    /// for each read only, so a long scan never holds up mail being stored or other API calls.
     /// </summary>
-    public IReadOnlyList<StoredMessage> Search(string inbox, SearchCriteria criteria, int skip, int take, DateTimeOffset? receivedAfter = null) =>
-        Guarded(() => SearchLocked(inbox, criteria, skip, take, receivedAfter));
-
-    private List<StoredMessage> SearchLocked(string inbox, SearchCriteria criteria, int skip, int take, DateTimeOffset? receivedAfter)
+    public IReadOnlyList<StoredMessage> Search(string inbox, SearchCriteria criteria, int skip, int take, DateTimeOffset? receivedAfter = null)
     {
-        var facts = _index.Snapshot(inbox, () => LoadInbox(inbox));
+        var facts = _index.TrySnapshot(inbox) ?? Guarded(() => _index.Snapshot(inbox, () => LoadInbox(inbox)));
         var afterTicks = receivedAfter?.UtcTicks ?? long.MinValue;
         var results = new List<StoredMessage>(Math.Min(take, 100));
         var skipped = 0;
@@ -24,26 +23,88 @@ public sealed partial class MessageRepository
             var candidate = facts[i];
             if (candidate.Ticks <= afterTicks)
                 break;
-            StoredMessage? message = null;
-            if (!criteria.Matches(candidate, () => BodyMatches(message ??= _messages.FindById(candidate.Id), criteria)))
+            BetweenSearchSteps?.Invoke();
+            MessageContent? content = null;
+            if (!criteria.Matches(candidate, () => BodyMatches(candidate, criteria, out content)))
                 continue;
             if (skipped++ < skip)
                 continue;
-            if ((message ??= _messages.FindById(candidate.Id)) is not null) // null: deleted meanwhile
-                results.Add(message);
+            if (Guarded(() => MessageById(candidate.Id)) is not { } message)
+                continue; // deleted meanwhile
+            if (content is not null)
+                SetContent(message, content); // read for the body search: the full answer need not read it again
+            results.Add(message);
         }
 
         return results;
     }
 
-    /// <summary>Whether the message's bodies, read from its raw bytes, hold the criteria's body text.</summary>
-    private bool BodyMatches(StoredMessage? message, SearchCriteria criteria)
+    /// <summary>Called before each message a search looks at, outside the gate (tests look in there).</summary>
+    internal Action? BetweenSearchSteps { get; set; }
+
+    /// <summary>
+    /// <see cref="Search"/>, with searches by body taking turns: a body search may have to read every
+    /// message of the inbox, and one at a time leaves the other core to mail and to the other API calls.
+    /// A search waiting its turn holds no thread.
+    /// </summary>
+    public async Task<IReadOnlyList<StoredMessage>> SearchAsync(
+        string inbox, SearchCriteria criteria, int skip, int take, DateTimeOffset? receivedAfter, CancellationToken cancellationToken)
     {
-        if (message is null)
-            return false; // deleted meanwhile
-        LoadContentLocked(message);
-        return criteria.BodyMatches(message);
+        if (string.IsNullOrEmpty(criteria.Body))
+            return Search(inbox, criteria, skip, take, receivedAfter);
+        await _bodySearches.WaitAsync(cancellationToken);
+        try
+        {
+            return Search(inbox, criteria, skip, take, receivedAfter);
+        }
+        finally
+        {
+            _bodySearches.Release();
+        }
     }
+
+    private readonly SemaphoreSlim _bodySearches = new(1, 1);
+
+    /// <summary>Whether the message's bodies hold the criteria's body text: from memory, or read from its raw message (then kept).</summary>
+    private bool BodyMatches(SearchFacts candidate, SearchCriteria criteria, out MessageContent? content)
+    {
+        content = null;
+        if (candidate.Bodies is { } kept)
+            return kept.Contain(criteria.Body!);
+        if (ReadRawForSearch(candidate.Id) is not { } raw)
+            return false; // deleted meanwhile
+        content = MessageParser.ReadContent(raw);
+        _index.KeepBodies(candidate, content.Text, content.Html);
+        return criteria.BodyMatches(content.Text, content.Html);
+    }
+
+    /// <summary>A message's raw bytes, read under the gate and unpacked after it; null when it is gone.</summary>
+    private byte[]? ReadRawForSearch(string id)
+    {
+        var located = Guarded(() =>
+        {
+            var fields = _messageDocuments.Query().Where(ById(id)).Select(_rawFields).FirstOrDefault();
+            if (fields is null)
+                return null;
+            var message = new StoredMessage
+            {
+                Id = id,
+                RawId = fields["RawId"].IsString ? fields["RawId"].AsString : "",
+                RawData = fields["RawData"].IsBinary ? fields["RawData"].AsBinary : null,
+                Size = fields["Size"].AsInt64,
+            };
+            return message.RawData is null ? new LocatedRaw(message, ReadRawLocked(message.RawId)) : new LocatedRaw(message, null);
+        });
+        return located switch
+        {
+            null => null,
+            { Raw: { } raw } => raw,
+            { Message.RawData: not null } => RawMessage.Unpack(located.Message), // decompressed outside the gate
+            _ => null,
+        };
+    }
+
+    private sealed record LocatedRaw(StoredMessage Message, byte[]? Raw);
 
     private IEnumerable<StoredMessage> LoadInbox(string inbox)
     {
@@ -61,7 +122,7 @@ public sealed partial class MessageRepository
     private (StoredMessage Message, StoredAttachment Attachment)? FindAttachmentLocked(string attachmentId)
     {
         var link = _attachments.FindById(attachmentId);
-        var message = link is null ? null : _messages.FindById(link["message"].AsString);
+        var message = link is null ? null : MessageById(link["message"].AsString);
         var attachment = message?.Attachments.FirstOrDefault(a => a.Id == attachmentId);
         return attachment is null ? null : (message!, attachment);
     }
@@ -71,7 +132,7 @@ public sealed partial class MessageRepository
     {
         return Guarded(() =>
         {
-            var message = _messages.FindById(id);
+            var message = MessageById(id);
             if (message is null)
                 return false;
             InTransaction(() =>
@@ -114,7 +175,7 @@ public sealed partial class MessageRepository
             _attachments.Delete(attachment.Id);
         if (message.RawData is not null)
             _totalRawBytes -= message.Size;
-        else if (!message.Copies.Any(id => _messages.FindById(id) is not null))
+        else if (!message.Copies.Any(id => MessageById(id) is not null))
             DeleteRaw(message.RawId); // the last copy takes the shared raw message with it
     }
 

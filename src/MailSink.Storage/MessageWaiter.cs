@@ -24,7 +24,7 @@ public sealed class MessageWaiter(MessageRepository repository, ArrivalFeed feed
                 arrived.TrySetResult(message);
         });
 
-        var existing = repository.Search(inbox, criteria, 0, 1, receivedAfter);
+        var existing = await repository.SearchAsync(inbox, criteria, 0, 1, receivedAfter, cancellationToken);
         if (existing.Count > 0)
         {
             repository.LoadContent(existing[0]); // a search gives documents; the answer is the whole message

@@ -20,12 +20,12 @@ public sealed record SearchCriteria(string? SentFrom, string? SentTo, string? Su
         string.IsNullOrEmpty(SentFrom) && string.IsNullOrEmpty(SentTo) && string.IsNullOrEmpty(Subject) && string.IsNullOrEmpty(Body);
 
     public bool Matches(StoredMessage message) =>
-        Matches(SearchFacts.Of(message), () => BodyMatches(message));
+        Matches(SearchFacts.Of(message), () => BodyMatches(message.Text, message.Html));
 
-    /// <summary>Whether the message's text or HTML body holds <see cref="Body"/>.</summary>
-    internal bool BodyMatches(StoredMessage message) =>
-        message.Text?.Contains(Body!, StringComparison.OrdinalIgnoreCase) == true
-        || message.Html?.Contains(Body!, StringComparison.OrdinalIgnoreCase) == true;
+    /// <summary>Whether the text or the HTML body holds <see cref="Body"/>.</summary>
+    internal bool BodyMatches(string? text, string? html) =>
+        text?.Contains(Body!, StringComparison.OrdinalIgnoreCase) == true
+        || html?.Contains(Body!, StringComparison.OrdinalIgnoreCase) == true;
 
     /// <summary>
     /// Matches on the small facts first and asks for the body (which may mean loading the message) only

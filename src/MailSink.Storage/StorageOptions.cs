@@ -26,6 +26,13 @@ public sealed class StorageOptions : IRetentionLimits
     [Range(0, long.MaxValue, ErrorMessage = "MailSink:Storage:MaxTotalBytes must be 0 (no cap) or more.")]
     public long MaxTotalBytes { get; set; }
 
+    /// <summary>
+    /// Message bodies kept in memory so that a body search need not read each message again, at most this
+    /// many megabytes (counted at two bytes a character); 0 keeps none. Only inboxes that were searched keep any.
+    /// </summary>
+    [Range(0, 1_048_576, ErrorMessage = "MailSink:Storage:SearchCacheMegabytes must be from 0 (keep no bodies) to 1048576.")]
+    public int SearchCacheMegabytes { get; set; } = 64;
+
     /// <summary>How often retention runs (it also runs soon after a write that crosses a limit).</summary>
     public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

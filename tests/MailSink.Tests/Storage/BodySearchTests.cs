@@ -1,0 +1,272 @@
+using System.Diagnostics;
+using System.Text;
+using MailSink.Storage;
+using MailSink.Tests.Support;
+
+namespace MailSink.Tests.Storage;
+
+/// <summary>
+/// Body search from bodies kept in memory (issue 5, item 6: a body search over a large inbox took the
+/// database for seconds): the same answers as reading every message, within its memory budget, and a long
+/// scan that lets the rest of the database's users through.
+/// </summary>
+public sealed class BodySearchTests(ITestOutputHelper output)
+{
+    // Words whose case folding is not ASCII's: 'ı' and 'ſ' upper-case to 'I' and 'S', the Kelvin sign
+    // stays itself, 'ß' has no single-character upper case, and the emoji is a surrogate pair.
+    private static readonly string[] Words =
+    [
+        "alpha", "Bravo", "CHARLIE", "delta", "code", "is", "café", "ΑΒΓ", "αβγ", "ıd", "ID", "ſtop", "STOP",
+        "\u212Aelvin", "kelvin", "straße", "STRASSE", "😀", "naïve", "Ω", "ω", "x", "<b>", "&amp;",
+    ];
+
+    [Fact]
+    public async Task Body_search_answers_the_same_from_bodies_in_memory_as_from_the_messages()
+    {
+        var random = new Random(5);
+        var messages = Enumerable.Range(0, 160).Select(i => MakeMessage(random, i)).ToList();
+
+        // The same mail in three stores: bodies kept freely, none kept, and kept within a megabyte (let go
+        // while the searches run).
+        await using var free = new StorageHarness();
+        await using var none = new StorageHarness(searchCacheMegabytes: 0);
+        await using var tight = new StorageHarness(searchCacheMegabytes: 1);
+        StorageHarness[] stores = [free, none, tight];
+        foreach (var store in stores)
+        {
+            // The first half is stored before the inbox is first searched (its bodies are read by the
+            // searches), the second after (its bodies are kept as ingest decoded them).
+            foreach (var raw in messages.Take(80))
+                await store.StoreRawAsync("t@body.localhost", raw);
+            Assert.Empty(store.Repository.Search("body", new SearchCriteria(null, null, "no such subject", null), 0, 10));
+            foreach (var raw in messages.Skip(80))
+                await store.StoreRawAsync("t@body.localhost", raw);
+        }
+
+        // What each body holds, read message by message.
+        var read = none.Repository.ListMessages("body", 0, 1000)
+            .Select(m => none.Repository.ReadMessage(m.Id)!)
+            .ToList();
+        Assert.Equal(160, read.Count);
+
+        var needles = new List<string>();
+        for (var i = 0; i < 150; i++)
+            needles.Add(MakeNeedle(random));
+        needles.AddRange(["ı", "I", "ſ", "s", "\u212A", "k", "ß", "SS", "😀", "\uD83D", "absent-word", "<b>x", "=C3", "QUJD"]);
+
+        var matched = 0;
+        foreach (var needle in needles)
+        {
+            var criteria = new SearchCriteria(null, null, null, needle);
+            var expected = read.Where(m => criteria.BodyMatches(m.Text, m.Html)).Select(m => m.Subject).ToList();
+            matched += expected.Count;
+            foreach (var store in stores)
+            {
+                var found = store.Repository.Search("body", criteria, 0, 1000).Select(m => m.Subject).ToList();
+                Assert.True(expected.SequenceEqual(found), $"'{needle}': expected [{string.Join(", ", expected)}], found [{string.Join(", ", found)}]");
+            }
+
+            // Paging over the matches.
+            if (expected.Count > 3)
+                Assert.Equal(expected.Skip(2).Take(2), tight.Repository.Search("body", criteria, 2, 2).Select(m => m.Subject));
+        }
+
+        output.WriteLine($"{needles.Count} needles, {matched} matches; kept {Index(free).KeptBodyBytes:N0}, {Index(none).KeptBodyBytes:N0} and {Index(tight).KeptBodyBytes:N0} bytes");
+        Assert.True(matched > 300, $"only {matched} matches in all: the needles test too little");
+        Assert.Equal(0, Index(none).KeptBodyBytes);
+        Assert.InRange(Index(tight).KeptBodyBytes, 1, 1L << 20);
+        Assert.True(Index(free).KeptBodyBytes > Index(tight).KeptBodyBytes);
+    }
+
+    [Fact]
+    public void Bodies_kept_as_ascii_bytes_compare_as_their_strings_do()
+    {
+        var random = new Random(11);
+        for (var i = 0; i < 20_000; i++)
+        {
+            var text = random.Next(3) == 0 ? null : RandomText(random, ascii: random.Next(4) != 0);
+            var html = random.Next(3) == 0 ? null : RandomText(random, ascii: true);
+            var bodies = new SearchBodies(text, html);
+            Assert.Equal(text, bodies.Text);
+            Assert.Equal(html, bodies.Html);
+            var needle = random.Next(3) == 0 && (text ?? html) is { Length: > 0 } source
+                ? source.Substring(random.Next(source.Length), 1)
+                : RandomText(random, ascii: random.Next(2) == 0, maxLength: 3);
+            if (needle.Length == 0)
+                continue;
+            var criteria = new SearchCriteria(null, null, null, needle);
+            Assert.True(
+                criteria.BodyMatches(text, html) == bodies.Contain(needle),
+                $"'{needle}' in '{text}' / '{html}': strings say {criteria.BodyMatches(text, html)}");
+        }
+    }
+
+    [Fact]
+    public async Task Kept_bodies_stay_within_their_budget_and_deletes_give_them_back()
+    {
+        await using var storage = new StorageHarness(searchCacheMegabytes: 1);
+        var body = string.Join("\r\n", Enumerable.Range(0, 100).Select(i => $"line {i} of a body some eighty characters long, to fill the budget {i * 7}"));
+        for (var i = 0; i < 120; i++)
+            await storage.StoreAsync($"u@keep{i % 2}.localhost", $"m{i}", body);
+        var index = Index(storage);
+
+        Assert.Empty(storage.Repository.Search("keep0", new SearchCriteria(null, null, null, "absent"), 0, 10)); // reads and keeps 60 bodies
+        Assert.Empty(storage.Repository.Search("keep1", new SearchCriteria(null, null, null, "absent"), 0, 10)); // 60 more: over 1 MB together
+        Assert.InRange(index.KeptBodyBytes, 512 * 1024, 1L << 20);
+
+        // Arrivals in a searched inbox are kept as they come; the budget holds.
+        for (var i = 0; i < 100; i++)
+            await storage.StoreAsync("u@keep0.localhost", $"late {i}", body);
+        Assert.InRange(index.KeptBodyBytes, 512 * 1024, 1L << 20);
+        Assert.Single(storage.Repository.Search("keep0", new SearchCriteria(null, null, null, "FILL THE BUDGET 693"), 0, 500), m => m.Subject == "late 99");
+
+        // Deleting gives back what the deleted messages' bodies took, and churn does not grow the keeping order.
+        Assert.Equal(160, storage.Repository.DeleteInboxMessages("keep0"));
+        Assert.Equal(60, storage.Repository.DeleteInboxMessages("keep1"));
+        Assert.Equal(0, index.KeptBodyBytes);
+        for (var round = 0; round < 30; round++)
+        {
+            for (var i = 0; i < 100; i++)
+                await storage.StoreAsync("u@keep0.localhost", $"churn {round} {i}", "short body");
+            Assert.Equal(100, storage.Repository.DeleteInboxMessages("keep0"));
+        }
+
+        Assert.Equal(0, index.KeptBodyBytes);
+        Assert.InRange(index.KeptQueueLength, 0, 1024);
+
+        // Reopening the database forgets every body kept.
+        await storage.StoreAsync("u@keep0.localhost", "after", body);
+        Assert.Single(storage.Repository.Search("keep0", new SearchCriteria(null, null, null, "line 99"), 0, 10));
+        Assert.True(index.KeptBodyBytes > 0);
+        Assert.True(storage.Repository.ReleaseIfIdle(TimeSpan.Zero));
+        Assert.Equal(0, index.KeptBodyBytes);
+    }
+
+    [Fact]
+    public async Task A_long_body_search_lets_other_uses_of_the_database_through()
+    {
+        await using var storage = new StorageHarness(searchCacheMegabytes: 0); // nothing kept: every message is read
+        var body = string.Join("\r\n", Enumerable.Range(0, 60).Select(i => $"line {i} of a body to be read and parsed"));
+        for (var i = 0; i < 400; i++)
+            await storage.StoreAsync("u@long.localhost", $"m{i}", body);
+
+        // Between the messages it reads, a search holds nothing: halfway through this one, another use
+        // of the database (a list, on another thread) finishes while the search waits for it.
+        var gate = (Lock)PrivateField.Get(storage.Repository, "_gate");
+        var steps = 0;
+        var heldAtAStep = 0;
+        var listedHalfway = false;
+        storage.Repository.BetweenSearchSteps = () =>
+        {
+            if (gate.IsHeldByCurrentThread)
+                heldAtAStep++;
+            if (++steps == 200)
+                listedHalfway = Task.Run(() => storage.Repository.ListMessages("long", 0, 5)).Wait(TimeSpan.FromSeconds(30));
+        };
+
+        var clock = Stopwatch.StartNew();
+        var found = storage.Repository.Search("long", new SearchCriteria(null, null, null, "absent"), 0, 10);
+        output.WriteLine($"the search read 400 messages in {clock.Elapsed.TotalMilliseconds:F0} ms");
+
+        Assert.Empty(found);
+        Assert.Equal(400, steps);
+        Assert.Equal(0, heldAtAStep);
+        Assert.True(listedHalfway, "a list could not finish while the search was halfway");
+    }
+
+    [Fact]
+    public async Task Body_searches_take_turns_and_other_searches_do_not_wait_for_them()
+    {
+        await using var storage = new StorageHarness(searchCacheMegabytes: 0);
+        for (var i = 0; i < 20; i++)
+            await storage.StoreAsync("u@turns.localhost", $"m{i}", $"body {i}");
+
+        Task<IReadOnlyList<StoredMessage>>? second = null;
+        var bySubjectMeanwhile = -1;
+        var paused = 0;
+        storage.Repository.BetweenSearchSteps = () =>
+        {
+            if (Interlocked.Exchange(ref paused, 1) != 0)
+                return; // only the first search's first step
+            // While a body search is under way: a search by subject answers, a second body search waits its turn.
+            var bySubject = storage.Repository.SearchAsync("turns", new SearchCriteria(null, null, "m7", null), 0, 10, null, CancellationToken.None);
+            bySubjectMeanwhile = bySubject.Wait(TimeSpan.FromSeconds(30)) ? bySubject.Result.Count : -1;
+            second = storage.Repository.SearchAsync("turns", new SearchCriteria(null, null, null, "body 3"), 0, 10, null, CancellationToken.None);
+            Assert.False(second.Wait(TimeSpan.FromMilliseconds(200)), "a second body search ran beside the first");
+        };
+
+        var first = await storage.Repository.SearchAsync("turns", new SearchCriteria(null, null, null, "body 1"), 0, 10, null, CancellationToken.None);
+
+        Assert.Equal(["m19", "m18", "m17", "m16", "m15", "m14", "m13", "m12", "m11", "m10"], first.Select(m => m.Subject));
+        Assert.Equal(1, bySubjectMeanwhile);
+        Assert.Equal(["m3"], (await second!.WaitAsync(TimeSpan.FromSeconds(30))).Select(m => m.Subject));
+    }
+
+    private static SearchIndex Index(StorageHarness storage) => (SearchIndex)PrivateField.Get(storage.Repository, "_index");
+
+    private static string MakeNeedle(Random random)
+    {
+        var word = Words[random.Next(Words.Length)];
+        if (random.Next(4) == 0)
+            word += " " + Words[random.Next(Words.Length)];
+        if (random.Next(3) == 0 && word.Length > 2)
+            word = word.Substring(random.Next(word.Length - 1), 2);
+        return random.Next(3) switch
+        {
+            0 => word.ToUpperInvariant(),
+            1 => word.ToLowerInvariant(),
+            _ => word,
+        };
+    }
+
+    private static string Sentence(Random random, int words) =>
+        string.Join(" ", Enumerable.Range(0, words).Select(_ => Words[random.Next(Words.Length)]));
+
+    /// <summary>A message of one of several shapes: 8-bit text, quoted-printable, base64, text and HTML, HTML alone, ASCII only.</summary>
+    private static byte[] MakeMessage(Random random, int n)
+    {
+        // About 12 KB each, so that 160 of them take more than the tight store's megabyte.
+        var text = Sentence(random, random.Next(3, 40)) + string.Concat(Enumerable.Repeat("\r\nfiller lorem dolor", 600)) + " " + Sentence(random, 3);
+        var header = $"From: s@example.com\r\nTo: t@body.localhost\r\nSubject: message {n}\r\nMIME-Version: 1.0\r\n";
+        var message = (n % 6) switch
+        {
+            0 => $"{header}Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{text}\r\n",
+            1 => $"{header}Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n{QuotedPrintable(text)}\r\n",
+            2 => $"{header}Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{Convert.ToBase64String(Encoding.UTF8.GetBytes(text))}\r\n",
+            3 => $"{header}Content-Type: multipart/alternative; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"
+                + $"--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>{Sentence(random, 10)}</p><b>x</b></body></html>\r\n--b--\r\n",
+            4 => $"{header}Content-Type: text/html; charset=utf-8\r\n\r\n<div>{Sentence(random, 12)}</div>\r\n",
+            _ => $"{header}Content-Type: text/plain; charset=us-ascii\r\n\r\n{string.Join(" ", Enumerable.Range(0, 20).Select(_ => Words[random.Next(6)]))}\r\n",
+        };
+        return Encoding.UTF8.GetBytes(message);
+    }
+
+    private static string QuotedPrintable(string text)
+    {
+        var builder = new StringBuilder();
+        foreach (var b in Encoding.UTF8.GetBytes(text))
+            builder.Append(b is >= 33 and <= 126 and not (byte)'=' ? ((char)b).ToString() : $"={b:X2}");
+        return builder.ToString();
+    }
+
+    private const string Folding = "ıſ\u212AßİÅåΩωé";
+
+    private static string RandomText(Random random, bool ascii, int maxLength = 40)
+    {
+        var length = random.Next(maxLength + 1);
+        var builder = new StringBuilder(length);
+        for (var i = 0; i < length; i++)
+        {
+            builder.Append(ascii
+                ? (char)random.Next(0, 128)
+                : random.Next(4) switch
+                {
+                    0 => Folding[random.Next(Folding.Length)],
+                    1 => (char)random.Next(0x80, 0x3000),
+                    _ => (char)random.Next(0, 128),
+                });
+        }
+
+        return builder.ToString();
+    }
+}
