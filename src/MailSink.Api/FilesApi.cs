@@ -11,7 +11,7 @@ internal static class FilesApi
 {
     public static RouteGroupBuilder MapFilesApi(this RouteGroupBuilder api)
     {
-        var group = api.MapGroup("/files").WithTags("Files");
+        var group = api.MapGroup("/files").WithTags("Files").TakesStorageTurns();
         group.MapGet("/email/{id}", GetEmail).WithName("GetEmail").WithSummary("The raw message (.eml), byte for byte.");
         group.MapGet("/attachments/{id}", GetAttachment).WithName("GetAttachment").WithSummary("An attachment's decoded bytes.");
         return group;

@@ -19,16 +19,16 @@ internal static class MessagesApi
     public static RouteGroupBuilder MapMessagesApi(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/messages").WithTags("Messages");
-        group.MapGet("/", List).WithName("ListMessages").WithSummary("Summaries of one inbox's messages, newest first.")
+        group.MapGet("/", List).TakesStorageTurns().WithName("ListMessages").WithSummary("Summaries of one inbox's messages, newest first.")
             .Produces<ListResultDto<MessageSummaryDto>>().Produces(StatusCodes.Status400BadRequest);
         group.MapPost("/search", Search).WithName("SearchMessages").WithSummary("Summaries of one inbox's messages matching criteria, newest first.")
             .Accepts<SearchCriteriaDto>("application/json").Produces<ListResultDto<MessageSummaryDto>>().Produces(StatusCodes.Status400BadRequest);
         group.MapPost("/await", Await).WithName("AwaitMessage")
             .WithSummary("Waits for the newest message matching criteria (any message when empty); answers as soon as it is stored.")
             .Accepts<SearchCriteriaDto>("application/json").Produces<MessageDto>().Produces(StatusCodes.Status400BadRequest).Produces(StatusCodes.Status408RequestTimeout);
-        group.MapGet("/{id}", Get).WithName("GetMessage").WithSummary("One message, in full.");
-        group.MapDelete("/{id}", Delete).WithName("DeleteMessage").WithSummary("Deletes one message.");
-        group.MapDelete("/", DeleteAll).WithName("DeleteAllMessages").WithSummary("Deletes every message of one inbox.")
+        group.MapGet("/{id}", Get).TakesStorageTurns().WithName("GetMessage").WithSummary("One message, in full.");
+        group.MapDelete("/{id}", Delete).TakesStorageTurns().WithName("DeleteMessage").WithSummary("Deletes one message.");
+        group.MapDelete("/", DeleteAll).TakesStorageTurns().WithName("DeleteAllMessages").WithSummary("Deletes every message of one inbox.")
             .Produces(StatusCodes.Status204NoContent).Produces(StatusCodes.Status400BadRequest);
         return group;
     }
@@ -40,7 +40,7 @@ internal static class MessagesApi
             || !QueryParameters.TryDate(receivedAfter, "receivedAfter", out var after, out error))
             return error!;
 
-        var items = repository.ListMessages(Inbox(server), skip, take, after).Select(m => m.ToSummaryDto()).ToList();
+        var items = repository.ListSummaries(Inbox(server), skip, take, after).Select(m => m.ToSummaryDto()).ToList();
         return TypedResults.Ok(new ListResultDto<MessageSummaryDto>(items));
     }
 

@@ -8,7 +8,7 @@ internal static class ServersApi
 {
     public static RouteGroupBuilder MapServersApi(this RouteGroupBuilder api)
     {
-        var group = api.MapGroup("/servers").WithTags("Servers");
+        var group = api.MapGroup("/servers").WithTags("Servers").TakesStorageTurns();
         group.MapGet("/", List).WithName("ListServers").WithSummary("Every inbox, with its message count.");
         group.MapPost("/", Create).WithName("CreateServer").WithSummary("Creates an inbox with a random 8-character id.")
             .Accepts<ServerDto>("application/json").Produces<ServerDto>().Produces(StatusCodes.Status400BadRequest);

@@ -51,6 +51,28 @@ public sealed class DocumentLayoutTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(ShapeNames))]
+    public async Task A_listing_reads_what_a_summary_shows_as_the_full_document_has_it(string name)
+    {
+        var (_, raw, envelope) = Shapes.Single(s => s.Name == name);
+        await using var storage = new StorageHarness();
+        var written = await storage.Ingest.IngestAsync(Encoding.UTF8.GetBytes(raw), envelope, CancellationToken.None);
+
+        foreach (var inbox in written.Select(m => m.Inbox).Distinct())
+        {
+            var full = storage.Repository.ListMessages(inbox, 0, 10);
+            var summaries = storage.Repository.ListSummaries(inbox, 0, 10);
+            Assert.Equal(full.Select(Summary), summaries.Select(Summary));
+            Assert.All(summaries, s => Assert.Empty(s.TextLinks)); // what a listing does not show is not read
+        }
+
+        static string Summary(StoredMessage m) => System.Text.Json.JsonSerializer.Serialize(new
+        {
+            m.Id, m.Inbox, m.Received, m.Subject, m.From, m.To, m.Cc, m.Bcc, m.Summary, Attachments = m.Attachments.Count,
+        });
+    }
+
     [Fact]
     public async Task What_the_key_says_and_defaults_are_not_in_the_document()
     {
