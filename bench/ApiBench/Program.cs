@@ -104,6 +104,25 @@ static async Task ApiAsync(HttpClient http, string prefix, int stored, int itera
         var n = (random.Next(stored / 10) * 10) + k;
         items.Add(await SearchAsync(http, prefix, k, $"{{\"subject\":\"message {n:D7}\"}}"));
     }), $"items per reply {items.Min()}-{items.Max()}");
+
+    // A body search for text no message holds reads every body of the inbox: the first time from the
+    // messages themselves (each raw message unpacked and parsed), right after from the bodies that search
+    // kept in memory (within MailSink:Storage:SearchCacheMegabytes).
+    var first = new List<double>();
+    var again = new List<double>();
+    for (var k = 0; k < 5; k++)
+    {
+        var clock = Stopwatch.StartNew();
+        if (await SearchAsync(http, prefix, k, "{\"body\":\"no message holds this\"}") != 0)
+            throw new InvalidOperationException("a body search for absent text found messages");
+        first.Add(clock.Elapsed.TotalMilliseconds);
+        clock.Restart();
+        await SearchAsync(http, prefix, k, "{\"body\":\"nor this\"}");
+        again.Add(clock.Elapsed.TotalMilliseconds);
+    }
+
+    Report($"search body, absent, first time ({stored / 10:N0} messages read)", first, "one inbox each, 5 inboxes");
+    Report($"search body, absent, again ({stored / 10:N0} bodies kept)", again, "the same inbox right after");
 }
 
 static async Task ListAsync(HttpClient http, string prefix, int i)

@@ -5,7 +5,7 @@ namespace MailSink.Soak;
 /// <summary>What the soak knows: every acknowledged message, the subjects waiters want sent, and every error.</summary>
 internal sealed class Ledger
 {
-    public sealed record Acknowledged(string Id, string Inbox, string Subject, byte[] Sha256, int Size);
+    public sealed record Acknowledged(string Id, string Inbox, string Subject, byte[] Sha256, int Size, string? Code);
 
     public ConcurrentDictionary<string, Acknowledged> Messages { get; } = new();
 
@@ -44,6 +44,26 @@ internal sealed class Ledger
         .Select(l => $"{l.Key} {l.Value.Count}× mean {l.Value.TotalMs / l.Value.Count:F0} ms max {l.Value.MaxMs:F0} ms"));
 
     public void Session() => Interlocked.Increment(ref _sessions);
+
+    public void Add(Acknowledged message)
+    {
+        Messages[message.Id] = message;
+        if (message.Code is null)
+            return;
+        _recentCodes.Enqueue(message);
+        while (_recentCodes.Count > 200 && _recentCodes.TryDequeue(out _))
+        {
+        }
+    }
+
+    private readonly ConcurrentQueue<Acknowledged> _recentCodes = new();
+
+    /// <summary>One of the last 200 acknowledged messages with a code (what a test waits for), or null before the first.</summary>
+    public Acknowledged? RecentWithCode(Random random)
+    {
+        var recent = _recentCodes.ToArray();
+        return recent.Length == 0 ? null : recent[random.Next(recent.Length)];
+    }
 
     /// <summary>A random acknowledged message, or null before the first.</summary>
     public Acknowledged? Any(Random random)

@@ -52,7 +52,7 @@ internal sealed class SmtpSender(int port, int index, int inboxes, double messag
                 ? wanted
                 : ($"soak{_random.Next(inboxes)}", $"soak {index}-{_sent} {Guid.NewGuid():N}");
             _sent++;
-            var body = Body(subject, inbox);
+            var (body, code) = Body(subject, inbox);
             await stream.WriteAsync(Encoding.ASCII.GetBytes($"MAIL FROM:<s{index}@soak.example>\r\nRCPT TO:<m@{inbox}.localhost>\r\nDATA\r\n"), CancellationToken.None);
             await reader.ExpectAsync("250", CancellationToken.None);
             await reader.ExpectAsync("250", CancellationToken.None);
@@ -63,7 +63,7 @@ internal sealed class SmtpSender(int port, int index, int inboxes, double messag
             const string marker = "stored as ";
             var at = reply.IndexOf(marker, StringComparison.Ordinal);
             var id = reply.Substring(at + marker.Length, 36);
-            ledger.Messages[id] = new Ledger.Acknowledged(id, inbox, subject, SHA256.HashData(body), body.Length);
+            ledger.Add(new Ledger.Acknowledged(id, inbox, subject, SHA256.HashData(body), body.Length, code));
         }
 
         if (_random.Next(4) != 0)
@@ -73,15 +73,19 @@ internal sealed class SmtpSender(int port, int index, int inboxes, double messag
         }
     }
 
-    /// <summary>Mostly 1-16 KB, now and then 100-200 KB; no line starts with a dot, so it goes on the wire as stored.</summary>
-    private byte[] Body(string subject, string inbox)
+    /// <summary>
+    /// Mostly 1-16 KB, now and then 100-200 KB; no line starts with a dot, so it goes on the wire as stored.
+    /// One in three holds a code, as a verification mail does.
+    /// </summary>
+    private (byte[] Message, string? Code) Body(string subject, string inbox)
     {
         var text = new StringBuilder($"Subject: {subject}\r\nFrom: s{index}@soak.example\r\nTo: m@{inbox}.localhost\r\nMessage-ID: <{Guid.NewGuid():N}@soak.example>\r\n\r\n");
         var size = _random.Next(50) == 0 ? _random.Next(100_000, 200_000) : _random.Next(1_000, 16_000);
-        text.Append(_random.Next(3) == 0 ? $"Your code is {_random.Next(100000, 999999)}.\r\n" : "Hello.\r\n");
+        var code = _random.Next(3) == 0 ? _random.Next(100000, 999999).ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+        text.Append(code is null ? "Hello.\r\n" : $"Your code is {code}.\r\n");
         while (text.Length < size)
             text.Append("The quick brown fox jumps over the lazy dog; ").Append(_random.Next()).Append(" https://example.com/x\r\n");
-        return Encoding.ASCII.GetBytes(text.ToString());
+        return (Encoding.ASCII.GetBytes(text.ToString()), code);
     }
 
     /// <summary>Reads whole SMTP replies (the last line of a multi-line one decides), with a deadline.</summary>
