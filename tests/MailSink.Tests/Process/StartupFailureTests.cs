@@ -34,6 +34,7 @@ public sealed partial class StartupFailureTests(ITestOutputHelper output)
     [InlineData("MailSink:Smtp:Listeners:0:Tls", "--MailSink:Smtp:Listeners:0:Tls=Bogus", "--MailSink:Smtp:Listeners:1:Port=0", "--MailSink:Smtp:Listeners:1:Tls=None")]
     [InlineData("MailSink:Smtp:MaxMessageBytes", "--MailSink:Smtp:MaxMessageBytes=0")]
     [InlineData("MailSink:Smtp:MaxMessageBytes", "--MailSink:Smtp:MaxMessageBytes=lots")]
+    [InlineData("MailSink:Storage:SearchCacheMegabytes", "--MailSink:Storage:SearchCacheMegabytes=-1")]
     public async Task A_bad_value_stops_the_process_with_one_line_naming_the_key(string key, params string[] settings)
     {
         var line = await FailedStartAsync(settings);
