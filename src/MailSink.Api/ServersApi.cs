@@ -8,35 +8,41 @@ internal static class ServersApi
 {
     public static RouteGroupBuilder MapServersApi(this RouteGroupBuilder api)
     {
-        var group = api.MapGroup("/servers").WithTags("Servers").TakesStorageTurns();
-        group.MapGet("/", List).WithName("ListServers").WithSummary("Every inbox, with its message count.");
+        // Create and update read their bodies first and take a turn only for the database: a client
+        // sending its body slowly must not hold a turn meanwhile.
+        var group = api.MapGroup("/servers").WithTags("Servers");
+        group.MapGet("/", List).TakesStorageTurns().WithName("ListServers").WithSummary("Every inbox, with its message count.");
         group.MapPost("/", Create).WithName("CreateServer").WithSummary("Creates an inbox with a random 8-character id.")
             .Accepts<ServerDto>("application/json").Produces<ServerDto>().Produces(StatusCodes.Status400BadRequest);
-        group.MapGet("/{id}", Get).WithName("GetServer");
+        group.MapGet("/{id}", Get).TakesStorageTurns().WithName("GetServer");
         group.MapPut("/{id}", Update).WithName("UpdateServer").WithSummary("Renames an inbox.")
             .Accepts<ServerDto>("application/json").Produces<ServerDto>().Produces(StatusCodes.Status400BadRequest).Produces(StatusCodes.Status404NotFound);
-        group.MapDelete("/{id}", Delete).WithName("DeleteServer").WithSummary("Deletes an inbox and all its messages.");
-        group.MapGet("/{id}/password", Password).WithName("GetServerPassword").WithSummary("The inbox's SMTP password, empty when it has none.");
+        group.MapDelete("/{id}", Delete).TakesStorageTurns().WithName("DeleteServer").WithSummary("Deletes an inbox and all its messages.");
+        group.MapGet("/{id}/password", Password).TakesStorageTurns().WithName("GetServerPassword").WithSummary("The inbox's SMTP password, empty when it has none.");
         return group;
     }
 
     private static Ok<ListResultDto<ServerDto>> List(MessageRepository repository) =>
         TypedResults.Ok(new ListResultDto<ServerDto>(repository.ListInboxes().Select(ToDto).ToList()));
 
-    private static async Task<IResult> Create(MessageRepository repository, TimeProvider time, HttpRequest request)
+    private static async Task<IResult> Create(MessageRepository repository, StorageTurns turns, TimeProvider time, HttpRequest request)
     {
         var (name, error) = await ReadNameAsync(request);
-        return error ?? TypedResults.Ok(ToDto(repository.CreateInbox(name!, time.GetUtcNow())));
+        if (error is not null)
+            return error;
+        using var turn = await turns.TakeAsync(request.HttpContext.RequestAborted);
+        return TypedResults.Ok(ToDto(repository.CreateInbox(name!, time.GetUtcNow())));
     }
 
     private static Results<Ok<ServerDto>, NotFound> Get(MessageRepository repository, string id) =>
         repository.FindInbox(id) is { } inbox ? TypedResults.Ok(ToDto(inbox)) : TypedResults.NotFound();
 
-    private static async Task<IResult> Update(MessageRepository repository, HttpRequest request, string id)
+    private static async Task<IResult> Update(MessageRepository repository, StorageTurns turns, HttpRequest request, string id)
     {
         var (name, error) = await ReadNameAsync(request);
         if (error is not null)
             return error;
+        using var turn = await turns.TakeAsync(request.HttpContext.RequestAborted);
         return repository.RenameInbox(id, name!) is { } inbox ? TypedResults.Ok(ToDto(inbox)) : TypedResults.NotFound();
     }
 

@@ -9,7 +9,7 @@ namespace MailSink.Api;
 /// threads and every request, the UI's static files included, waited 40–80 ms for one. As many calls
 /// as there are cores go through at once: one reads the database while another turns what it read into
 /// JSON or parses a message. Searches and waits take their turns inside the storage layer (a body search
-/// is long and must not keep the others out).
+/// is long and must not keep the others out), and a call with a body reads it before it takes a turn.
 /// </summary>
 public sealed class StorageTurns
 {

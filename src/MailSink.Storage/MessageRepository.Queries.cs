@@ -12,7 +12,8 @@ public sealed partial class MessageRepository
     /// parsed, and its bodies are kept). The scan itself runs outside the database's gate, which it takes
     /// for each read only, so a long scan never holds up mail being stored or other API calls.
     /// </summary>
-    public IReadOnlyList<StoredMessage> Search(string inbox, SearchCriteria criteria, int skip, int take, DateTimeOffset? receivedAfter = null)
+    public IReadOnlyList<StoredMessage> Search(
+        string inbox, SearchCriteria criteria, int skip, int take, DateTimeOffset? receivedAfter = null, CancellationToken cancellationToken = default)
     {
         var facts = _index.TrySnapshot(inbox) ?? Guarded(() => _index.Snapshot(inbox, () => LoadInbox(inbox)));
         var afterTicks = receivedAfter?.UtcTicks ?? long.MinValue;
@@ -23,7 +24,8 @@ public sealed partial class MessageRepository
             var candidate = facts[i];
             if (candidate.Ticks <= afterTicks)
                 break;
-            BetweenSearchSteps?.Invoke();
+            cancellationToken.ThrowIfCancellationRequested(); // a client gone, or a wait's time up: the scan stops
+            BetweenSearchSteps?.Invoke(candidate);
             MessageContent? content = null;
             if (!criteria.Matches(candidate, () => BodyMatches(candidate, criteria, out content)))
                 continue;
@@ -40,7 +42,7 @@ public sealed partial class MessageRepository
     }
 
     /// <summary>Called before each message a search looks at, outside the gate (tests look in there).</summary>
-    internal Action? BetweenSearchSteps { get; set; }
+    internal Action<SearchFacts>? BetweenSearchSteps { get; set; }
 
     /// <summary>
     /// <see cref="Search"/>, with searches by body taking turns: a body search may have to read every
@@ -51,11 +53,11 @@ public sealed partial class MessageRepository
         string inbox, SearchCriteria criteria, int skip, int take, DateTimeOffset? receivedAfter, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(criteria.Body))
-            return Search(inbox, criteria, skip, take, receivedAfter);
+            return Search(inbox, criteria, skip, take, receivedAfter, cancellationToken);
         await _bodySearches.WaitAsync(cancellationToken);
         try
         {
-            return Search(inbox, criteria, skip, take, receivedAfter);
+            return Search(inbox, criteria, skip, take, receivedAfter, cancellationToken);
         }
         finally
         {
@@ -74,7 +76,7 @@ public sealed partial class MessageRepository
         if (ReadRawForSearch(candidate.Id) is not { } raw)
             return false; // deleted meanwhile
         content = MessageParser.ReadContent(raw);
-        _index.KeepBodies(candidate, content.Text, content.Html);
+        _index.KeepBodies(candidate, content.Text, content.Html, makeRoom: false);
         return criteria.BodyMatches(content.Text, content.Html);
     }
 

@@ -7,6 +7,8 @@ namespace MailSink.Storage;
 /// </summary>
 public sealed class MessageWaiter(MessageRepository repository, ArrivalFeed feed)
 {
+    private static readonly TimeSpan MinimumLook = TimeSpan.FromSeconds(1);
+
     public async Task<StoredMessage?> WaitAsync(
         string inbox,
         SearchCriteria criteria,
@@ -24,20 +26,27 @@ public sealed class MessageWaiter(MessageRepository repository, ArrivalFeed feed
                 arrived.TrySetResult(message);
         });
 
-        var existing = await repository.SearchAsync(inbox, criteria, 0, 1, receivedAfter, cancellationToken);
-        if (existing.Count > 0)
-        {
-            repository.LoadContent(existing[0]); // a search gives documents; the answer is the whole message
-            return existing[0];
-        }
-
+        // The time given covers the search too (a body search may wait for its turn and read a whole
+        // inbox), but the first look always gets at least a second: a message already there is the answer
+        // even to a wait of 0 ms.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        using var lookDeadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        lookDeadline.CancelAfter(timeout > MinimumLook ? timeout : MinimumLook);
         try
         {
-            return await arrived.Task.WaitAsync(timeout, cancellationToken);
+            var existing = await repository.SearchAsync(inbox, criteria, 0, 1, receivedAfter, lookDeadline.Token);
+            if (existing.Count > 0)
+            {
+                repository.LoadContent(existing[0]); // a search gives documents; the answer is the whole message
+                return existing[0];
+            }
+
+            return await arrived.Task.WaitAsync(deadline.Token);
         }
-        catch (TimeoutException)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return null;
+            return null; // the time given is up
         }
     }
 }

@@ -25,11 +25,20 @@ internal sealed class SearchFacts(string id, long ticks, string[] senders, strin
     /// <summary>The message's bodies when they are kept in memory; null when they must be read from its raw message.</summary>
     public SearchBodies? Bodies => Volatile.Read(ref _bodies);
 
-    /// <summary>Keeps the bodies unless some are kept already; whether these were.</summary>
-    internal bool TryKeep(SearchBodies bodies) => Interlocked.CompareExchange(ref _bodies, bodies, null) is null;
+    /// <summary>
+    /// Whether the facts joined their inbox's list (an arrival during the inbox's first load may not).
+    /// Set under the inbox's lock.
+    /// </summary>
+    internal bool Indexed { get; set; }
 
-    /// <summary>Lets go of the kept bodies; what was kept, or null (each kept value is handed back once).</summary>
-    internal SearchBodies? Release() => Interlocked.Exchange(ref _bodies, null);
+    /// <summary>
+    /// Whether the message was deleted or its inbox forgotten: no body is kept for it any more, even by a
+    /// search that read the message before. Set and read under the index's keeping lock.
+    /// </summary>
+    internal bool Retired { get; set; }
+
+    /// <summary>Sets or clears the kept bodies; what was kept before. Under the index's keeping lock.</summary>
+    internal SearchBodies? Exchange(SearchBodies? bodies) => Interlocked.Exchange(ref _bodies, bodies);
 
     public static SearchFacts Of(StoredMessage message) => new(
         message.Id,

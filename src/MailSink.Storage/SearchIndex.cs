@@ -31,15 +31,19 @@ internal sealed class SearchIndex(long bodyBudget)
         public List<SearchFacts> Items = [];
         public volatile bool Loaded;
 
+        /// <summary>Set under <see cref="Gate"/> when the inbox is forgotten: what is still added to it is retired.</summary>
+        public bool Forgotten;
+
         /// <summary>Moves queued arrivals newer than what is loaded into the list. Under <see cref="Gate"/>.</summary>
         public void MergePending()
         {
             var last = Items.Count == 0 ? long.MinValue : Items[^1].Ticks;
             while (Pending.TryDequeue(out var facts))
             {
-                if (facts.Ticks > last)
+                if (facts.Ticks > last && !Forgotten)
                 {
                     Items.Add(facts);
+                    facts.Indexed = true;
                     last = facts.Ticks;
                 }
             }
@@ -80,6 +84,8 @@ internal sealed class SearchIndex(long bodyBudget)
             if (!entries.Loaded)
             {
                 entries.Items = load().Select(SearchFacts.Of).ToList();
+                foreach (var facts in entries.Items)
+                    facts.Indexed = true;
                 entries.Loaded = true;
             }
 
@@ -90,7 +96,8 @@ internal sealed class SearchIndex(long bodyBudget)
 
     /// <summary>
     /// Called after a commit with the messages as ingest made them, bodies included; never waits for a
-    /// load in progress.
+    /// load in progress. The bodies of an arrival are kept when it joined its inbox's list (not while the
+    /// inbox's first load runs: that search reads them).
     /// </summary>
     public void Added(IEnumerable<StoredMessage> messages)
     {
@@ -99,26 +106,36 @@ internal sealed class SearchIndex(long bodyBudget)
             if (!_inboxes.TryGetValue(message.Inbox, out var entries))
                 continue; // never searched: its first search reads it from the database
             var facts = SearchFacts.Of(message);
-            KeepBodies(facts, message.Text, message.Html);
             entries.Pending.Enqueue(facts);
-            if (entries.Loaded)
-            {
-                lock (entries.Gate)
-                    entries.MergePending();
-            }
+            if (!entries.Loaded)
+                continue;
+            lock (entries.Gate)
+                entries.MergePending();
+            if (facts.Indexed)
+                KeepBodies(facts, message.Text, message.Html, makeRoom: true);
         }
     }
 
-    /// <summary>Keeps a message's bodies beside its facts, within the budget; the bodies kept longest ago make room.</summary>
-    public void KeepBodies(SearchFacts facts, string? text, string? html)
+    /// <summary>
+    /// Keeps a message's bodies beside its facts, within the budget. An arrival makes room by letting go of
+    /// the bodies kept longest ago (new mail is what tests look for); bodies a search had to read are kept
+    /// only in room that is free, so that a search through an inbox larger than the budget does not push
+    /// out, message by message, what the next search reads first.
+    /// </summary>
+    public void KeepBodies(SearchFacts facts, string? text, string? html, bool makeRoom)
     {
+        if (bodyBudget == 0 || facts.Bodies is not null)
+            return;
         var bodies = new SearchBodies(text, html);
         if (bodies.Bytes > bodyBudget / 4)
             return; // one message may not take the room of many
         lock (_keptGate)
         {
-            if (!facts.TryKeep(bodies))
-                return; // another search kept them first
+            if (facts.Retired || facts.Bodies is not null)
+                return; // deleted or forgotten meanwhile, or another search kept them first
+            if (!makeRoom && _keptBytes + bodies.Bytes > bodyBudget)
+                return;
+            facts.Exchange(bodies);
             Interlocked.Add(ref _keptBytes, bodies.Bytes);
             _keptCount++;
             _kept.Enqueue(facts);
@@ -135,18 +152,25 @@ internal sealed class SearchIndex(long bodyBudget)
         }
     }
 
-    private void LetGo(SearchFacts facts)
-    {
-        lock (_keptGate)
-            LetGoLocked(facts);
-    }
-
     private void LetGoLocked(SearchFacts facts)
     {
-        if (facts.Release() is not { } bodies)
+        if (facts.Exchange(null) is not { } bodies)
             return;
         Interlocked.Add(ref _keptBytes, -bodies.Bytes);
         _keptCount--;
+    }
+
+    /// <summary>Lets go of the facts' bodies for good: a search that read the message before keeps nothing for it.</summary>
+    private void Retire(IEnumerable<SearchFacts> facts)
+    {
+        lock (_keptGate)
+        {
+            foreach (var f in facts)
+            {
+                f.Retired = true;
+                LetGoLocked(f);
+            }
+        }
     }
 
     public void Removed(string inbox, IReadOnlyCollection<string> ids)
@@ -157,16 +181,31 @@ internal sealed class SearchIndex(long bodyBudget)
         lock (entries.Gate)
         {
             entries.MergePending();
-            foreach (var facts in entries.Items.Where(f => gone.Contains(f.Id)))
-                LetGo(facts);
+            Retire(entries.Items.Where(f => gone.Contains(f.Id)));
             entries.Items.RemoveAll(f => gone.Contains(f.Id));
+        }
+    }
+
+    /// <summary>Marks an inbox removed from the index as forgotten and retires all it holds. Under nothing.</summary>
+    private void Forgotten(Entries entries)
+    {
+        lock (entries.Gate)
+        {
+            entries.Forgotten = true;
+            entries.MergePending(); // retires nothing itself: a forgotten list takes no more
+            Retire(entries.Items);
         }
     }
 
     /// <summary>Forgets every inbox and body (after the database was opened again); each is loaded again on its next search.</summary>
     public void ForgetAll()
     {
-        _inboxes.Clear();
+        foreach (var inbox in _inboxes.Keys.ToList())
+        {
+            if (_inboxes.TryRemove(inbox, out var entries))
+                Forgotten(entries);
+        }
+
         lock (_keptGate)
         {
             while (_kept.TryDequeue(out var facts))
@@ -177,13 +216,7 @@ internal sealed class SearchIndex(long bodyBudget)
     /// <summary>Forgets an inbox and its bodies; it is loaded again on its next search.</summary>
     public void Forget(string inbox)
     {
-        if (!_inboxes.TryRemove(inbox, out var entries))
-            return;
-        lock (entries.Gate)
-        {
-            entries.MergePending();
-            foreach (var facts in entries.Items)
-                LetGo(facts);
-        }
+        if (_inboxes.TryRemove(inbox, out var entries))
+            Forgotten(entries);
     }
 }

@@ -156,7 +156,7 @@ public sealed class BodySearchTests(ITestOutputHelper output)
         var steps = 0;
         var heldAtAStep = 0;
         var listedHalfway = false;
-        storage.Repository.BetweenSearchSteps = () =>
+        storage.Repository.BetweenSearchSteps = _ =>
         {
             if (gate.IsHeldByCurrentThread)
                 heldAtAStep++;
@@ -184,7 +184,7 @@ public sealed class BodySearchTests(ITestOutputHelper output)
         Task<IReadOnlyList<StoredMessage>>? second = null;
         var bySubjectMeanwhile = -1;
         var paused = 0;
-        storage.Repository.BetweenSearchSteps = () =>
+        storage.Repository.BetweenSearchSteps = _ =>
         {
             if (Interlocked.Exchange(ref paused, 1) != 0)
                 return; // only the first search's first step
@@ -201,6 +201,89 @@ public sealed class BodySearchTests(ITestOutputHelper output)
         Assert.Equal(1, bySubjectMeanwhile);
         Assert.Equal(["m3"], (await second!.WaitAsync(TimeSpan.FromSeconds(30))).Select(m => m.Subject));
     }
+
+    [Fact]
+    public void A_body_read_for_a_deleted_or_forgotten_message_is_not_kept()
+    {
+        var index = new SearchIndex(1 << 20);
+        var facts = index.Snapshot("box", () => [Message("a", 1), Message("b", 2), Message("c", 3)]);
+
+        // A search read message a, then a delete came before the search could keep its bodies.
+        index.Removed("box", ["a"]);
+        index.KeepBodies(facts[0], "text of a", null, makeRoom: false);
+        Assert.Null(facts[0].Bodies);
+        Assert.Equal(0, index.KeptBodyBytes);
+
+        // Kept, then deleted: given back.
+        index.KeepBodies(facts[1], "text of b", null, makeRoom: false);
+        Assert.True(index.KeptBodyBytes > 0);
+        index.Removed("box", ["b"]);
+        Assert.Equal(0, index.KeptBodyBytes);
+
+        // The inbox forgotten (a reopen) under a search still running on its old list.
+        index.ForgetAll();
+        index.KeepBodies(facts[2], "text of c", null, makeRoom: true);
+        Assert.Equal(0, index.KeptBodyBytes);
+
+        // Arrivals in an inbox forgotten meanwhile keep nothing either.
+        var again = index.Snapshot("box", () => [Message("c", 3)]);
+        index.Forget("box");
+        index.Added([Message("d", 4, "text of d")]);
+        index.KeepBodies(again[0], "text of c", null, makeRoom: true);
+        Assert.Equal(0, index.KeptBodyBytes);
+    }
+
+    [Fact]
+    public async Task An_inbox_larger_than_the_budget_keeps_its_newest_bodies_from_one_search_to_the_next()
+    {
+        await using var storage = new StorageHarness(searchCacheMegabytes: 1);
+        var body = string.Join("\r\n", Enumerable.Range(0, 100).Select(i => $"line {i} of a body some eighty characters long, to fill the budget"));
+        for (var i = 0; i < 330; i++) // about 2.3 MB of bodies against 1 MB
+            await storage.StoreAsync("u@large.localhost", $"m{i}", body);
+
+        var keptAtStep = new List<bool>();
+        storage.Repository.BetweenSearchSteps = candidate => keptAtStep.Add(candidate.Bodies is not null);
+        Assert.Empty(storage.Repository.Search("large", new SearchCriteria(null, null, null, "absent"), 0, 10));
+        Assert.DoesNotContain(true, keptAtStep); // nothing was in memory before the first search
+        keptAtStep.Clear();
+
+        Assert.Empty(storage.Repository.Search("large", new SearchCriteria(null, null, null, "absent too"), 0, 10));
+        var kept = keptAtStep.Count(k => k);
+        // The first search filled the budget with the newest bodies (it reads newest first) and let none of
+        // them go for older ones: the second finds those in memory.
+        Assert.InRange(kept, 100, 200);
+        Assert.All(keptAtStep.Take(kept), Assert.True);
+    }
+
+    [Fact]
+    public async Task A_wait_s_time_covers_its_search_and_a_message_already_there_answers_even_a_wait_of_nothing()
+    {
+        await using var storage = new StorageHarness();
+        await storage.StoreAsync("u@wait.localhost", "there", "body with the word");
+        var waiter = new MessageWaiter(storage.Repository, storage.Feed);
+
+        var found = await waiter.WaitAsync("wait", new SearchCriteria(null, null, null, "the word"), null, TimeSpan.Zero, CancellationToken.None);
+        Assert.Equal("there", found?.Subject);
+
+        // Every body search's turn taken (as by a long scan): a wait of 200 ms gives up within its look's second.
+        var turns = (SemaphoreSlim)PrivateField.Get(storage.Repository, "_bodySearches");
+        await turns.WaitAsync();
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var none = await waiter.WaitAsync("wait", new SearchCriteria(null, null, null, "the word"), null, TimeSpan.FromMilliseconds(200), CancellationToken.None)
+                .WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Null(none);
+            output.WriteLine($"gave up after {clock.ElapsedMilliseconds} ms");
+        }
+        finally
+        {
+            turns.Release();
+        }
+    }
+
+    private static StoredMessage Message(string id, long ticks, string? text = null) =>
+        new() { Id = id, Inbox = "box", ReceivedTicks = ticks, Text = text };
 
     private static SearchIndex Index(StorageHarness storage) => (SearchIndex)PrivateField.Get(storage.Repository, "_index");
 
