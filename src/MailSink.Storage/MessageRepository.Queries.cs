@@ -80,42 +80,30 @@ public sealed partial class MessageRepository
         return criteria.BodyMatches(content.Text, content.Html);
     }
 
-    /// <summary>A message's raw bytes, read under the gate and unpacked after it; null when it is gone.</summary>
+    /// <summary>A message's raw bytes, found under the gate and unpacked after it; null when it is gone.</summary>
     private byte[]? ReadRawForSearch(string id)
     {
-        var located = Guarded(() =>
+        var (message, chunks) = Guarded<(StoredMessage?, byte[]?)>(() =>
         {
-            var fields = _messageDocuments.Query().Where(ById(id)).Select(_rawFields).FirstOrDefault();
-            if (fields is null)
-                return null;
-            var message = new StoredMessage
+            if (_messageDocuments.Query().Where(ById(id)).Select(_rawFields).FirstOrDefault() is not { } fields)
+                return (null, null);
+            var located = new StoredMessage
             {
                 Id = id,
                 RawId = fields["RawId"].IsString ? fields["RawId"].AsString : "",
                 RawData = fields["RawData"].IsBinary ? fields["RawData"].AsBinary : null,
                 Size = fields["Size"].AsInt64,
             };
-            return message.RawData is null ? new LocatedRaw(message, ReadRawLocked(message.RawId)) : new LocatedRaw(message, null);
+            return (located, ChunksLocked(located));
         });
-        return located switch
-        {
-            null => null,
-            { Raw: { } raw } => raw,
-            { Message.RawData: not null } => RawMessage.Unpack(located.Message), // decompressed outside the gate
-            _ => null,
-        };
+        return message is null ? null : Unpacked(message, chunks);
     }
-
-    private sealed record LocatedRaw(StoredMessage Message, byte[]? Raw);
 
     private IEnumerable<StoredMessage> LoadInbox(string inbox)
     {
-        var (low, high) = Range(inbox, null);
-        return _messages.Query().Where(InboxRange(low, high)).OrderBy(m => m.Key).ToEnumerable();
+        return _messages.Query().Where(InboxRange(inbox)).OrderBy(m => m.Key).ToEnumerable();
     }
 
-    private static (string Low, string High) Range(string inbox, DateTimeOffset? receivedAfter) =>
-        (receivedAfter is { } after ? StoredMessage.MakeKey(inbox, after.UtcTicks + 1) : inbox + "/", inbox + "0");
 
     /// <summary>The message holding this attachment, and the attachment.</summary>
     public (StoredMessage Message, StoredAttachment Attachment)? FindAttachment(string attachmentId) =>
@@ -123,7 +111,7 @@ public sealed partial class MessageRepository
 
     private (StoredMessage Message, StoredAttachment Attachment)? FindAttachmentLocked(string attachmentId)
     {
-        var link = _attachments.FindById(attachmentId);
+        var link = FindById(_attachments, attachmentId);
         var message = link is null ? null : MessageById(link["message"].AsString);
         var attachment = message?.Attachments.FirstOrDefault(a => a.Id == attachmentId);
         return attachment is null ? null : (message!, attachment);
@@ -152,14 +140,13 @@ public sealed partial class MessageRepository
     {
         return Guarded(() =>
         {
-            var (low, high) = Range(inbox, null);
-            var messages = _messages.Query().Where(InboxRange(low, high)).ToList();
+            var messages = _messages.Query().Where(InboxRange(inbox)).ToList();
             InTransaction(() =>
             {
                 foreach (var message in messages)
                     RemoveMessage(message);
                 ForgetInboxRecord(inbox);
-                if (_inboxes.FindById(inbox) is { } record)
+                if (FindById(_inboxes, inbox) is { } record)
                 {
                     record.Messages = 0;
                     _inboxes.Update(record);
@@ -183,7 +170,7 @@ public sealed partial class MessageRepository
 
     private void DeleteRaw(string rawId)
     {
-        var first = _raw.FindById(rawId);
+        var first = FindById(_raw, rawId);
         if (first is null)
             return;
         var chunks = first["n"].AsInt32;
@@ -196,7 +183,7 @@ public sealed partial class MessageRepository
     private void AdjustCount(string inbox, long delta)
     {
         ForgetInboxRecord(inbox);
-        if (_inboxes.FindById(inbox) is { } record)
+        if (FindById(_inboxes, inbox) is { } record)
         {
             record.Messages = Math.Max(0, record.Messages + delta);
             _inboxes.Update(record);
@@ -207,7 +194,7 @@ public sealed partial class MessageRepository
         Guarded(() => _inboxes.FindAll().OrderBy(i => i.CreatedTicks).ThenBy(i => i.Id).ToList());
 
     public InboxRecord? FindInbox(string id) =>
-        Guarded(() => _inboxes.FindById(id));
+        Guarded(() => FindById(_inboxes, id));
 
     /// <summary>Creates an inbox with a new random 8-character id (what Mailosaur's clients expect).</summary>
     public InboxRecord CreateInbox(string name, DateTimeOffset now)
@@ -217,7 +204,7 @@ public sealed partial class MessageRepository
             while (true)
             {
                 var id = NewInboxId();
-                if (_inboxes.FindById(id) is not null)
+                if (FindById(_inboxes, id) is not null)
                     continue;
                 var record = new InboxRecord { Id = id, Name = name, CreatedTicks = now.UtcTicks };
                 ForgetInboxRecord(id);
@@ -232,7 +219,7 @@ public sealed partial class MessageRepository
         return Guarded(() =>
         {
             ForgetInboxRecord(id);
-            var record = _inboxes.FindById(id);
+            var record = FindById(_inboxes, id);
             if (record is null)
                 return null;
             record.Name = name;

@@ -10,12 +10,11 @@ public sealed partial class MessageRepository
     {
         return Guarded(() =>
         {
-            var record = _inboxes.FindById(inbox);
+            var record = FindById(_inboxes, inbox);
             if (record is null || record.Messages <= keep)
                 return 0;
-            var (low, high) = Range(inbox, null);
             var excess = (int)Math.Min(record.Messages - keep, limit);
-            var oldest = _messages.Query().Where(InboxRange(low, high)).OrderBy(m => m.Key).Limit(excess).ToList();
+            var oldest = _messages.Query().Where(InboxRange(inbox)).OrderBy(m => m.Key).Limit(excess).ToList();
             RemoveAll(oldest);
             return oldest.Count;
         });
@@ -47,7 +46,7 @@ public sealed partial class MessageRepository
         {
             // The oldest of the store are among the oldest of each inbox (the key index gives those cheaply).
             var oldest = _inboxes.Find(Query.GT("Messages", 0L))
-                .SelectMany(i => _messages.Query().Where(InboxRange(i.Id + "/", i.Id + "0")).OrderBy(m => m.Key).Limit(limit).ToList())
+                .SelectMany(i => _messages.Query().Where(InboxRange(i.Id)).OrderBy(m => m.Key).Limit(limit).ToList())
                 .OrderBy(m => m.ReceivedTicks)
                 .Take(limit)
                 .ToList();

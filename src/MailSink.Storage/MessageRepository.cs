@@ -21,12 +21,16 @@ public sealed partial class MessageRepository : IDisposable
 
     // LiteDB's FindById parses "_id = @0" into an expression on every call, reflection included (a tenth of
     // the server's CPU in the soak). Every use of the database is under the gate, so one parsed expression
-    // serves every lookup by id, its parameter set before each.
+    // serves every lookup by id in every collection, its parameter set before each.
     private readonly BsonExpression _byId = BsonExpression.Create("_id = @0", BsonValue.Null);
 
     // Only what finding a raw message takes: a message document also holds its links, images and
     // attachments, which a body search does not need (LiteDB then skips them instead of building them).
     private readonly BsonExpression _rawFields = BsonExpression.Create("{ RawData: $.RawData, RawId: $.RawId, Size: $.Size }");
+
+    // What a listing shows (ListSummaries).
+    private readonly BsonExpression _summaryFields = BsonExpression.Create(
+        "{ _id: $._id, Key: $.Key, Subject: $.Subject, From: $.From, To: $.To, Cc: $.Cc, Bcc: $.Bcc, Summary: $.Summary, Attachments: $.Attachments }");
 
     /// <summary>The expression that finds <paramref name="id"/>. Under <see cref="_gate"/>, for one query at a time.</summary>
     private BsonExpression ById(string id)
@@ -35,8 +39,10 @@ public sealed partial class MessageRepository : IDisposable
         return _byId;
     }
 
-    /// <summary>A message document by id; what <c>_messages.FindById</c> does without parsing a query each time. Under <see cref="_gate"/>.</summary>
-    private StoredMessage? MessageById(string id) => _messages.Find(ById(id)).FirstOrDefault();
+    /// <summary>What <c>collection.FindById(id)</c> does, without parsing a query each time. Under <see cref="_gate"/>.</summary>
+    private T? FindById<T>(ILiteCollection<T> collection, string id) => collection.Find(ById(id)).FirstOrDefault();
+
+    private StoredMessage? MessageById(string id) => FindById(_messages, id);
     private ILiteCollection<BsonDocument> _raw = null!;
     private ILiteCollection<InboxRecord> _inboxes = null!;
     private ILiteCollection<BsonDocument> _attachments = null!;
@@ -137,19 +143,21 @@ public sealed partial class MessageRepository : IDisposable
         return mapper;
     }
 
+    /// <summary>The document, less its fields that <paramref name="drop"/> picks.</summary>
+    private static BsonDocument Without(BsonDocument document, Func<KeyValuePair<string, BsonValue>, bool> drop)
+    {
+        foreach (var key in document.Where(drop).Select(field => field.Key).ToList())
+            document.Remove(key);
+        return document;
+    }
+
     /// <summary>Registers <typeparamref name="T"/> on <paramref name="mapper"/>: mapped by <paramref name="inner"/>, minus the fields equal to a new <typeparamref name="T"/>'s.</summary>
     private static void WithoutDefaults<T>(BsonMapper mapper, BsonMapper inner, Action<T>? afterRead = null)
         where T : new()
     {
         var defaults = inner.ToDocument(new T());
         mapper.RegisterType<T>(
-            value =>
-            {
-                var document = inner.ToDocument(value);
-                foreach (var key in document.Where(IsDefault).Select(field => field.Key).ToList())
-                    document.Remove(key);
-                return document;
-            },
+            value => Without(inner.ToDocument(value), IsDefault),
             bson =>
             {
                 var value = inner.ToObject<T>(bson.AsDocument);
@@ -285,7 +293,7 @@ public sealed partial class MessageRepository : IDisposable
     });
 
     /// <summary>Whether the database answers a query; a health probe, which does not count as use for <see cref="ReleaseIfIdle"/>.</summary>
-    internal void Probe() => Guarded(() => _inboxes.FindById("health-probe"), isUse: false);
+    internal void Probe() => Guarded(() => FindById(_inboxes, "health-probe"), isUse: false);
 
     /// <summary>
     /// Failures after which the engine's state is not to be trusted. An I/O error counts: LiteDB lets one
@@ -432,7 +440,7 @@ public sealed partial class MessageRepository : IDisposable
 
         foreach (var (inbox, (count, last)) in counters)
         {
-            var current = _inboxCache.TryGetValue(inbox, out var cached) ? cached : _inboxes.FindById(inbox);
+            var current = _inboxCache.TryGetValue(inbox, out var cached) ? cached : FindById(_inboxes, inbox);
             var record = current is null
                 ? new InboxRecord { Id = inbox, Name = inbox, CreatedTicks = last }
                 : new InboxRecord { Id = inbox, Name = current.Name, CreatedTicks = current.CreatedTicks, Messages = current.Messages };
@@ -467,21 +475,29 @@ public sealed partial class MessageRepository : IDisposable
     private static string ChunkId(string rawId, int index) => index == 0 ? rawId : $"{rawId}:{index}";
 
     /// <summary>The message's raw bytes, byte for byte as received, or null when they are gone.</summary>
-    public byte[]? ReadRaw(StoredMessage message) => Guarded(() => ReadRawLocked(message));
+    public byte[]? ReadRaw(StoredMessage message) =>
+        message.RawData is null ? Guarded(() => ReadRawLocked(message.RawId)) : RawMessage.Unpack(message);
 
-    private byte[]? ReadRawLocked(StoredMessage message) =>
-        message.RawData is null ? ReadRawLocked(message.RawId) : RawMessage.Unpack(message);
+    /// <summary>What of a message's raw bytes needs the database: its chunks in the <c>raw</c> collection, when its document does not hold them. Under the gate.</summary>
+    private byte[]? ChunksLocked(StoredMessage message) => message.RawData is null ? ReadRawLocked(message.RawId) : null;
+
+    /// <summary>
+    /// A message's raw bytes from what <see cref="ChunksLocked"/> read: the bytes its document holds are
+    /// unpacked here, after the gate, so that other uses of the database need not wait for that.
+    /// </summary>
+    private static byte[]? Unpacked(StoredMessage message, byte[]? chunks) =>
+        message.RawData is null ? chunks : RawMessage.Unpack(message);
 
     private byte[]? ReadRawLocked(string rawId)
     {
-        var first = _raw.FindById(rawId);
+        var first = FindById(_raw, rawId);
         if (first is null)
             return null;
         var chunks = first["n"].AsInt32;
         var raw = new byte[first["size"].AsInt32];
         var at = RawMessage.Unpack(first, raw, 0);
         for (var i = 1; i < chunks; i++)
-            at += RawMessage.Unpack(_raw.FindById(ChunkId(rawId, i)), raw, at);
+            at += RawMessage.Unpack(FindById(_raw, ChunkId(rawId, i)) ?? throw new InvalidDataException($"Raw message {rawId} lacks its chunk {i}."), raw, at);
         if (at != raw.Length)
             throw new InvalidDataException($"Raw message {rawId} holds {at} bytes, not the {raw.Length} recorded.");
         return raw;
@@ -493,12 +509,12 @@ public sealed partial class MessageRepository : IDisposable
     /// </summary>
     public StoredMessage? ReadMessage(string id)
     {
-        var (message, raw) = Guarded(() =>
+        var (message, chunks) = Guarded(() =>
         {
             var found = MessageById(id);
-            return (found, found is null ? null : ReadRawLocked(found));
+            return (found, found is null ? null : ChunksLocked(found));
         });
-        if (message is not null && raw is not null)
+        if (message is not null && Unpacked(message, chunks) is { } raw)
             SetContent(message, MessageParser.ReadContent(raw));
         return message;
     }
@@ -528,6 +544,11 @@ public sealed partial class MessageRepository : IDisposable
     /// </summary>
     private static BsonExpression InboxRange(string low, string high) => Query.Between("Key", low, high);
 
+    /// <summary>One inbox's keys, or those received after <paramref name="receivedAfter"/>, as an index range.</summary>
+    private static BsonExpression InboxRange(string inbox, DateTimeOffset? receivedAfter = null) => InboxRange(
+        receivedAfter is { } after ? StoredMessage.MakeKey(inbox, after.UtcTicks + 1) : inbox + "/",
+        inbox + "0"); // '0' sorts right after '/'
+
     public StoredMessage? FindMessage(string id) => Guarded(() => MessageById(id));
 
     /// <summary>One inbox's messages, newest first, through the inbox+time key index.</summary>
@@ -542,35 +563,22 @@ public sealed partial class MessageRepository : IDisposable
     public IReadOnlyList<StoredMessage> ListSummaries(string inbox, int skip, int take, DateTimeOffset? receivedAfter = null) =>
         Guarded(() =>
         {
-            var (low, high) = Range(inbox, receivedAfter);
             return _messageDocuments.Query()
-                .Where(InboxRange(low, high))
+                .Where(InboxRange(inbox, receivedAfter))
                 .OrderByDescending("Key")
                 .Select(_summaryFields)
                 .Skip(skip)
                 .Limit(take)
                 .ToEnumerable()
-                .Select(projected => _db.Mapper.ToObject<StoredMessage>(WithoutNulls(projected.AsDocument)))
+                // A projection names a field the document left out (it held its default) as null: leave it out again.
+                .Select(projected => _db.Mapper.ToObject<StoredMessage>(Without(projected.AsDocument, field => field.Value.IsNull)))
                 .ToList();
         });
 
-    /// <summary>A projection names a field the document left out (it held its default) as null; leave it out again.</summary>
-    private static BsonDocument WithoutNulls(BsonDocument document)
-    {
-        foreach (var key in document.Where(field => field.Value.IsNull).Select(field => field.Key).ToList())
-            document.Remove(key);
-        return document;
-    }
-
-    private readonly BsonExpression _summaryFields = BsonExpression.Create(
-        "{ _id: $._id, Key: $.Key, Subject: $.Subject, From: $.From, To: $.To, Cc: $.Cc, Bcc: $.Bcc, Summary: $.Summary, Attachments: $.Attachments }");
-
     private List<StoredMessage> ListMessagesLocked(string inbox, int skip, int take, DateTimeOffset? receivedAfter)
     {
-        var low = receivedAfter is { } after ? StoredMessage.MakeKey(inbox, after.UtcTicks + 1) : inbox + "/";
-        var high = inbox + "0"; // '0' sorts right after '/'
         return _messages.Query()
-            .Where(InboxRange(low, high))
+            .Where(InboxRange(inbox, receivedAfter))
             .OrderByDescending(m => m.Key)
             .Skip(skip)
             .Limit(take)
