@@ -12,14 +12,7 @@ public sealed class ApiKeyAndOpenApiTests(ApiKeyAndOpenApiTests.KeyedHost fixtur
 {
     public const string Key = "s3cret-key";
 
-    public sealed class KeyedHost : IAsyncLifetime
-    {
-        public MailSinkHost Host { get; private set; } = null!;
-
-        public async Task InitializeAsync() => Host = await MailSinkHost.StartAsync($"--MailSink:Api:ApiKey={Key}");
-
-        public Task DisposeAsync() => Host.DisposeAsync().AsTask();
-    }
+    public sealed class KeyedHost() : ConfiguredHost($"--MailSink:Api:ApiKey={Key}");
 
     private static AuthenticationHeaderValue Basic(string user, string password) =>
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));

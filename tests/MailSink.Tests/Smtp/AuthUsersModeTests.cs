@@ -9,18 +9,11 @@ namespace MailSink.Tests.Smtp;
 public sealed class AuthUsersModeTests(AuthUsersModeTests.UsersHost fixture, ITestOutputHelper output)
     : IClassFixture<AuthUsersModeTests.UsersHost>
 {
-    public sealed class UsersHost : IAsyncLifetime
-    {
-        public MailSinkHost Host { get; private set; } = null!;
-
-        public async Task InitializeAsync() => Host = await MailSinkHost.StartAsync(
+    public sealed class UsersHost() : ConfiguredHost(
             "--MailSink:Smtp:Listeners:0:Port=0", "--MailSink:Smtp:Listeners:0:Tls=StartTls",
             "--MailSink:Smtp:Auth:Mode=Users",
             "--MailSink:Smtp:Auth:AllowInsecure=false",
             "--MailSink:Smtp:Auth:Users:0:Name=alice", "--MailSink:Smtp:Auth:Users:0:Password=wonderland");
-
-        public Task DisposeAsync() => Host.DisposeAsync().AsTask();
-    }
 
     [Fact]
     public async Task Auth_is_neither_offered_nor_accepted_before_tls_when_insecure_auth_is_off()

@@ -11,16 +11,9 @@ namespace MailSink.Tests.Smtp;
 /// </summary>
 public sealed class HostileInputTests(HostileInputTests.StrictHost fixture, ITestOutputHelper output) : IClassFixture<HostileInputTests.StrictHost>
 {
-    public sealed class StrictHost : IAsyncLifetime
-    {
-        public MailSinkHost Host { get; private set; } = null!;
-
-        public async Task InitializeAsync() => Host = await MailSinkHost.StartAsync(
+    public sealed class StrictHost() : ConfiguredHost(
             "--MailSink:Smtp:Listeners:0:Port=0", "--MailSink:Smtp:Listeners:0:Tls=StartTls",
             "--MailSink:Smtp:Listeners:1:Port=0", "--MailSink:Smtp:Listeners:1:Tls=Implicit");
-
-        public Task DisposeAsync() => Host.DisposeAsync().AsTask();
-    }
 
     private MailSinkHost Host => fixture.Host;
 

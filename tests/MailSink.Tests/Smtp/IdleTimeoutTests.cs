@@ -10,16 +10,9 @@ namespace MailSink.Tests.Smtp;
 /// </summary>
 public sealed class IdleTimeoutTests(IdleTimeoutTests.ShortIdleHost fixture, ITestOutputHelper output) : IClassFixture<IdleTimeoutTests.ShortIdleHost>
 {
-    public sealed class ShortIdleHost : IAsyncLifetime
-    {
-        public MailSinkHost Host { get; private set; } = null!;
-
-        public async Task InitializeAsync() => Host = await MailSinkHost.StartAsync(
+    public sealed class ShortIdleHost() : ConfiguredHost(
             "--MailSink:Smtp:Listeners:0:Port=0", "--MailSink:Smtp:Listeners:0:Tls=StartTls",
             "--MailSink:Smtp:IdleTimeout=00:00:02");
-
-        public Task DisposeAsync() => Host.DisposeAsync().AsTask();
-    }
 
     private MailSinkHost Host => fixture.Host;
 

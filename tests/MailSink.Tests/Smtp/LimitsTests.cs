@@ -9,18 +9,11 @@ public sealed class LimitsTests(LimitsTests.SmallHost fixture, ITestOutputHelper
     public const int MaxBytes = 2000;
     public const int MaxConnections = 3;
 
-    public sealed class SmallHost : IAsyncLifetime
-    {
-        public MailSinkHost Host { get; private set; } = null!;
-
-        public async Task InitializeAsync() => Host = await MailSinkHost.StartAsync(
+    public sealed class SmallHost() : ConfiguredHost(
             "--MailSink:Smtp:Listeners:0:Port=0", "--MailSink:Smtp:Listeners:0:Tls=None",
             $"--MailSink:Smtp:MaxMessageBytes={MaxBytes}",
             $"--MailSink:Smtp:MaxConnections={MaxConnections}",
             "--MailSink:Smtp:MaxRecipients=5");
-
-        public Task DisposeAsync() => Host.DisposeAsync().AsTask();
-    }
 
     private MailSinkHost Host => fixture.Host;
 

@@ -36,13 +36,18 @@ public sealed class DocumentLayoutTests
 
     public static TheoryData<string> ShapeNames => [.. Shapes.Select(s => s.Name)];
 
+    private static Task<IReadOnlyList<StoredMessage>> IngestShapeAsync(StorageHarness storage, string name)
+    {
+        var (_, raw, envelope) = Shapes.Single(s => s.Name == name);
+        return storage.Ingest.IngestAsync(Encoding.UTF8.GetBytes(raw), envelope, CancellationToken.None);
+    }
+
     [Theory]
     [MemberData(nameof(ShapeNames))]
     public async Task Every_field_reads_back_as_it_was_written(string name)
     {
-        var (_, raw, envelope) = Shapes.Single(s => s.Name == name);
         await using var storage = new StorageHarness();
-        var written = await storage.Ingest.IngestAsync(Encoding.UTF8.GetBytes(raw), envelope, CancellationToken.None);
+        var written = await IngestShapeAsync(storage, name);
 
         foreach (var message in written)
         {
@@ -55,9 +60,8 @@ public sealed class DocumentLayoutTests
     [MemberData(nameof(ShapeNames))]
     public async Task A_listing_reads_what_a_summary_shows_as_the_full_document_has_it(string name)
     {
-        var (_, raw, envelope) = Shapes.Single(s => s.Name == name);
         await using var storage = new StorageHarness();
-        var written = await storage.Ingest.IngestAsync(Encoding.UTF8.GetBytes(raw), envelope, CancellationToken.None);
+        var written = await IngestShapeAsync(storage, name);
 
         foreach (var inbox in written.Select(m => m.Inbox).Distinct())
         {
