@@ -4,10 +4,11 @@ using System.Text;
 namespace MailSink.Server.Smtp;
 
 /// <summary>
-/// AUTH PLAIN, LOGIN and CRAM-MD5, with or without an initial response. The adapter runs the whole
-/// exchange (the library lacks CRAM-MD5 and drops the connection on <c>*</c> or bad base64), checks the
-/// credentials, and then hands the library an AUTH PLAIN carrying a one-time token, so that the library
-/// still records the authenticated user and enforces AUTH-required listeners.
+/// AUTH PLAIN, LOGIN and CRAM-MD5, with or without an initial response. The adapter owns AUTH from start
+/// to end (the library lacks CRAM-MD5 and drops the connection on <c>*</c> or bad base64): it runs the
+/// exchange, checks the credentials, records the user in <see cref="SessionState"/> and answers
+/// <c>235</c>. The library never sees AUTH, so the user is forgotten with the rest of the session at a
+/// TLS upgrade (<see cref="AfterUpgrade"/>), and AUTH-required listeners are enforced at MAIL.
 /// </summary>
 internal sealed partial class SessionAdapter
 {
@@ -72,10 +73,9 @@ internal sealed partial class SessionAdapter
             return;
         }
 
-        var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18));
-        _state.PendingAuth = (credentials.User, token);
-        var payload = Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{credentials.User}\0{token}"));
-        Enqueue(ForwardKind.Auth, $"AUTH PLAIN {payload}", text: credentials.User);
+        _state.AuthenticatedUser = credentials.User;
+        Log.Authenticated(logger, Id, credentials.User);
+        Reply("235 Authentication succeeded");
     }
 
     private Credentials? Unsupported(string mechanism)

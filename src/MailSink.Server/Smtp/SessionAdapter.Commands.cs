@@ -343,21 +343,6 @@ internal sealed partial class SessionAdapter
                 Reply(code == 220 ? "220 Ready to start TLS" : Clean(text).TrimEnd());
                 return true;
 
-            case ForwardKind.Auth:
-                _state.PendingAuth = null;
-                if (code == 235)
-                {
-                    _state.AuthenticatedUser = forward.Text;
-                    Log.Authenticated(logger, Id, forward.Text);
-                    Reply("235 Authentication succeeded");
-                }
-                else
-                {
-                    ReplyRaw(Clean(text));
-                }
-
-                return true;
-
             default:
                 ReplyRaw(Clean(text));
                 return true;

@@ -114,6 +114,21 @@ internal sealed partial class SessionAdapter(
     /// <summary>Called before the TLS handshake: what was written must reach the client in plain text.</summary>
     public ValueTask BeforeUpgradeAsync(CancellationToken cancellationToken) => FlushAsync(cancellationToken);
 
+    /// <summary>
+    /// Called after a successful TLS handshake. Everything learnt from the client before it is forgotten
+    /// (RFC 3207 section 4.2): the EHLO name, the AUTH user, any transaction. Otherwise a man in the middle
+    /// could authenticate a session as himself before the victim's client turns to TLS, and the victim's
+    /// mail would be stored as his. MAIL needs a new EHLO after this (503 until then), as in Postfix.
+    /// </summary>
+    public void AfterUpgrade()
+    {
+        _state.Greeted = false;
+        _state.Ehlo = null;
+        _state.AuthenticatedUser = null;
+        _state.ResetTransaction();
+        context.Properties.Remove(SinkCommandFactory.HelloNameKey);
+    }
+
     private void Enqueue(ForwardKind kind, string line, string text = "", bool flag = false, RcptGroup? group = null) =>
         _forwards.Enqueue(new Forward(kind, Encoding.UTF8.GetBytes(line + "\r\n"), text, flag, group));
 
@@ -358,7 +373,6 @@ internal sealed partial class SessionAdapter(
         SilentRset,
         Quit,
         StartTls,
-        Auth,
     }
 
     /// <summary>A command handed to the library, and what to do with its reply.</summary>

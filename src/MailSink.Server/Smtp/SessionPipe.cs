@@ -120,6 +120,7 @@ internal sealed class SessionPipe : ISecurableDuplexPipe
         _tls = tls;
         TransportInput = PipeReader.Create(tls, ReaderOptions);
         TransportOutput = PipeWriter.Create(tls, WriterOptions);
+        Adapter.AfterUpgrade();
     }
 
     /// <summary>Ends TLS politely (close_notify) before the socket closes; best effort.</summary>

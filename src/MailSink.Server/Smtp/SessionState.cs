@@ -35,9 +35,6 @@ internal sealed class SessionState
     /// </summary>
     public string? StoreReply { get; set; }
 
-    /// <summary>A one-time token that proves to our authenticator that the adapter verified these credentials.</summary>
-    public (string User, string Token)? PendingAuth { get; set; }
-
     public void ResetTransaction()
     {
         MailFrom = null;

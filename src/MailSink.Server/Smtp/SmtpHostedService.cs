@@ -40,8 +40,10 @@ internal sealed class SmtpHostedService(
             {
                 endpoint.Endpoint(bound.EndPoint)
                     .IsSecure(bound.Options.Tls == TlsMode.Implicit)
-                    .AllowUnsecureAuthentication(true) // the session adapter decides where AUTH is allowed
-                    .AuthenticationRequired(bound.Options.Auth == ListenerAuth.Required)
+                    // AUTH is the session adapter's from start to end, and so is the check that an
+                    // AUTH-required listener takes mail only after it: the library never sees AUTH.
+                    .AllowUnsecureAuthentication(true)
+                    .AuthenticationRequired(false)
                     .SessionTimeout(Timeout.InfiniteTimeSpan) // idle time is enforced per read by the adapter
                     .SupportedSslProtocols(SslProtocols.Tls12 | SslProtocols.Tls13);
                 if (bound.Options.Tls != TlsMode.None)

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using SmtpServer.Authentication;
 using SmtpServer.Net;
 using SmtpServer.Protocol;
 using SmtpServer.Storage;
@@ -10,7 +9,7 @@ public static class SmtpServiceCollectionExtensions
 {
     /// <summary>
     /// SMTP: options, our listener and session adapter in front of the SmtpServer library, and the
-    /// library's seams (message store, mailbox filter, authenticator, EHLO). The library resolves these
+    /// library's seams (message store, mailbox filter, EHLO). The library resolves these
     /// from the root provider per command, and disposes what it resolves: they are singletons without
     /// <see cref="IDisposable"/>.
     /// </summary>
@@ -25,7 +24,6 @@ public static class SmtpServiceCollectionExtensions
         services.AddSingleton<IEndpointListenerFactory>(sp => sp.GetRequiredService<SmtpListeners>());
         services.AddSingleton<IMessageStore, SinkMessageStore>();
         services.AddSingleton<IMailboxFilter, SinkMailboxFilter>();
-        services.AddSingleton<IUserAuthenticator, SinkUserAuthenticator>();
         services.AddSingleton<ISmtpCommandFactory, SinkCommandFactory>();
         services.AddSingleton<CertificateProvider>();
         services.AddSingleton<MailSink.Api.IInboxPasswords, SmtpInboxPasswords>();
