@@ -30,6 +30,9 @@ internal sealed partial class SessionAdapter(
     ILogger logger)
 {
     private const int MaxCommandLine = 4096;
+
+    /// <summary>RFC 5321 4.5.3.1.5: a reply line is at most 512 octets, its code and CRLF included.</summary>
+    internal const int MaxReplyLine = 510;
     private static readonly byte[] EndOfData = "\r\n.\r\n"u8.ToArray();
     private static readonly Encoding StrictUtf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);
 
@@ -132,16 +135,42 @@ internal sealed partial class SessionAdapter(
     private void Enqueue(ForwardKind kind, string line, string text = "", bool flag = false, RcptGroup? group = null) =>
         _forwards.Enqueue(new Forward(kind, Encoding.UTF8.GetBytes(line + "\r\n"), text, flag, group));
 
+    /// <summary>Writes one reply line, shortened to <see cref="MaxReplyLine"/> bytes if it is longer.</summary>
     private void Reply(string line)
     {
-        pipe.TransportOutput.Write(Encoding.UTF8.GetBytes(line + "\r\n"));
+        var output = pipe.TransportOutput;
+        var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(line.Length) + 2);
+        var length = Encoding.UTF8.GetBytes(line, span);
+        if (length > MaxReplyLine)
+            length = Encoding.UTF8.GetBytes(Shorten(line), span);
+        span[length++] = (byte)'\r';
+        span[length++] = (byte)'\n';
+        output.Advance(length);
         _outputPending = true;
     }
 
+    /// <summary>A reply of the library's, line by line (each within the limit too).</summary>
     private void ReplyRaw(string text)
     {
-        pipe.TransportOutput.Write(Encoding.UTF8.GetBytes(text));
-        _outputPending = true;
+        foreach (var line in text.Split("\r\n"))
+        {
+            if (line.Length > 0)
+                Reply(line);
+        }
+    }
+
+    /// <summary>
+    /// The line cut to fit <see cref="MaxReplyLine"/> bytes, "..." marking the cut, never inside a character.
+    /// Echoes of what the client sent (a long address, a comma list of recipients, an EHLO name) are where
+    /// a line could grow: a client such as Python's smtplib fails a whole session on a longer one.
+    /// </summary>
+    internal static string Shorten(string line)
+    {
+        const string Mark = "...";
+        var keep = Math.Min(line.Length, MaxReplyLine - Mark.Length);
+        while (keep > 0 && (Encoding.UTF8.GetByteCount(line.AsSpan(0, keep)) > MaxReplyLine - Mark.Length || char.IsHighSurrogate(line[keep - 1])))
+            keep--;
+        return string.Concat(line.AsSpan(0, keep), Mark);
     }
 
     /// <summary>A multi-line reply: <c>code-</c> on every line but the last.</summary>

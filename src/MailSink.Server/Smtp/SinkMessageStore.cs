@@ -61,9 +61,8 @@ internal sealed class SinkMessageStore(MessageIngest ingest, ILogger<SinkMessage
             var stored = body.Bytes!.Length <= LargeMessageBytes
                 ? await ingest.IngestAsync(body.Bytes, envelope, cancellationToken, alone: context.Pipe is SessionPipe { Alone: true })
                 : await IngestLargeAsync(body.Bytes, envelope, cancellationToken);
-            var where = string.Join("; ", stored.Select(m => $"{m.Id} in inbox {m.Inbox}"));
-            state.StoreReply = $"250 OK message stored as {where}";
-            return new SmtpResponse(SmtpReplyCode.Ok, $"OK message stored as {where}");
+            state.StoreReply = StoredReply(stored);
+            return new SmtpResponse(SmtpReplyCode.Ok, "OK message stored");
         }
         catch (Exception ex)
         {
@@ -83,6 +82,21 @@ internal sealed class SinkMessageStore(MessageIngest ingest, ILogger<SinkMessage
         {
             LargeIngests.Release();
         }
+    }
+
+    /// <summary>
+    /// "250 OK message stored as {id} in inbox {inbox}", each copy named while the line stays within
+    /// RFC 5321's 512 octets; past that, the first copy and how many more (a message to 150 inboxes made a
+    /// line of 8 KB, which Python's smtplib answered with "Line too long" although the message was stored,
+    /// so the client sent it again). The API lists every copy.
+    /// </summary>
+    internal static string StoredReply(IReadOnlyList<StoredMessage> stored)
+    {
+        var all = $"250 OK message stored as {string.Join("; ", stored.Select(m => $"{m.Id} in inbox {m.Inbox}"))}";
+        if (System.Text.Encoding.UTF8.GetByteCount(all) <= SessionAdapter.MaxReplyLine)
+            return all;
+        var first = stored[0];
+        return $"250 OK message stored as {first.Id} in inbox {first.Inbox} and as {stored.Count - 1} more copies in other inboxes (the API lists them)";
     }
 
     /// <summary>The session's short id, for the log lines only (made when one is written).</summary>
