@@ -20,8 +20,8 @@ internal static partial class Log
     [LoggerMessage(1010, LogLevel.Debug, "[{Session}] connection from {Remote} on port {Port}")]
     public static partial void SessionOpened(ILogger logger, string session, string remote, int port);
 
-    [LoggerMessage(1011, LogLevel.Warning, "Connection from {Remote} refused with 421: {Active} sessions open (MailSink:Smtp:MaxConnections)")]
-    public static partial void ConnectionRejected(ILogger logger, string remote, int active);
+    [LoggerMessage(1011, LogLevel.Warning, "Connection from {Remote} refused with 421: {Refusal} ({Active} sessions open; MailSink:Smtp:MaxConnections, MaxConnectionsPerAddress)")]
+    public static partial void ConnectionRejected(ILogger logger, string remote, int active, string refusal);
 
     [LoggerMessage(1012, LogLevel.Warning, "Accepting on port {Port} failed: {Reason}")]
     public static partial void AcceptFailed(ILogger logger, int port, string reason);
@@ -31,6 +31,12 @@ internal static partial class Log
 
     [LoggerMessage(1014, LogLevel.Information, "[{Session}] idle for {Seconds} s, closed with 421")]
     public static partial void SessionIdle(ILogger logger, string session, double seconds);
+
+    [LoggerMessage(1024, LogLevel.Information, "[{Session}] closed with 421 after {Errors} error replies (MailSink:Smtp:MaxErrorsPerSession)")]
+    public static partial void TooManyErrors(ILogger logger, string session, int errors);
+
+    [LoggerMessage(1025, LogLevel.Information, "[{Session}] closed with 421 after {Limit} commands without a message (MailSink:Smtp:MaxCommandsWithoutMessage)")]
+    public static partial void TooManyCommands(ILogger logger, string session, int limit);
 
     [LoggerMessage(1015, LogLevel.Information, "[{Session}] closed with 421 for shutdown")]
     public static partial void SessionDrained(ILogger logger, string session);

@@ -23,6 +23,15 @@ internal sealed partial class SessionAdapter
         var verb = (space < 0 ? trimmed : trimmed[..space]).ToUpperInvariant();
         var args = space < 0 ? "" : trimmed[(space + 1)..].Trim(' ', '\t');
 
+        // RCPT and DATA move a transaction on; anything else without a message stored in between only
+        // keeps the session open.
+        if (verb is not ("RCPT" or "DATA" or "QUIT") && ++_commandsWithoutMessage > settings.MaxCommandsWithoutMessage)
+        {
+            Log.TooManyCommands(logger, Id, settings.MaxCommandsWithoutMessage);
+            await CloseWithAsync($"421 {settings.ServerName} Too many commands without a message ({settings.MaxCommandsWithoutMessage}), closing connection");
+            return;
+        }
+
         switch (verb)
         {
             case "EHLO" or "HELO":
@@ -328,7 +337,10 @@ internal sealed partial class SessionAdapter
                 }
 
                 if (code == 250 && _state.StoreReply is { } stored)
+                {
                     Reply(stored);
+                    _commandsWithoutMessage = 0;
+                }
                 else
                     ReplyRaw(Clean(text));
                 _state.StoreReply = null;

@@ -43,6 +43,8 @@ internal sealed partial class SessionAdapter(
     private bool _closing;
     private bool _libraryAwaitsBody;
     private bool _outputPending;
+    private int _errors;
+    private int _commandsWithoutMessage;
 
     public SessionState State => _state;
 
@@ -63,6 +65,13 @@ internal sealed partial class SessionAdapter(
             {
                 _expect = forward;
                 return forward.Line;
+            }
+
+            if (_errors >= settings.MaxErrors)
+            {
+                Log.TooManyErrors(logger, Id, _errors);
+                await CloseWithAsync($"421 {settings.ServerName} Too many errors in this session ({_errors}), closing connection");
+                return null;
             }
 
             var line = await ReadLineAsync(watchDrain: !_state.InTransaction, cancellationToken);
@@ -135,9 +144,14 @@ internal sealed partial class SessionAdapter(
     private void Enqueue(ForwardKind kind, string line, string text = "", bool flag = false, RcptGroup? group = null) =>
         _forwards.Enqueue(new Forward(kind, Encoding.UTF8.GetBytes(line + "\r\n"), text, flag, group));
 
-    /// <summary>Writes one reply line, shortened to <see cref="MaxReplyLine"/> bytes if it is longer.</summary>
+    /// <summary>
+    /// Writes one reply line, shortened to <see cref="MaxReplyLine"/> bytes if it is longer. A final line
+    /// with a 5xx code counts towards <see cref="SessionSettings.MaxErrors"/>.
+    /// </summary>
     private void Reply(string line)
     {
+        if (line.Length >= 4 && line[0] == '5' && line[3] == ' ')
+            _errors++;
         var output = pipe.TransportOutput;
         var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(line.Length) + 2);
         var length = Encoding.UTF8.GetBytes(line, span);
@@ -211,14 +225,14 @@ internal sealed partial class SessionAdapter(
         var needMore = false;
         // The whole line must arrive within the idle timeout: a client trickling a byte at a time does
         // not keep the session open.
-        var deadline = Environment.TickCount64 + (long)settings.IdleTimeout.TotalMilliseconds;
+        var since = Environment.TickCount64;
         while (true)
         {
             var input = pipe.TransportInput;
             ReadResult result;
             if (needMore || !input.TryRead(out result))
             {
-                var read = await ReadTransportAsync(input, watchDrain, deadline, cancellationToken);
+                var read = await ReadTransportAsync(input, watchDrain, since, cancellationToken);
                 if (read is null)
                     return null;
                 result = read.Value;
@@ -278,8 +292,13 @@ internal sealed partial class SessionAdapter(
         }
     }
 
-    /// <summary>Waits for client bytes, flushing replies first; ends the session on idle timeout or drain.</summary>
-    private async ValueTask<ReadResult?> ReadTransportAsync(PipeReader input, bool watchDrain, long deadline, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for client bytes, flushing replies first; ends the session on drain or when the client has been
+    /// silent (or sent too little) since <paramref name="since"/> for the idle timeout: the configured one,
+    /// or the shorter busy one while most connection slots are taken. A session already waiting when the
+    /// server becomes busy has its wait shortened then, so that idle sessions make way for new clients.
+    /// </summary>
+    private async ValueTask<ReadResult?> ReadTransportAsync(PipeReader input, bool watchDrain, long since, CancellationToken cancellationToken)
     {
         try
         {
@@ -287,7 +306,18 @@ internal sealed partial class SessionAdapter(
             using var timeout = watchDrain
                 ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, tracker.Draining)
                 : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)));
+            timeout.CancelAfter(Remaining(since, tracker.Busy ? settings.BusyIdleTimeout : settings.IdleTimeout));
+            using var busy = tracker.Busy ? default : tracker.BecameBusy.Register(() =>
+            {
+                try
+                {
+                    timeout.CancelAfter(Remaining(since, settings.BusyIdleTimeout));
+                }
+                catch (ObjectDisposedException)
+                {
+                    // the read is over
+                }
+            });
             return await input.ReadAsync(timeout.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -299,8 +329,10 @@ internal sealed partial class SessionAdapter(
             }
             else
             {
-                Log.SessionIdle(logger, Id, settings.IdleTimeout.TotalSeconds);
-                await CloseWithAsync($"421 {settings.ServerName} Idle for {settings.IdleTimeout.TotalSeconds:0} seconds, closing connection");
+                // Which timeout ended it: the busy one unless the full idle time has passed.
+                var idle = Environment.TickCount64 - since >= (long)settings.IdleTimeout.TotalMilliseconds ? settings.IdleTimeout : settings.BusyIdleTimeout;
+                Log.SessionIdle(logger, Id, idle.TotalSeconds);
+                await CloseWithAsync($"421 {settings.ServerName} Idle for {idle.TotalSeconds:0} seconds, closing connection");
             }
 
             return null;
@@ -318,9 +350,8 @@ internal sealed partial class SessionAdapter(
     {
         using var decoder = new DataBodyDecoder(settings.MaxMessageBytes);
         var needMore = false;
-        // The body may take long, but it must keep moving: the deadline moves on with every KiB received.
-        var idle = (long)settings.IdleTimeout.TotalMilliseconds;
-        var deadline = Environment.TickCount64 + idle;
+        // The body may take long, but it must keep moving: the idle time counts from the last KiB received.
+        var since = Environment.TickCount64;
         long progressMark = 0, received = 0;
         while (true)
         {
@@ -328,7 +359,7 @@ internal sealed partial class SessionAdapter(
             ReadResult result;
             if (needMore || !input.TryRead(out result))
             {
-                var read = await ReadTransportAsync(input, watchDrain: false, deadline, cancellationToken);
+                var read = await ReadTransportAsync(input, watchDrain: false, since, cancellationToken);
                 if (read is null)
                 {
                     Log.DataAbandoned(logger, Id, decoder.Size);
@@ -344,7 +375,7 @@ internal sealed partial class SessionAdapter(
             if (received - progressMark >= 1024)
             {
                 progressMark = received;
-                deadline = Environment.TickCount64 + idle;
+                since = Environment.TickCount64;
             }
 
             long consumed = 0;
@@ -375,6 +406,10 @@ internal sealed partial class SessionAdapter(
             needMore = true;
         }
     }
+
+    /// <summary>What is left of <paramref name="idle"/> since <paramref name="since"/> (a tick count), at least zero.</summary>
+    private static TimeSpan Remaining(long since, TimeSpan idle) =>
+        TimeSpan.FromMilliseconds(Math.Max(0, since + (long)idle.TotalMilliseconds - Environment.TickCount64));
 
     /// <summary>The code of the last line of a reply, or 0.</summary>
     private static int FinalCode(string reply)

@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
@@ -21,15 +22,17 @@ internal sealed class SessionPipe : ISecurableDuplexPipe
     private static readonly StreamPipeWriterOptions WriterOptions = new(leaveOpen: true);
 
     private readonly Socket _socket;
+    private readonly IPAddress _client;
     private readonly NetworkStream _network;
     private readonly SessionTracker _tracker;
     private readonly ILogger _logger;
     private SslStream? _tls;
     private int _disposed;
 
-    public SessionPipe(Socket socket, ISessionContext context, SessionSettings settings, SessionTracker tracker, ILogger logger)
+    public SessionPipe(Socket socket, IPAddress client, ISessionContext context, SessionSettings settings, SessionTracker tracker, ILogger logger)
     {
         _socket = socket;
+        _client = client;
         _tracker = tracker;
         _logger = logger;
         _network = new NetworkStream(socket, ownsSocket: true);
@@ -155,6 +158,6 @@ internal sealed class SessionPipe : ISecurableDuplexPipe
 
         _tls?.Dispose();
         _network.Dispose();
-        _tracker.Release();
+        _tracker.Release(_client);
     }
 }

@@ -13,6 +13,12 @@ internal sealed class SessionSettings(SmtpOptions options, ListenerOptions liste
 
     public TimeSpan IdleTimeout { get; } = options.IdleTimeout;
 
+    public TimeSpan BusyIdleTimeout { get; } = options.BusyIdleTimeout < options.IdleTimeout ? options.BusyIdleTimeout : options.IdleTimeout;
+
+    public int MaxErrors { get; } = options.MaxErrorsPerSession;
+
+    public int MaxCommandsWithoutMessage { get; } = options.MaxCommandsWithoutMessage;
+
     public SmtpAuthMode AuthMode { get; } = options.Auth.Mode;
 
     public bool AllowInsecureAuth { get; } = options.Auth.AllowInsecure;

@@ -1,35 +1,75 @@
+using System.Net;
+
 namespace MailSink.Server.Smtp;
 
 /// <summary>
-/// Counts open SMTP sessions (the connection cap) and carries the drain signal: at shutdown, sessions
-/// waiting between transactions are closed with <c>421</c>, sessions inside one are let finish.
+/// Counts open SMTP sessions, in all and per client address (the connection caps), says when the server
+/// is busy, and carries the drain signal: at shutdown, sessions waiting between transactions are closed
+/// with <c>421</c>, sessions inside one are let finish.
 /// </summary>
-internal sealed class SessionTracker(int maxConnections)
+internal sealed class SessionTracker(int maxConnections, int maxPerAddress)
 {
     private readonly CancellationTokenSource _drain = new();
     private readonly object _gate = new();
+    private readonly Dictionary<IPAddress, int> _perAddress = [];
     private TaskCompletionSource? _idle;
+    private CancellationTokenSource _becameBusy = new();
     private int _active;
 
     public int Active => Volatile.Read(ref _active);
 
+    /// <summary>At least four in five of the connection slots are taken: idle sessions get a shorter timeout.</summary>
+    public bool Busy => Active * 5L >= maxConnections * 4L;
+
     public CancellationToken Draining => _drain.Token;
 
-    public bool TryAcquire()
+    /// <summary>Cancelled when the server next becomes <see cref="Busy"/> (sessions waiting then shorten their wait).</summary>
+    public CancellationToken BecameBusy
     {
-        lock (_gate)
+        get
         {
-            if (_active >= maxConnections)
-                return false;
-            _active++;
-            return true;
+            lock (_gate)
+                return _becameBusy.Token;
         }
     }
 
-    public void Release()
+    /// <summary>Why a new session from <paramref name="address"/> is refused, or null when it is taken (and counted).</summary>
+    public string? TryAcquire(IPAddress address)
     {
+        address = Normalize(address);
+        CancellationTokenSource? nowBusy = null;
         lock (_gate)
         {
+            if (_active >= maxConnections)
+                return "Too many connections, try again later";
+            _perAddress.TryGetValue(address, out var fromAddress);
+            if (fromAddress >= maxPerAddress)
+                return $"Too many connections from your address (at most {maxPerAddress}), try again later";
+            _perAddress[address] = fromAddress + 1;
+            var wasBusy = Busy;
+            _active++;
+            if (!wasBusy && Busy)
+                (nowBusy, _becameBusy) = (_becameBusy, new CancellationTokenSource());
+        }
+
+        // Outside the lock: each waiting session's callback reschedules its own timer.
+        nowBusy?.Cancel(); // not disposed: a session may still register on its token, and then runs at once
+        return null;
+    }
+
+    public void Release(IPAddress address)
+    {
+        address = Normalize(address);
+        lock (_gate)
+        {
+            if (_perAddress.TryGetValue(address, out var fromAddress))
+            {
+                if (fromAddress <= 1)
+                    _perAddress.Remove(address);
+                else
+                    _perAddress[address] = fromAddress - 1;
+            }
+
             _active--;
             if (_active == 0)
                 _idle?.TrySetResult();
@@ -49,4 +89,7 @@ internal sealed class SessionTracker(int maxConnections)
             return _idle.Task;
         }
     }
+
+    /// <summary>An IPv4 client reaching a dual-stack socket is the same client as over IPv4.</summary>
+    private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -44,9 +45,10 @@ internal sealed class SmtpEndpointListener(
             }
 
             socket.NoDelay = true;
-            if (!tracker.TryAcquire())
+            var client = ((IPEndPoint)socket.RemoteEndPoint!).Address;
+            if (tracker.TryAcquire(client) is { } refusal)
             {
-                Reject(socket, bound.Settings.ServerName);
+                Reject(socket, bound.Settings.ServerName, refusal);
                 continue;
             }
 
@@ -54,16 +56,16 @@ internal sealed class SmtpEndpointListener(
             context.Properties[EndpointListener.RemoteEndPointKey] = socket.RemoteEndPoint!;
             if (logger.IsEnabled(LogLevel.Debug)) // its arguments are strings made for nothing otherwise
                 Log.SessionOpened(logger, context.SessionId.ToString("N")[..8], socket.RemoteEndPoint?.ToString() ?? "?", bound.EndPoint.Port);
-            return new SessionPipe(socket, context, bound.Settings, tracker, sessionLogger);
+            return new SessionPipe(socket, client, context, bound.Settings, tracker, sessionLogger);
         }
     }
 
-    private void Reject(Socket socket, string serverName)
+    private void Reject(Socket socket, string serverName, string refusal)
     {
-        Log.ConnectionRejected(logger, socket.RemoteEndPoint?.ToString() ?? "?", tracker.Active);
+        Log.ConnectionRejected(logger, socket.RemoteEndPoint?.ToString() ?? "?", tracker.Active, refusal);
         try
         {
-            socket.Send(Encoding.ASCII.GetBytes($"421 {serverName} Too many connections, try again later\r\n"));
+            socket.Send(Encoding.ASCII.GetBytes($"421 {serverName} {refusal}\r\n"));
             socket.Shutdown(SocketShutdown.Both);
         }
         catch (SocketException)

@@ -23,7 +23,7 @@ public sealed class SmtpListeners : IEndpointListenerFactory
     {
         _options = options.Value;
         _loggers = loggers;
-        Tracker = new SessionTracker(_options.MaxConnections);
+        Tracker = new SessionTracker(_options.MaxConnections, _options.MaxConnectionsPerAddress);
     }
 
     /// <summary>Every listener with the port it really bound (after port 0 is resolved).</summary>

@@ -23,8 +23,30 @@ public sealed class SmtpOptions
     /// <summary>RCPT commands past this many in one transaction get <c>452</c> (RFC 5321 asks for at least 100).</summary>
     public int MaxRecipients { get; set; } = 1000;
 
+    /// <summary>
+    /// Sessions from one IP address past this many get <c>421</c>, so that one client cannot take every
+    /// slot. A CI fleet behind one NAT address counts as one client: leave it room.
+    /// </summary>
+    public int MaxConnectionsPerAddress { get; set; } = 500;
+
     /// <summary>A session that sends nothing for this long is closed with <c>421</c>.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The idle timeout while the server is busy (at least four in five of <see cref="MaxConnections"/>
+    /// open), so that idle sessions make way for clients with mail (Postfix's stress mode does the same).
+    /// </summary>
+    public TimeSpan BusyIdleTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>After this many error replies (5xx) in one session it is closed with <c>421</c>.</summary>
+    public int MaxErrorsPerSession { get; set; } = 25;
+
+    /// <summary>
+    /// After this many commands without a message stored (anything but RCPT, DATA and QUIT: EHLO, MAIL,
+    /// RSET, NOOP, VRFY, HELP, AUTH...) the session is closed with <c>421</c>: a NOOP now and then no longer
+    /// holds a slot for ever. Each stored message starts the count again.
+    /// </summary>
+    public int MaxCommandsWithoutMessage { get; set; } = 100;
 
     public SmtpAuthOptions Auth { get; set; } = new();
 

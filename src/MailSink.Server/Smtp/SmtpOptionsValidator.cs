@@ -26,6 +26,14 @@ internal sealed partial class SmtpOptionsValidator(IConfiguration? configuration
             failures.Add("MailSink:Smtp:MaxRecipients must be 1 or more.");
         if (options.IdleTimeout < TimeSpan.FromSeconds(1) || options.IdleTimeout > TimeSpan.FromDays(1))
             failures.Add("MailSink:Smtp:IdleTimeout must be from 00:00:01 to 1.00:00:00.");
+        if (options.BusyIdleTimeout < TimeSpan.FromSeconds(1) || options.BusyIdleTimeout > TimeSpan.FromDays(1))
+            failures.Add("MailSink:Smtp:BusyIdleTimeout must be from 00:00:01 to 1.00:00:00.");
+        if (options.MaxConnectionsPerAddress < 1)
+            failures.Add("MailSink:Smtp:MaxConnectionsPerAddress must be 1 or more.");
+        if (options.MaxErrorsPerSession < 1)
+            failures.Add("MailSink:Smtp:MaxErrorsPerSession must be 1 or more.");
+        if (options.MaxCommandsWithoutMessage < 1)
+            failures.Add("MailSink:Smtp:MaxCommandsWithoutMessage must be 1 or more.");
 
         for (var i = 0; i < options.Listeners.Count; i++)
         {

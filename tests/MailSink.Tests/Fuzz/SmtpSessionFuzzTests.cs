@@ -16,7 +16,7 @@ namespace MailSink.Tests.Fuzz;
 public sealed partial class SmtpSessionFuzzTests(SmtpSessionFuzzTests.FuzzHost fixture, ITestOutputHelper output)
     : IClassFixture<SmtpSessionFuzzTests.FuzzHost>
 {
-    /// <summary>A small size limit, so that random bodies reach 552, and one SMTP user, so that AUTH can fail and succeed.</summary>
+    /// <summary>A small size limit, so that random bodies reach 552, one SMTP user, so that AUTH can fail and succeed, and no per-session caps.</summary>
     public sealed class FuzzHost : IAsyncLifetime
     {
         public MailSinkHost Host { get; private set; } = null!;
@@ -24,6 +24,8 @@ public sealed partial class SmtpSessionFuzzTests(SmtpSessionFuzzTests.FuzzHost f
         public async Task InitializeAsync() => Host = await MailSinkHost.StartAsync(
             "--MailSink:Smtp:Listeners:0:Port=0", "--MailSink:Smtp:Listeners:0:Tls=StartTls", "--MailSink:Smtp:Listeners:0:Auth=Optional",
             "--MailSink:Smtp:MaxMessageBytes=65536", "--MailSink:Smtp:MaxRecipients=20",
+            // The fuzzer sends as many bad commands as it likes: the per-session caps are ClientLimitsTests' business.
+            "--MailSink:Smtp:MaxErrorsPerSession=1000000", "--MailSink:Smtp:MaxCommandsWithoutMessage=1000000",
             "--MailSink:Smtp:Auth:Mode=Users", "--MailSink:Smtp:Auth:Users:0:Name=fuzz", "--MailSink:Smtp:Auth:Users:0:Password=secret");
 
         public Task DisposeAsync() => Host.DisposeAsync().AsTask();

@@ -40,6 +40,9 @@ public sealed partial class RawSmtpClient : IAsyncDisposable
         return new RawSmtpClient(tcp, stream, output);
     }
 
+    /// <summary>A client over a connection the test made itself (from a chosen local address, say).</summary>
+    public static RawSmtpClient Over(TcpClient tcp, ITestOutputHelper? output = null) => new(tcp, tcp.GetStream(), output);
+
     /// <summary>The TLS handshake after a 220 to STARTTLS; any certificate is accepted and returned.</summary>
     public async Task<System.Security.Cryptography.X509Certificates.X509Certificate2> StartTlsAsync()
     {
