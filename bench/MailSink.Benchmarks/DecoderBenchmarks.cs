@@ -32,7 +32,11 @@ public class DecoderBenchmarks
         {
             var piece = input[..Math.Min(ReadSize, input.Length)];
             if (decoder.Feed(piece, out var consumed))
-                return decoder.Complete().Bytes!.Length;
+            {
+                using var body = decoder.Complete();
+                return body.ToArray().Length;
+            }
+
             input = input[consumed..];
         }
     }

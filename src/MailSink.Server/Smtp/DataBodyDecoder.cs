@@ -6,13 +6,14 @@ namespace MailSink.Server.Smtp;
 /// clients such as <c>openssl s_client</c> get canonical line ends; CRLF input passes byte for byte). An
 /// empty message (a dot right after <c>354</c>) is zero bytes. Beyond the size limit it stops keeping
 /// bytes but still reads to the end, so the session can answer <c>552</c> and go on.
-/// Works incrementally on any chunking of the input and never needs to look back.
+/// Works incrementally on any chunking of the input and never needs to look back. The bytes kept wait
+/// in the <paramref name="spool"/>'s memory or files (without one, in memory: for tests and benchmarks).
 /// </summary>
-internal sealed class DataBodyDecoder(long maxBytes) : IDisposable
+internal sealed class DataBodyDecoder(long maxBytes, BodySpool? spool = null) : IDisposable
 {
     private static ReadOnlySpan<byte> CrLf => "\r\n"u8;
 
-    private readonly MessageBuffer _buffer = new();
+    private MessageBuffer _buffer = new(spool);
     private State _state = State.LineStart;
     private bool _lastKeptWasCr;
     private long _size;
@@ -112,11 +113,13 @@ internal sealed class DataBodyDecoder(long maxBytes) : IDisposable
         return false;
     }
 
-    /// <summary>The message after the end line was found: its bytes, or null bytes when it was too large.</summary>
+    /// <summary>The message after the end line was found, which now owns its bytes; or the fact that it was too large.</summary>
     public ReceivedBody Complete()
     {
-        var body = TooLarge ? new ReceivedBody(null, true) : new ReceivedBody(_buffer.ToArray(), false);
-        _buffer.Dispose();
+        if (TooLarge)
+            return ReceivedBody.OverLimit;
+        var body = ReceivedBody.Of(_buffer);
+        _buffer = new MessageBuffer(spool); // what this decoder disposes from now on holds nothing
         return body;
     }
 

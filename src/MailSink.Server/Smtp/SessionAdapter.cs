@@ -348,7 +348,7 @@ internal sealed partial class SessionAdapter(
     /// <summary>Reads the DATA body straight from the client into <see cref="SessionState.Body"/>.</summary>
     private async ValueTask<bool> ReceiveBodyAsync(CancellationToken cancellationToken)
     {
-        using var decoder = new DataBodyDecoder(settings.MaxMessageBytes);
+        using var decoder = new DataBodyDecoder(settings.MaxMessageBytes, settings.Spool);
         var needMore = false;
         // The body may take long, but it must keep moving: the idle time counts from the last KiB received.
         var since = Environment.TickCount64;

@@ -158,6 +158,7 @@ internal sealed class SessionPipe : ISecurableDuplexPipe
 
         _tls?.Dispose();
         _network.Dispose();
+        Adapter.State.ResetTransaction(); // a body still held (the client left before its turn) is given back
         _tracker.Release(_client);
     }
 }

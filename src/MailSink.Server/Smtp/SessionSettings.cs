@@ -1,8 +1,11 @@
 namespace MailSink.Server.Smtp;
 
 /// <summary>What one listener's sessions need to know, resolved once from the options.</summary>
-internal sealed class SessionSettings(SmtpOptions options, ListenerOptions listener)
+internal sealed class SessionSettings(SmtpOptions options, ListenerOptions listener, BodySpool spool)
 {
+    /// <summary>Where DATA bodies wait until their end: memory within a shared budget, then files.</summary>
+    public BodySpool Spool { get; } = spool;
+
     public string ServerName { get; } = options.ServerName;
 
     public ListenerOptions Listener { get; } = listener;

@@ -40,6 +40,7 @@ internal sealed class SessionState
         MailFrom = null;
         SmtpUtf8 = false;
         Recipients.Clear();
+        Body?.Dispose();
         Body = null;
     }
 
@@ -48,6 +49,3 @@ internal sealed class SessionState
             ? state
             : throw new InvalidOperationException("The session was not opened through MailSink's listener.");
 }
-
-/// <summary>What a DATA phase produced: the exact bytes, or the fact that they were over the size limit.</summary>
-internal sealed record ReceivedBody(byte[]? Bytes, bool TooLarge);

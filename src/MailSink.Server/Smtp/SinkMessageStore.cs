@@ -36,7 +36,7 @@ internal sealed class SinkMessageStore(MessageIngest ingest, ILogger<SinkMessage
         try
         {
             var state = SessionState.Of(context);
-            var body = state.Body;
+            using var body = state.Body;
             state.Body = null;
             if (body is null)
                 return new SmtpResponse(SmtpReplyCode.TransactionFailed, "No message data was received");
@@ -58,9 +58,9 @@ internal sealed class SinkMessageStore(MessageIngest ingest, ILogger<SinkMessage
 
             // The only session open may commit right here (MessageWriter says why): that holds the socket
             // event thread for one commit, which no other SMTP session is waiting on.
-            var stored = body.Bytes!.Length <= LargeMessageBytes
-                ? await ingest.IngestAsync(body.Bytes, envelope, cancellationToken, alone: context.Pipe is SessionPipe { Alone: true })
-                : await IngestLargeAsync(body.Bytes, envelope, cancellationToken);
+            var stored = body.Length <= LargeMessageBytes && !body.Spilled
+                ? await ingest.IngestAsync(body.ToArray(), envelope, cancellationToken, alone: context.Pipe is SessionPipe { Alone: true })
+                : await IngestLargeAsync(body, envelope, cancellationToken);
             state.StoreReply = StoredReply(stored);
             return new SmtpResponse(SmtpReplyCode.Ok, "OK message stored");
         }
@@ -71,12 +71,16 @@ internal sealed class SinkMessageStore(MessageIngest ingest, ILogger<SinkMessage
         }
     }
 
-    private async Task<IReadOnlyList<StoredMessage>> IngestLargeAsync(byte[] bytes, SmtpEnvelope envelope, CancellationToken cancellationToken)
+    /// <summary>
+    /// A large message (or one that waited in a file) is read into memory only once it has a turn, so that
+    /// memory for messages being stored is bounded by the number of turns, not by the number of sessions.
+    /// </summary>
+    private async Task<IReadOnlyList<StoredMessage>> IngestLargeAsync(ReceivedBody body, SmtpEnvelope envelope, CancellationToken cancellationToken)
     {
         await LargeIngests.WaitAsync(cancellationToken);
         try
         {
-            return await Task.Run(() => ingest.IngestAsync(bytes, envelope, cancellationToken), cancellationToken);
+            return await Task.Run(() => ingest.IngestAsync(body.ToArray(), envelope, cancellationToken), cancellationToken);
         }
         finally
         {

@@ -19,12 +19,18 @@ public sealed class SmtpListeners : IEndpointListenerFactory
     private readonly List<BoundListener> _bound = [];
     private readonly CancellationTokenSource _stopAccepting = new();
 
-    public SmtpListeners(IOptions<SmtpOptions> options, ILoggerFactory loggers)
+    public SmtpListeners(IOptions<SmtpOptions> options, ILoggerFactory loggers, IHostEnvironment environment)
     {
         _options = options.Value;
         _loggers = loggers;
         Tracker = new SessionTracker(_options.MaxConnections, _options.MaxConnectionsPerAddress);
+        Spool = new BodySpool(
+            _options.DataMemoryBytes,
+            string.IsNullOrEmpty(_options.SpoolPath) ? Path.GetTempPath() : Path.GetFullPath(_options.SpoolPath, environment.ContentRootPath));
     }
+
+    /// <summary>Where DATA bodies wait while they arrive (memory within a budget, then temporary files).</summary>
+    internal BodySpool Spool { get; }
 
     /// <summary>Every listener with the port it really bound (after port 0 is resolved).</summary>
     public IReadOnlyList<BoundListener> Bound => _bound;
@@ -71,7 +77,7 @@ public sealed class SmtpListeners : IEndpointListenerFactory
                     "or set MailSink:Smtp:BindAddress.");
             }
 
-            _bound.Add(new BoundListener(listener, (IPEndPoint)socket.LocalEndPoint!, socket, new SessionSettings(_options, listener)));
+            _bound.Add(new BoundListener(listener, (IPEndPoint)socket.LocalEndPoint!, socket, new SessionSettings(_options, listener, Spool)));
         }
     }
 

@@ -18,6 +18,15 @@ public sealed class SmtpOptions
 
     public long MaxMessageBytes { get; set; } = 25L * 1024 * 1024;
 
+    /// <summary>
+    /// Bytes of message bodies held in memory while DATA is received, across all sessions; beyond this, and
+    /// for any body over 1 MiB, they wait in temporary files in <see cref="SpoolPath"/>.
+    /// </summary>
+    public long DataMemoryBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>The folder for those temporary files (relative to the content root); empty: the system's temporary folder.</summary>
+    public string SpoolPath { get; set; } = "";
+
     public int MaxConnections { get; set; } = 1000;
 
     /// <summary>RCPT commands past this many in one transaction get <c>452</c> (RFC 5321 asks for at least 100).</summary>

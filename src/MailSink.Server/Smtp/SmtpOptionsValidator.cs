@@ -20,6 +20,8 @@ internal sealed partial class SmtpOptionsValidator(IConfiguration? configuration
             failures.Add("MailSink:Smtp:BindAddress must be an IP address such as 0.0.0.0, 127.0.0.1 or ::.");
         if (options.MaxMessageBytes is < 1 or > MaxMessageLimit)
             failures.Add($"MailSink:Smtp:MaxMessageBytes must be from 1 to {MaxMessageLimit}.");
+        if (options.DataMemoryBytes < 0)
+            failures.Add("MailSink:Smtp:DataMemoryBytes must be 0 (every body in a temporary file) or more.");
         if (options.MaxConnections < 1)
             failures.Add("MailSink:Smtp:MaxConnections must be 1 or more.");
         if (options.MaxRecipients < 1)

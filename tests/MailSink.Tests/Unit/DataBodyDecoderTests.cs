@@ -160,7 +160,8 @@ public sealed class DataBodyDecoderTests
 
         Assert.Equal(6, first);
         Assert.Equal(3, second);
-        Assert.Equal("line\r\n", Text(decoder.Complete().Bytes));
+        using var body = decoder.Complete();
+        Assert.Equal("line\r\n", Text(body.ToArray()));
     }
 
     [Fact]
@@ -367,13 +368,80 @@ public sealed class DataBodyDecoderTests
         }
     }
 
+    [Fact]
+    public void Bodies_stay_in_memory_within_the_budget_wait_in_a_file_past_it_and_give_everything_back()
+    {
+        var spool = new BodySpool(128 * 1024, Path.Combine(Path.GetTempPath(), "mailsink-tests", "spool"));
+        var first = Lines(100 * 1024);
+        var second = Lines(10 * 1024);
+        var large = Lines(BodySpool.MemoryPerBody + 1000);
+
+        using (var a = new DataBodyDecoder(NoLimit, spool))
+        using (var b = new DataBodyDecoder(NoLimit, spool))
+        {
+            Assert.False(a.Feed(first, out _));
+            Assert.Equal(128 * 1024, spool.InMemoryBytes); // two 64 KiB chunks: the whole budget
+            Assert.False(b.Feed(second, out _));
+            Assert.Equal(1, spool.SpilledBodies); // no room left in memory: the second body waits in a file
+
+            Assert.True(a.Feed(".\r\n"u8, out _));
+            Assert.True(b.Feed(".\r\n"u8, out _));
+            using var bodyA = a.Complete();
+            using var bodyB = b.Complete();
+            Assert.False(bodyA.Spilled);
+            Assert.True(bodyB.Spilled);
+            Assert.Equal(first, bodyA.ToArray());
+            Assert.Equal(second, bodyB.ToArray());
+        }
+
+        Assert.Equal(0, spool.InMemoryBytes);
+        Assert.Equal(0, spool.SpilledBodies);
+
+        // One body may not take more than its share of memory, however much the budget has.
+        var roomy = new BodySpool(long.MaxValue, Path.Combine(Path.GetTempPath(), "mailsink-tests", "spool"));
+        using (var c = new DataBodyDecoder(NoLimit, roomy))
+        {
+            Assert.True(c.Feed([.. large, .. ".\r\n"u8.ToArray()], out _));
+            using var body = c.Complete();
+            Assert.True(body.Spilled);
+            Assert.Equal(large, body.ToArray());
+        }
+
+        Assert.Equal(0, roomy.InMemoryBytes);
+        Assert.Equal(0, roomy.SpilledBodies);
+
+        static byte[] Lines(int length)
+        {
+            var line = "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz\r\n"u8;
+            var bytes = new byte[length - (length % line.Length)];
+            for (var i = 0; i < bytes.Length; i += line.Length)
+                line.CopyTo(bytes.AsSpan(i));
+            return bytes;
+        }
+    }
+
     private sealed record Run(bool Found, int Consumed, bool TooLarge, long Size, string? Hex)
     {
         public byte[]? Bytes => Hex is null ? null : Convert.FromHexString(Hex);
     }
 
-    /// <summary>Feeds <paramref name="input"/> in pieces (at <paramref name="cuts"/>, or every <paramref name="chunk"/> bytes) until the end line.</summary>
+    /// <summary>
+    /// Feeds <paramref name="input"/> in pieces (at <paramref name="cuts"/>, or every <paramref name="chunk"/>
+    /// bytes) until the end line: once with the body in memory, once with a spool that has no memory to
+    /// give (the body waits in a file from its first byte); both must give the same run.
+    /// </summary>
     private static Run Decode(byte[] input, long maxBytes, int[]? cuts = null, int chunk = 0)
+    {
+        var inMemory = Decode(input, maxBytes, cuts, chunk, spool: null);
+        var spool = new BodySpool(0, Path.Combine(Path.GetTempPath(), "mailsink-tests", "spool"));
+        var inFile = Decode(input, maxBytes, cuts, chunk, spool);
+        Assert.Equal(inMemory, inFile);
+        Assert.Equal(0, spool.InMemoryBytes);
+        Assert.Equal(0, spool.SpilledBodies);
+        return inMemory;
+    }
+
+    private static Run Decode(byte[] input, long maxBytes, int[]? cuts, int chunk, BodySpool? spool)
     {
         var bounds = cuts is not null
             ? [0, .. cuts, input.Length]
@@ -381,7 +449,7 @@ public sealed class DataBodyDecoderTests
                 ? [.. Enumerable.Range(0, (input.Length + chunk - 1) / chunk).Select(i => i * chunk), input.Length]
                 : new[] { 0, input.Length };
 
-        using var decoder = new DataBodyDecoder(maxBytes);
+        using var decoder = new DataBodyDecoder(maxBytes, spool);
         var consumed = 0;
         for (var i = 0; i + 1 < bounds.Length; i++)
         {
@@ -390,10 +458,11 @@ public sealed class DataBodyDecoderTests
             consumed += used;
             if (found)
             {
-                var body = decoder.Complete();
+                using var body = decoder.Complete();
                 Assert.Equal(decoder.TooLarge, body.TooLarge);
-                Assert.Equal(body.TooLarge, body.Bytes is null);
-                return new Run(true, consumed, body.TooLarge, decoder.Size, body.Bytes is null ? null : Convert.ToHexString(body.Bytes));
+                var bytes = body.TooLarge ? null : body.ToArray();
+                Assert.Equal(body.TooLarge ? 0 : bytes!.Length, body.Length);
+                return new Run(true, consumed, body.TooLarge, decoder.Size, bytes is null ? null : Convert.ToHexString(bytes));
             }
 
             Assert.Equal(bounds[i + 1] - bounds[i], used);
