@@ -26,7 +26,7 @@ public static class ApiServiceCollectionExtensions
     {
         app.UseExceptionHandler(error => error.Run(WriteUnexpectedErrorAsync));
         app.UseStatusCodePages(WriteUnsupportedMediaTypeAsync);
-        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<ApiKeyMiddleware>());
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<ApiKeyMiddleware>().UseMiddleware<JsonBodyMiddleware>());
 
         var group = app.MapGroup("/api");
         group.MapMessagesApi();
@@ -49,6 +49,13 @@ public static class ApiServiceCollectionExtensions
         var response = context.HttpContext.Response;
         if (response.StatusCode != StatusCodes.Status415UnsupportedMediaType || !context.HttpContext.Request.Path.StartsWithSegments("/api"))
             return Task.CompletedTask;
+        return WriteUnsupportedMediaTypeAsync(response);
+    }
+
+    /// <summary>A 415 naming Content-Type, in Mailosaur's error shape (routing's and <see cref="JsonBodyMiddleware"/>'s).</summary>
+    internal static Task WriteUnsupportedMediaTypeAsync(HttpResponse response)
+    {
+        response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
         return response.WriteAsJsonAsync(new
         {
             type = "ValidationError",
