@@ -1,3 +1,4 @@
+using MailSink.Api;
 using Microsoft.Extensions.Options;
 using SmtpServer.Authentication;
 using SmtpServer.Net;
@@ -20,6 +21,8 @@ public static class SmtpServiceCollectionExtensions
             .BindConfiguration(SmtpOptions.Section)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<SmtpOptions>, SmtpOptionsValidator>();
+        // The HTTP side answers to the name the SMTP side announces (the API knows nothing of SMTP).
+        services.AddOptions<ApiOptions>().PostConfigure<IOptions<SmtpOptions>>((api, smtp) => api.AllowedHosts.Add(smtp.Value.ServerName));
 
         services.AddSingleton<SmtpListeners>();
         services.AddSingleton<IEndpointListenerFactory>(sp => sp.GetRequiredService<SmtpListeners>());
@@ -28,7 +31,7 @@ public static class SmtpServiceCollectionExtensions
         services.AddSingleton<IUserAuthenticator, SinkUserAuthenticator>();
         services.AddSingleton<ISmtpCommandFactory, SinkCommandFactory>();
         services.AddSingleton<CertificateProvider>();
-        services.AddSingleton<MailSink.Api.IInboxPasswords, SmtpInboxPasswords>();
+        services.AddSingleton<IInboxPasswords, SmtpInboxPasswords>();
         services.AddHostedService<SmtpHostedService>();
         services.AddHealthChecks().AddCheck<SmtpHealthCheck>("smtp");
         return services;
