@@ -15,6 +15,7 @@ public static class ApiServiceCollectionExtensions
     {
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>();
+        services.AddSingleton<ApiKey>();
         services.AddHealthChecks();
         services.AddOpenApi();
         services.TryAddSingleton<IInboxPasswords, NoInboxPasswords>();
