@@ -11,4 +11,11 @@ public sealed class ApiOptions
     /// Empty: the API is open.
     /// </summary>
     public string ApiKey { get; set; } = "";
+
+    /// <summary>
+    /// Host names (<c>mail.example.com</c>, or <c>*.example.com</c> for any name under it) that HTTP requests
+    /// may carry in their Host header, besides those always accepted (see <see cref="HostCheckMiddleware"/>);
+    /// <c>*</c> turns the check off. The composition adds the SMTP server name.
+    /// </summary>
+    public List<string> AllowedHosts { get; set; } = [];
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace MailSink.Api;
 
@@ -12,7 +13,9 @@ public static class ApiServiceCollectionExtensions
     /// <summary>The HTTP side's services. The endpoints themselves are mapped by <see cref="MapMailSinkApi"/>.</summary>
     public static IServiceCollection AddMailSinkApi(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section);
+        services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>();
+        services.AddSingleton<ApiKey>();
         services.AddHealthChecks();
         services.AddOpenApi();
         services.TryAddSingleton<IInboxPasswords, NoInboxPasswords>();
@@ -21,12 +24,16 @@ public static class ApiServiceCollectionExtensions
         return services;
     }
 
-    /// <summary><c>/api/...</c> (Mailosaur-shaped, behind the API key when one is set), <c>/health</c> and <c>/openapi/v1.json</c>.</summary>
+    /// <summary>
+    /// <c>/api/...</c> (Mailosaur-shaped, behind the API key when one is set), <c>/health</c> and
+    /// <c>/openapi/v1.json</c>; every request, the UI's included, first passes the Host check.
+    /// </summary>
     public static WebApplication MapMailSinkApi(this WebApplication app)
     {
         app.UseExceptionHandler(error => error.Run(WriteUnexpectedErrorAsync));
+        app.UseMiddleware<HostCheckMiddleware>();
         app.UseStatusCodePages(WriteUnsupportedMediaTypeAsync);
-        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<ApiKeyMiddleware>());
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<ApiKeyMiddleware>().UseMiddleware<JsonBodyMiddleware>());
 
         var group = app.MapGroup("/api");
         group.MapMessagesApi();
@@ -49,6 +56,13 @@ public static class ApiServiceCollectionExtensions
         var response = context.HttpContext.Response;
         if (response.StatusCode != StatusCodes.Status415UnsupportedMediaType || !context.HttpContext.Request.Path.StartsWithSegments("/api"))
             return Task.CompletedTask;
+        return WriteUnsupportedMediaTypeAsync(response);
+    }
+
+    /// <summary>A 415 naming Content-Type, in Mailosaur's error shape (routing's and <see cref="JsonBodyMiddleware"/>'s).</summary>
+    internal static Task WriteUnsupportedMediaTypeAsync(HttpResponse response)
+    {
+        response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
         return response.WriteAsJsonAsync(new
         {
             type = "ValidationError",

@@ -46,7 +46,10 @@ internal static class ServersApi
         return repository.RenameInbox(id, name!) is { } inbox ? TypedResults.Ok(ToDto(inbox)) : TypedResults.NotFound();
     }
 
-    /// <summary>The server's name from a body in any case (<c>name</c> or .NET's <c>Name</c>); a 400 when missing.</summary>
+    /// <summary>
+    /// The server's name from a body in any case (<c>name</c> or .NET's <c>Name</c>), trimmed; a 400 when
+    /// missing, or when <see cref="StoredText"/> refuses it (too long, a control character).
+    /// </summary>
     private static async Task<(string? Name, IResult? Error)> ReadNameAsync(HttpRequest request)
     {
         var (body, error) = await RequestBodies.ReadObjectAsync(request, "name", required: true);
@@ -54,7 +57,9 @@ internal static class ServersApi
             return (null, error);
         if (!RequestBodies.TryString(body!.Value, "name", out var name, out error))
             return (null, error);
-        return string.IsNullOrWhiteSpace(name) ? (null, ApiErrors.BadRequest("name", "Servers need a name")) : (name.Trim(), null);
+        if (string.IsNullOrWhiteSpace(name))
+            return (null, ApiErrors.BadRequest("name", "Servers need a name"));
+        return StoredText.TryCheck("name", name, out error) ? (name.Trim(), null) : (null, error);
     }
 
     private static Results<NoContent, NotFound> Delete(MessageRepository repository, string id) =>

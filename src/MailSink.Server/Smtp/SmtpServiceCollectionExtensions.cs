@@ -1,3 +1,4 @@
+using MailSink.Api;
 using Microsoft.Extensions.Options;
 using SmtpServer.Net;
 using SmtpServer.Protocol;
@@ -19,6 +20,8 @@ public static class SmtpServiceCollectionExtensions
             .BindConfiguration(SmtpOptions.Section)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<SmtpOptions>, SmtpOptionsValidator>();
+        // The HTTP side answers to the name the SMTP side announces (the API knows nothing of SMTP).
+        services.AddOptions<ApiOptions>().PostConfigure<IOptions<SmtpOptions>>((api, smtp) => api.AllowedHosts.Add(smtp.Value.ServerName));
 
         services.AddSingleton<SmtpListeners>();
         services.AddSingleton<IEndpointListenerFactory>(sp => sp.GetRequiredService<SmtpListeners>());
@@ -26,7 +29,7 @@ public static class SmtpServiceCollectionExtensions
         services.AddSingleton<IMailboxFilter, SinkMailboxFilter>();
         services.AddSingleton<ISmtpCommandFactory, SinkCommandFactory>();
         services.AddSingleton<CertificateProvider>();
-        services.AddSingleton<MailSink.Api.IInboxPasswords, SmtpInboxPasswords>();
+        services.AddSingleton<IInboxPasswords, SmtpInboxPasswords>();
         services.AddHostedService<SmtpHostedService>();
         services.AddHealthChecks().AddCheck<SmtpHealthCheck>("smtp");
         return services;

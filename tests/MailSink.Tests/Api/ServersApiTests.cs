@@ -68,4 +68,67 @@ public sealed class ServersApiTests(SharedHost shared) : IClassFixture<SharedHos
         Assert.Equal("name", error.GetProperty("errors")[0].GetProperty("field").GetString());
         Assert.Equal("Servers need a name", error.GetProperty("errors")[0].GetProperty("detail")[0].GetProperty("description").GetString());
     }
+
+    /// <summary>
+    /// Every server's name comes back with every GET api/servers: an adversarial probe made 1,000 servers
+    /// with names of 60,000 characters, and the listing grew to 60.8 MB. A name is at most 200 characters
+    /// (as people count them: an emoji is one), on create and on rename alike.
+    /// </summary>
+    [Fact]
+    public async Task A_server_name_of_200_characters_is_kept_and_a_longer_one_is_a_400_on_create_and_rename()
+    {
+        var fits = string.Concat(Enumerable.Repeat("\U0001F4EC", 200)); // 200 characters, 400 UTF-16 code units
+        using var created = await Host.Http.PostAsync("/api/servers", Json(JsonSerializer.Serialize(new { name = fits })));
+        Assert.Equal(HttpStatusCode.OK, created.StatusCode);
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+
+        using var longCreate = await Host.Http.PostAsync("/api/servers", Json(JsonSerializer.Serialize(new { name = new string('x', 201) })));
+        await AssertNameRefusedAsync(longCreate, "200 characters");
+        using var hugeCreate = await Host.Http.PostAsync("/api/servers", Json(JsonSerializer.Serialize(new { name = new string('x', 60_000) })));
+        await AssertNameRefusedAsync(hugeCreate, "200 characters");
+        using var longRename = await Host.Http.PutAsync($"/api/servers/{id}", Json(JsonSerializer.Serialize(new { name = new string('y', 201) })));
+        await AssertNameRefusedAsync(longRename, "200 characters");
+
+        Assert.Equal(fits, (await Host.GetJsonAsync($"/api/servers/{id}")).GetProperty("name").GetString());
+        var names = (await Host.GetJsonAsync("/api/servers")).GetProperty("items").EnumerateArray().Select(s => s.GetProperty("name").GetString()!);
+        Assert.DoesNotContain(names, n => n.StartsWith("xxx", StringComparison.Ordinal) || n.StartsWith("yyy", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// A name is shown in terminals, logs and the web UI: no control characters (C0, DEL, C1), which could
+    /// rewrite a terminal line or split a log line. Given as code points, so that test names stay printable.
+    /// </summary>
+    [Theory]
+    [InlineData("create", 0x00)]
+    [InlineData("create", 0x07)]
+    [InlineData("create", 0x0A)]
+    [InlineData("create", 0x1B)]
+    [InlineData("rename", 0x09)]
+    [InlineData("rename", 0x0D)]
+    [InlineData("rename", 0x7F)]
+    [InlineData("rename", 0x85)]
+    public async Task A_server_name_with_a_control_character_is_a_400_on_create_and_rename(string how, int codePoint)
+    {
+        var name = $"before{(char)codePoint}after";
+        using var created = await Host.Http.PostAsync("/api/servers", Json("""{"name":"Control characters"}"""));
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+
+        using var response = how == "create"
+            ? await Host.Http.PostAsync("/api/servers", Json(JsonSerializer.Serialize(new { name })))
+            : await Host.Http.PutAsync($"/api/servers/{id}", Json(JsonSerializer.Serialize(new { name })));
+        await AssertNameRefusedAsync(response, "control character");
+
+        Assert.Equal("Control characters", (await Host.GetJsonAsync($"/api/servers/{id}")).GetProperty("name").GetString());
+        var names = (await Host.GetJsonAsync("/api/servers")).GetProperty("items").EnumerateArray().Select(s => s.GetProperty("name").GetString()!);
+        Assert.DoesNotContain(names, n => n.Contains("before", StringComparison.Ordinal));
+    }
+
+    private static async Task AssertNameRefusedAsync(HttpResponseMessage response, string saying)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text[..Math.Min(text.Length, 300)]}");
+        var error = JsonSerializer.Deserialize<JsonElement>(text).GetProperty("errors")[0];
+        Assert.Equal("name", error.GetProperty("field").GetString());
+        Assert.Contains(saying, error.GetProperty("detail")[0].GetProperty("description").GetString(), StringComparison.Ordinal);
+    }
 }

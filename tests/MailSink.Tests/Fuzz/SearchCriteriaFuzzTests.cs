@@ -67,8 +67,8 @@ public sealed class SearchCriteriaFuzzTests(SharedHost shared, ITestOutputHelper
     private sealed record Answer(HttpStatusCode Status, string Text);
 
     /// <summary>
-    /// Posts the body as application/json, or (<paramref name="json"/> false) as text/plain, which the
-    /// endpoints' declared content type turns into a 415 before any of MailSink's code runs.
+    /// Posts the body as application/json, or (<paramref name="json"/> false) as text/plain, which is a 415
+    /// before any endpoint runs (JsonBodyMiddleware, or routing for an empty body).
     /// </summary>
     private async Task<Answer> PostAsync(string path, byte[] body, bool json)
     {

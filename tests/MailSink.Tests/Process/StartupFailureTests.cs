@@ -35,6 +35,8 @@ public sealed partial class StartupFailureTests(ITestOutputHelper output)
     [InlineData("MailSink:Smtp:MaxMessageBytes", "--MailSink:Smtp:MaxMessageBytes=0")]
     [InlineData("MailSink:Smtp:MaxMessageBytes", "--MailSink:Smtp:MaxMessageBytes=lots")]
     [InlineData("MailSink:Storage:SearchCacheMegabytes", "--MailSink:Storage:SearchCacheMegabytes=-1")]
+    [InlineData("MailSink:Api:AllowedHosts:0", "--MailSink:Api:AllowedHosts:0=http://mail.example.com")]
+    [InlineData("MailSink:Api:AllowedHosts:1", "--MailSink:Api:AllowedHosts:0=mail.example.com", "--MailSink:Api:AllowedHosts:1=mail.example.com:8025")]
     public async Task A_bad_value_stops_the_process_with_one_line_naming_the_key(string key, params string[] settings)
     {
         var line = await FailedStartAsync(settings);
