@@ -114,7 +114,8 @@ internal static class MessagesApi
         return TypedResults.NoContent();
     }
 
-    private static string Inbox(string? server) => server!.Trim().ToLowerInvariant();
+    /// <summary>The inbox a <c>server</c> parameter names: any case, a Unicode label as its ASCII form (how mail routes it).</summary>
+    internal static string Inbox(string? server) => InboxRouter.NormalizeInboxId(server!);
 
     internal static string BaseUrl(HttpRequest request) => $"{request.Scheme}://{request.Host}{request.PathBase}";
 }

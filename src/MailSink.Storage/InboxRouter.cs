@@ -53,8 +53,9 @@ public sealed class InboxRouter
     }
 
     /// <summary>
-    /// An inbox id is one DNS label (letters of any script, digits, hyphen), at most 63 characters: what
-    /// can stand left of a root domain, and nothing that could be confused with a path or a key separator.
+    /// An inbox id is one DNS label in its ASCII form (letters, digits, hyphen, underscore), at most 63
+    /// characters: what can stand left of a root domain, nothing that could be confused with a path or a
+    /// key separator, and nothing that can pass for another name on screen.
     /// </summary>
     public static bool IsValidInboxId(string id)
     {
@@ -62,39 +63,36 @@ public sealed class InboxRouter
             return false;
         foreach (var c in id)
         {
-            if (!(char.IsLetterOrDigit(c) || c == '-' || c == '_'))
+            if (!(char.IsAsciiLetterOrDigit(c) || c == '-' || c == '_'))
                 return false;
         }
 
         return true;
     }
 
-    /// <summary>Lower-case, no leading or trailing dot, punycode labels shown as Unicode (NFC): one spelling per domain.</summary>
+    /// <summary>
+    /// One spelling per domain: lower case, no leading or trailing dot, and internationalised labels in their
+    /// ASCII (punycode) form, as DNS itself spells them. An inbox is named by that form: a label in Unicode
+    /// can look like another one (<c>xn--80ak6aa92e</c> is a Cyrillic look-alike of "apple"), its ASCII form
+    /// cannot. A name that is not a valid internationalised name (bidi controls, say) keeps its characters,
+    /// which no inbox id has: it lands in the catch-all inbox.
+    /// </summary>
     public static string NormalizeDomain(string domain)
     {
         domain = domain.Trim().Trim('.').ToLowerInvariant();
-        if (domain.StartsWith('['))
-            return domain; // address literal
-        if (domain.Contains("xn--", StringComparison.Ordinal))
-        {
-            try
-            {
-                domain = Idn.GetUnicode(domain);
-            }
-            catch (ArgumentException)
-            {
-                // Not valid punycode: keep it as written.
-            }
-        }
-
+        if (domain.StartsWith('[') || Ascii.IsValid(domain))
+            return domain; // an address literal, or already ASCII ("xn--" labels as written)
         try
         {
-            // "bu\u0308cher" (decomposed, as some input methods write it) is the same name as "b\u00fccher".
-            return domain.Normalize(NormalizationForm.FormC);
+            // IDNA also folds case and composes characters: "BU\u0308CHER" is "xn--bcher-kva".
+            return Idn.GetAscii(domain).ToLowerInvariant();
         }
         catch (ArgumentException)
         {
-            return domain; // a lone surrogate: nothing to normalise
+            return domain;
         }
     }
+
+    /// <summary>An inbox id as a caller may write it (any case, a Unicode label): the id it names.</summary>
+    public static string NormalizeInboxId(string id) => NormalizeDomain(id);
 }

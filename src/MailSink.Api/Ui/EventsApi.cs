@@ -30,7 +30,7 @@ internal static class EventsApi
         IHostApplicationLifetime lifetime,
         string? server)
     {
-        var inbox = string.IsNullOrWhiteSpace(server) ? null : server.Trim().ToLowerInvariant();
+        var inbox = string.IsNullOrWhiteSpace(server) ? null : MessagesApi.Inbox(server);
         // A stream never ends by itself: end it when the client goes or the host stops (a graceful stop
         // would otherwise wait its whole timeout for open streams).
         var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);

@@ -201,10 +201,31 @@ internal static class SmtpPathParser
                 return false;
             if (!label.All(c => c > 127 || char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
                 return false;
+            if (!Ascii.IsValid(label) && !IsValidIdn(label))
+                return false;
         }
 
         return true;
     }
+
+    /// <summary>
+    /// A label in Unicode must be a valid internationalised name (IDNA): that refuses bidi controls (which can
+    /// make an address read as another on screen) and other characters no domain may hold.
+    /// </summary>
+    private static bool IsValidIdn(string label)
+    {
+        try
+        {
+            Idn.GetAscii(label);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static readonly System.Globalization.IdnMapping Idn = new();
 
     private static int FindClosingBracket(string text, int start) =>
         UnquotedPositions(text, start).FirstOrDefault(i => text[i] == '>', -1);
@@ -273,7 +294,8 @@ internal static class SmtpPathParser
                 break;
             }
 
-            builder.Append(char.IsControl(c) ? '?' : c);
+            // Control and format characters (bidi overrides among them) could rearrange what a person reads.
+            builder.Append(char.IsControl(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format ? '?' : c);
         }
 
         return builder.ToString();

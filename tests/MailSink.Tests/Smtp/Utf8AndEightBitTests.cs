@@ -11,9 +11,28 @@ public sealed class Utf8AndEightBitTests(SharedHost shared, ITestOutputHelper ou
     private MailSinkHost Host => shared.Host;
 
     [Fact]
+    public async Task A_recipient_domain_with_bidi_controls_gets_501_without_echoing_them_and_the_session_goes_on()
+    {
+        await using var client = await RawSmtpClient.ConnectAsync(Host.SmtpPort, output);
+        await client.PlayAsync("""
+            S: 220 *
+            C: EHLO me
+            S: 250-*
+            S: *
+            C: MAIL FROM:<a@example.com> SMTPUTF8
+            S: 250 sender a@example.com OK
+            C: RCPT TO:<x@elppa{RLO}.localhost>
+            S: 501 The domain of 'x@elppa?.localhost' is not valid.
+            C: NOOP
+            S: 250 OK
+            """.Replace("{RLO}", "\u202e", StringComparison.Ordinal)); // RIGHT-TO-LEFT OVERRIDE
+    }
+
+    [Fact]
     public async Task Utf8_sender_and_recipient_keep_every_character_local_part_and_domain()
     {
         var inbox = "bücher" + Guid.NewGuid().ToString("N")[..6];
+        var ascii = new System.Globalization.IdnMapping().GetAscii(inbox);
         await using var client = await RawSmtpClient.ConnectAsync(Host.SmtpPort, output);
         await client.PlayAsync($"""
             S: 220 *
@@ -32,10 +51,13 @@ public sealed class Utf8AndEightBitTests(SharedHost shared, ITestOutputHelper ou
             C:
             C: Schöne Grüße.
             C: .
-            S: 250 OK message stored as * in inbox {inbox}
+            S: 250 OK message stored as * in inbox {ascii}
             """);
 
+        // The inbox is named by the ASCII form of the label; the API takes either spelling.
         var message = await Host.SingleMessageAsync(inbox);
+        Assert.Equal(message.GetProperty("id").GetString(), (await Host.ListAsync(ascii)).Single().GetProperty("id").GetString());
+        Assert.Equal(ascii, message.GetProperty("server").GetString());
         var metadata = message.GetProperty("metadata");
         Assert.Equal("josé@bücher.de", metadata.GetProperty("mailFrom").GetString());
         Assert.Equal($"tëst@{inbox}.localhost", metadata.GetProperty("rcptTo")[0].GetProperty("email").GetString());
