@@ -1,5 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using MailSink.Storage;
+using MailSink.Storage.Analysis;
+using MailSink.Storage.Mime;
 
 namespace MailSink.Benchmarks;
 

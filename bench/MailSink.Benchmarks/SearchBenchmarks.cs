@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using MailSink.Storage;
+using MailSink.Storage.Mime;
 
 namespace MailSink.Benchmarks;
 
@@ -41,7 +42,7 @@ public class MatchBenchmarks
 }
 
 /// <summary>
-/// MessageRepository's read paths on a store of 20,000 2 KB messages in ten inboxes (inbox0 ... inbox9,
+/// The LiteDB engine's read paths on a store of 20,000 2 KB messages in ten inboxes (inbox0 ... inbox9,
 /// interleaved as they arrive): the newest 50 of an inbox, a subject search with one match, one message.
 /// inbox0 sorts first and inbox9 last, which matters to the listing query.
 /// </summary>
@@ -67,19 +68,19 @@ public class RepositoryBenchmarks
             }));
         }
 
-        _someId = _store.Repository.ListMessages(Inbox, 1000, 1)[0].Id;
+        _someId = (await _store.Messages.ListAsync(Inbox, 1000, 1, null, default))[0].Id;
     }
 
     [GlobalCleanup]
     public async Task Cleanup() => await _store.DisposeAsync();
 
     [Benchmark]
-    public int List_newest_50() => _store.Repository.ListMessages(Inbox, 0, 50).Count;
+    public async Task<int> List_newest_50() => (await _store.Messages.ListAsync(Inbox, 0, 50, null, default)).Count;
 
     [Benchmark]
-    public int Search_subject_one_match() =>
-        _store.Repository.Search(Inbox, new SearchCriteria(null, null, $"code {(Stored / 2) + (Inbox[^1] - '0'):D7}", null), 0, 50).Count;
+    public async Task<int> Search_subject_one_match() =>
+        (await _store.Messages.SearchAsync(Inbox, new SearchCriteria(null, null, $"code {(Stored / 2) + (Inbox[^1] - '0'):D7}", null), 0, 50, null, default)).Count;
 
     [Benchmark]
-    public StoredMessage? Find_one() => _store.Repository.FindMessage(_someId);
+    public Task<StoredMessage?> Get_one() => _store.Messages.GetAsync(_someId, default);
 }

@@ -1,4 +1,5 @@
 using MailSink.Storage;
+using MailSink.Storage.Ingest;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -7,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace MailSink.Benchmarks;
 
 /// <summary>
-/// MailSink's storage as the server composes it (AddMailSinkStorage: repository, group-commit writer,
+/// MailSink's storage as the server composes it (AddMailSinkStorage: the LiteDB engine, group-commit writer,
 /// ingest), on a LiteDB file in a fresh temporary folder, started through the public host API.
 /// </summary>
 public sealed class Store : IAsyncDisposable
@@ -23,7 +24,7 @@ public sealed class Store : IAsyncDisposable
 
     public MessageIngest Ingest => _host.Services.GetRequiredService<MessageIngest>();
 
-    public MessageRepository Repository => _host.Services.GetRequiredService<MessageRepository>();
+    public IMessageRepository Messages => _host.Services.GetRequiredService<IMessageRepository>();
 
     public static async Task<Store> StartAsync()
     {

@@ -3,12 +3,13 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using MailSink.Storage;
+using MailSink.Storage.Ingest;
 using Microsoft.Extensions.DependencyInjection;
 
 // Storage under concurrent reads, without SMTP or HTTP in the way: the MailSink application in process (the
 // composition root of the server, its own temp folder, listeners on free loopback ports that nothing uses),
 // eight tasks filing messages through MessageIngest (the same group commit that answers 250) and N tasks
-// reading through MessageRepository as the API does (list, search, find, raw). It stops at the first
+// reading through the storage seam as the API does (list, search, find, raw). It stops at the first
 // exception or after the given time, then opens the database again and checks that every acknowledged
 // message is there byte for byte. Reproduces docs/reliability.md findings 5 and 6.
 // Usage: StorageRace [seconds=180] [readers=4]. Exit code 1 when a storage operation failed.
@@ -34,7 +35,7 @@ Say($"{readerCount} readers and 8 writers for at most {seconds} s in {root}");
 var app = MailSink.Server.Program.Build(settings);
 await app.StartAsync();
 var ingest = app.Services.GetRequiredService<MessageIngest>();
-var repository = app.Services.GetRequiredService<MessageRepository>();
+var repository = app.Services.GetRequiredService<IMessageRepository>();
 using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds)))
 {
     var writers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
@@ -62,7 +63,7 @@ using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds)))
         }
     })).ToList();
 
-    var readers = Enumerable.Range(0, readerCount).Select(i => Task.Run(() =>
+    var readers = Enumerable.Range(0, readerCount).Select(i => Task.Run(async () =>
     {
         var random = new Random(100 + i);
         string[] known = [];
@@ -76,17 +77,16 @@ using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds)))
                 switch (random.Next(4))
                 {
                     case 0:
-                        repository.ListMessages(inbox, random.Next(0, 200), random.Next(1, 100));
+                        await repository.ListAsync(inbox, random.Next(0, 200), random.Next(1, 100), null, default);
                         break;
                     case 1:
-                        repository.Search(inbox, new SearchCriteria(null, null, null, "ipsum " + random.Next(), SearchMatch.All), 0, 10);
+                        await repository.SearchAsync(inbox, new SearchCriteria(null, null, null, "ipsum " + random.Next(), SearchMatch.All), 0, 10, null, default);
                         break;
                     case 2 when known.Length > 0:
-                        repository.FindMessage(known[random.Next(known.Length)]);
+                        await repository.GetAsync(known[random.Next(known.Length)], default);
                         break;
                     case 3 when known.Length > 0:
-                        if (repository.FindMessage(known[random.Next(known.Length)]) is { } message)
-                            repository.ReadRaw(message);
+                        await repository.GetRawAsync(known[random.Next(known.Length)], default);
                         break;
                 }
 
@@ -121,12 +121,11 @@ catch (Exception ex)
 // The same database opened again: a failure in memory must not have cost an acknowledged message.
 var reopened = MailSink.Server.Program.Build(settings);
 await reopened.StartAsync();
-var check = reopened.Services.GetRequiredService<MessageRepository>();
+var check = reopened.Services.GetRequiredService<IMessageRepository>();
 int intact = 0, lost = 0;
 foreach (var (id, raw) in acknowledged)
 {
-    var message = check.FindMessage(id);
-    if (message is not null && check.ReadRaw(message) is { } bytes && bytes.AsSpan().SequenceEqual(raw))
+    if (await check.GetRawAsync(id, default) is { } bytes && bytes.AsSpan().SequenceEqual(raw))
         intact++;
     else
         lost++;

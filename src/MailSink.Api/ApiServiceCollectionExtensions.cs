@@ -19,7 +19,6 @@ public static class ApiServiceCollectionExtensions
         services.AddHealthChecks();
         services.AddOpenApi();
         services.TryAddSingleton<IInboxPasswords, NoInboxPasswords>();
-        services.AddSingleton<StorageTurns>();
         services.AddMailSinkUi();
         return services;
     }

@@ -11,36 +11,28 @@ internal static class FilesApi
 {
     public static RouteGroupBuilder MapFilesApi(this RouteGroupBuilder api)
     {
-        var group = api.MapGroup("/files").WithTags("Files").TakesStorageTurns();
+        var group = api.MapGroup("/files").WithTags("Files");
         group.MapGet("/email/{id}", GetEmail).WithName("GetEmail").WithSummary("The raw message (.eml), byte for byte.");
         group.MapGet("/attachments/{id}", GetAttachment).WithName("GetAttachment").WithSummary("An attachment's decoded bytes.");
         return group;
     }
 
-    private static Results<FileContentHttpResult, NotFound> GetEmail(MessageRepository repository, HttpResponse response, string id)
+    private static async Task<Results<FileContentHttpResult, NotFound>> GetEmail(IMessageRepository messages, HttpContext context, string id)
     {
-        var message = repository.FindMessage(id);
-        var raw = message is null ? null : repository.ReadRaw(message);
-        if (raw is null)
+        if (await messages.GetRawAsync(id, context.RequestAborted) is not { } raw)
             return TypedResults.NotFound();
 
-        Harden(response);
-        return TypedResults.File(raw, "message/rfc822", $"{message!.Id}.eml");
+        Harden(context.Response);
+        return TypedResults.File(raw, "message/rfc822", $"{id}.eml");
     }
 
-    private static Results<FileContentHttpResult, NotFound> GetAttachment(MessageRepository repository, HttpResponse response, string id)
+    private static async Task<Results<FileContentHttpResult, NotFound>> GetAttachment(IMessageRepository messages, HttpContext context, string id)
     {
-        if (repository.FindAttachment(id) is not var (message, attachment))
-            return TypedResults.NotFound();
-        var raw = repository.ReadRaw(message);
-        var part = raw is null ? null : MessageParser.FindPart(raw, attachment.PartIndex);
-        if (part is null)
+        if (await messages.GetAttachmentAsync(id, context.RequestAborted) is not { } file)
             return TypedResults.NotFound();
 
-        using var content = new MemoryStream();
-        MessageParser.WriteAttachment(part, content);
-        Harden(response);
-        return TypedResults.File(content.ToArray(), attachment.ContentType, attachment.FileName ?? attachment.Id);
+        Harden(context.Response);
+        return TypedResults.File(file.Content, file.Attachment.ContentType, file.Attachment.FileName ?? file.Attachment.Id);
     }
 
     private static void Harden(HttpResponse response)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using MailSink.Storage;
+using MailSink.Storage.Ingest;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace MailSink.Api;
@@ -19,33 +20,33 @@ internal static class MessagesApi
     public static RouteGroupBuilder MapMessagesApi(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/messages").WithTags("Messages");
-        group.MapGet("/", List).TakesStorageTurns().WithName("ListMessages").WithSummary("Summaries of one inbox's messages, newest first.")
+        group.MapGet("/", List).WithName("ListMessages").WithSummary("Summaries of one inbox's messages, newest first.")
             .Produces<ListResultDto<MessageSummaryDto>>().Produces(StatusCodes.Status400BadRequest);
         group.MapPost("/search", Search).WithName("SearchMessages").WithSummary("Summaries of one inbox's messages matching criteria, newest first.")
             .Accepts<SearchCriteriaDto>("application/json").Produces<ListResultDto<MessageSummaryDto>>().Produces(StatusCodes.Status400BadRequest);
         group.MapPost("/await", Await).WithName("AwaitMessage")
             .WithSummary("Waits for the newest message matching criteria (any message when empty); answers as soon as it is stored.")
             .Accepts<SearchCriteriaDto>("application/json").Produces<MessageDto>().Produces(StatusCodes.Status400BadRequest).Produces(StatusCodes.Status408RequestTimeout);
-        group.MapGet("/{id}", Get).TakesStorageTurns().WithName("GetMessage").WithSummary("One message, in full.");
-        group.MapDelete("/{id}", Delete).TakesStorageTurns().WithName("DeleteMessage").WithSummary("Deletes one message.");
-        group.MapDelete("/", DeleteAll).TakesStorageTurns().WithName("DeleteAllMessages").WithSummary("Deletes every message of one inbox.")
+        group.MapGet("/{id}", Get).WithName("GetMessage").WithSummary("One message, in full.");
+        group.MapDelete("/{id}", Delete).WithName("DeleteMessage").WithSummary("Deletes one message.");
+        group.MapDelete("/", DeleteAll).WithName("DeleteAllMessages").WithSummary("Deletes every message of one inbox.")
             .Produces(StatusCodes.Status204NoContent).Produces(StatusCodes.Status400BadRequest);
         return group;
     }
 
-    private static IResult List(MessageRepository repository, string? server, string? page, string? itemsPerPage, string? receivedAfter)
+    private static async Task<IResult> List(IMessageRepository messages, HttpContext context, string? server, string? page, string? itemsPerPage, string? receivedAfter)
     {
         if (!QueryParameters.TryServer(server, out var error)
             || !QueryParameters.TryPaging(page, itemsPerPage, out var skip, out var take, out error)
             || !QueryParameters.TryDate(receivedAfter, "receivedAfter", out var after, out error))
             return error!;
 
-        var items = repository.ListSummaries(Inbox(server), skip, take, after).Select(m => m.ToSummaryDto()).ToList();
+        var items = (await messages.ListAsync(Inbox(server), skip, take, after, context.RequestAborted)).Select(m => m.ToSummaryDto()).ToList();
         return TypedResults.Ok(new ListResultDto<MessageSummaryDto>(items));
     }
 
     private static async Task<IResult> Search(
-        MessageRepository repository,
+        IMessageRepository messages,
         HttpRequest request,
         HttpResponse response,
         string? server,
@@ -67,7 +68,7 @@ internal static class MessagesApi
             return ApiErrors.BadRequest("criteria", "Give at least one of sentFrom, sentTo, subject or body.");
 
         response.Headers["x-ms-delay"] = PollDelays;
-        var found = await repository.SearchAsync(Inbox(server), criteria, skip, take, after, request.HttpContext.RequestAborted);
+        var found = await messages.SearchAsync(Inbox(server), criteria, skip, take, after, request.HttpContext.RequestAborted);
         var items = found.Select(m => m.ToSummaryDto()).ToList();
         return TypedResults.Ok(new ListResultDto<MessageSummaryDto>(items));
     }
@@ -100,17 +101,17 @@ internal static class MessagesApi
             : TypedResults.Ok(message.ToDto(BaseUrl(request)));
     }
 
-    private static Results<Ok<MessageDto>, NotFound> Get(MessageRepository repository, HttpRequest request, string id) =>
-        repository.ReadMessage(id) is { } message ? TypedResults.Ok(message.ToDto(BaseUrl(request))) : TypedResults.NotFound();
+    private static async Task<Results<Ok<MessageDto>, NotFound>> Get(IMessageRepository messages, HttpRequest request, string id) =>
+        await messages.GetAsync(id, request.HttpContext.RequestAborted) is { } message ? TypedResults.Ok(message.ToDto(BaseUrl(request))) : TypedResults.NotFound();
 
-    private static Results<NoContent, NotFound> Delete(MessageRepository repository, string id) =>
-        repository.DeleteMessage(id) ? TypedResults.NoContent() : TypedResults.NotFound();
+    private static async Task<Results<NoContent, NotFound>> Delete(IMessageRepository messages, HttpContext context, string id) =>
+        await messages.DeleteAsync(id, context.RequestAborted) ? TypedResults.NoContent() : TypedResults.NotFound();
 
-    private static IResult DeleteAll(MessageRepository repository, string? server)
+    private static async Task<IResult> DeleteAll(IMessageRepository messages, HttpContext context, string? server)
     {
         if (!QueryParameters.TryServer(server, out var error))
             return error!;
-        repository.DeleteInboxMessages(Inbox(server));
+        await messages.DeleteAllAsync(Inbox(server), context.RequestAborted);
         return TypedResults.NoContent();
     }
 

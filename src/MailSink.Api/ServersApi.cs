@@ -8,42 +8,38 @@ internal static class ServersApi
 {
     public static RouteGroupBuilder MapServersApi(this RouteGroupBuilder api)
     {
-        // Create and update read their bodies first and take a turn only for the database: a client
-        // sending its body slowly must not hold a turn meanwhile.
         var group = api.MapGroup("/servers").WithTags("Servers");
-        group.MapGet("/", List).TakesStorageTurns().WithName("ListServers").WithSummary("Every inbox, with its message count.");
+        group.MapGet("/", List).WithName("ListServers").WithSummary("Every inbox, with its message count.");
         group.MapPost("/", Create).WithName("CreateServer").WithSummary("Creates an inbox with a random 8-character id.")
             .Accepts<ServerDto>("application/json").Produces<ServerDto>().Produces(StatusCodes.Status400BadRequest);
-        group.MapGet("/{id}", Get).TakesStorageTurns().WithName("GetServer");
+        group.MapGet("/{id}", Get).WithName("GetServer");
         group.MapPut("/{id}", Update).WithName("UpdateServer").WithSummary("Renames an inbox.")
             .Accepts<ServerDto>("application/json").Produces<ServerDto>().Produces(StatusCodes.Status400BadRequest).Produces(StatusCodes.Status404NotFound);
-        group.MapDelete("/{id}", Delete).TakesStorageTurns().WithName("DeleteServer").WithSummary("Deletes an inbox and all its messages.");
-        group.MapGet("/{id}/password", Password).TakesStorageTurns().WithName("GetServerPassword").WithSummary("The inbox's SMTP password, empty when it has none.");
+        group.MapDelete("/{id}", Delete).WithName("DeleteServer").WithSummary("Deletes an inbox and all its messages.");
+        group.MapGet("/{id}/password", Password).WithName("GetServerPassword").WithSummary("The inbox's SMTP password, empty when it has none.");
         return group;
     }
 
-    private static Ok<ListResultDto<ServerDto>> List(MessageRepository repository) =>
-        TypedResults.Ok(new ListResultDto<ServerDto>(repository.ListInboxes().Select(ToDto).ToList()));
+    private static async Task<Ok<ListResultDto<ServerDto>>> List(IInboxRepository inboxes, HttpContext context) =>
+        TypedResults.Ok(new ListResultDto<ServerDto>((await inboxes.ListAsync(context.RequestAborted)).Select(ToDto).ToList()));
 
-    private static async Task<IResult> Create(MessageRepository repository, StorageTurns turns, TimeProvider time, HttpRequest request)
+    private static async Task<IResult> Create(IInboxRepository inboxes, HttpRequest request)
     {
         var (name, error) = await ReadNameAsync(request);
         if (error is not null)
             return error;
-        using var turn = await turns.TakeAsync(request.HttpContext.RequestAborted);
-        return TypedResults.Ok(ToDto(repository.CreateInbox(name!, time.GetUtcNow())));
+        return TypedResults.Ok(ToDto(await inboxes.CreateAsync(name!, request.HttpContext.RequestAborted)));
     }
 
-    private static Results<Ok<ServerDto>, NotFound> Get(MessageRepository repository, string id) =>
-        repository.FindInbox(id) is { } inbox ? TypedResults.Ok(ToDto(inbox)) : TypedResults.NotFound();
+    private static async Task<Results<Ok<ServerDto>, NotFound>> Get(IInboxRepository inboxes, HttpContext context, string id) =>
+        await inboxes.GetAsync(id, context.RequestAborted) is { } inbox ? TypedResults.Ok(ToDto(inbox)) : TypedResults.NotFound();
 
-    private static async Task<IResult> Update(MessageRepository repository, StorageTurns turns, HttpRequest request, string id)
+    private static async Task<IResult> Update(IInboxRepository inboxes, HttpRequest request, string id)
     {
         var (name, error) = await ReadNameAsync(request);
         if (error is not null)
             return error;
-        using var turn = await turns.TakeAsync(request.HttpContext.RequestAborted);
-        return repository.RenameInbox(id, name!) is { } inbox ? TypedResults.Ok(ToDto(inbox)) : TypedResults.NotFound();
+        return await inboxes.RenameAsync(id, name!, request.HttpContext.RequestAborted) is { } inbox ? TypedResults.Ok(ToDto(inbox)) : TypedResults.NotFound();
     }
 
     /// <summary>
@@ -62,11 +58,11 @@ internal static class ServersApi
         return StoredText.TryCheck("name", name, out error) ? (name.Trim(), null) : (null, error);
     }
 
-    private static Results<NoContent, NotFound> Delete(MessageRepository repository, string id) =>
-        repository.DeleteInbox(id) ? TypedResults.NoContent() : TypedResults.NotFound();
+    private static async Task<Results<NoContent, NotFound>> Delete(IInboxRepository inboxes, HttpContext context, string id) =>
+        await inboxes.DeleteAsync(id, context.RequestAborted) ? TypedResults.NoContent() : TypedResults.NotFound();
 
-    private static Results<Ok<ServerPasswordDto>, NotFound> Password(MessageRepository repository, IInboxPasswords passwords, string id) =>
-        repository.FindInbox(id) is null
+    private static async Task<Results<Ok<ServerPasswordDto>, NotFound>> Password(IInboxRepository inboxes, IInboxPasswords passwords, HttpContext context, string id) =>
+        await inboxes.GetAsync(id, context.RequestAborted) is null
             ? TypedResults.NotFound()
             : TypedResults.Ok(new ServerPasswordDto(passwords.PasswordFor(id)));
 

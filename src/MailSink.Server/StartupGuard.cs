@@ -35,7 +35,7 @@ internal static class StartupGuard
     /// </summary>
     internal static async Task<int> ExitCodeAsync(IServiceProvider services)
     {
-        var failed = services.GetRequiredService<MessageWriter>().FailedBatches;
+        var failed = services.GetRequiredService<IMessageWriter>().FailedBatches;
         if (failed == 0)
             return 0;
         await Console.Error.WriteLineAsync(

@@ -13,4 +13,15 @@ public sealed class InboxRecord
     public long CreatedTicks { get; set; }
 
     public long LastReceivedTicks { get; set; }
+
+    /// <summary>A new random 8-character id of lower-case letters and digits (Mailosaur's clients expect 8).</summary>
+    public static string NewId()
+    {
+        const string alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+        return string.Create(8, 0, (span, _) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+                span[i] = alphabet[System.Security.Cryptography.RandomNumberGenerator.GetInt32(alphabet.Length)];
+        });
+    }
 }

@@ -20,7 +20,7 @@ internal static partial class Log
     [LoggerMessage(2005, LogLevel.Information, "Storage closed: every queued message committed")]
     public static partial void StorageClosed(ILogger logger);
 
-    [LoggerMessage(2006, LogLevel.Information, "Retention removed {Count} messages; {Bytes} raw bytes remain")]
+    [LoggerMessage(2006, LogLevel.Information, "Retention removed {Count} messages; {Bytes} bytes stored remain")]
     public static partial void RetentionRemoved(ILogger logger, int count, long bytes);
 
     [LoggerMessage(2007, LogLevel.Error, "A retention pass failed; retrying after the interval")]

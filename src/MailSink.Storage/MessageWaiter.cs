@@ -5,7 +5,7 @@ namespace MailSink.Storage;
 /// otherwise when the arrival feed announces one. A waiter is a task completion source and a feed
 /// subscription: nothing runs while it waits.
 /// </summary>
-public sealed class MessageWaiter(MessageRepository repository, ArrivalFeed feed)
+public sealed class MessageWaiter(IMessageRepository repository, ArrivalFeed feed)
 {
     private static readonly TimeSpan MinimumLook = TimeSpan.FromSeconds(1);
 
@@ -38,8 +38,8 @@ public sealed class MessageWaiter(MessageRepository repository, ArrivalFeed feed
             var existing = await repository.SearchAsync(inbox, criteria, 0, 1, receivedAfter, lookDeadline.Token);
             if (existing.Count > 0)
             {
-                repository.LoadContent(existing[0]); // a search gives documents; the answer is the whole message
-                return existing[0];
+                // A search gives what lists show; the answer is the whole message (a body search may have read it already).
+                return existing[0].ContentLoaded ? existing[0] : await repository.GetAsync(existing[0].Id, cancellationToken) ?? existing[0];
             }
 
             return await arrived.Task.WaitAsync(deadline.Token);

@@ -9,7 +9,7 @@ public interface IRetentionLimits
     /// <summary>Zero: messages never expire.</summary>
     TimeSpan MaxAge { get; }
 
-    /// <summary>0: no cap. Raw bytes of all stored messages.</summary>
+    /// <summary>0: no cap. Bytes the store takes: raw messages as stored and their parsed documents.</summary>
     long MaxTotalBytes { get; }
 
     TimeSpan RetentionInterval { get; }

@@ -1,3 +1,5 @@
+using MailSink.Storage.Search;
+
 namespace MailSink.Storage;
 
 public enum SearchMatch

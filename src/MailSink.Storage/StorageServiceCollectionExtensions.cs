@@ -1,3 +1,6 @@
+using MailSink.Storage.Ingest;
+using MailSink.Storage.LiteDb;
+using MailSink.Storage.Retention;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -6,7 +9,7 @@ namespace MailSink.Storage;
 
 public static class StorageServiceCollectionExtensions
 {
-    /// <summary>The domain and its LiteDB store: routing, parsing, group-commit writer, arrival feed.</summary>
+    /// <summary>The domain and its store: routing, parsing, the arrival feed, retention, and the storage engine behind the seam.</summary>
     public static IServiceCollection AddMailSinkStorage(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<StorageOptions>()
@@ -25,16 +28,29 @@ public static class StorageServiceCollectionExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<InboxRouter>();
-        services.AddSingleton<MessageRepository>();
         services.AddSingleton<ArrivalFeed>();
-        services.AddSingleton<MessageWriter>();
         services.AddSingleton<MessageIngest>();
         services.AddSingleton<MessageWaiter>();
-        services.AddHostedService<StorageHostedService>();
+        AddLiteDb(services);
         services.AddSingleton<RetentionHostedService>();
         services.AddHostedService(sp => sp.GetRequiredService<RetentionHostedService>());
-        services.AddHostedService<IdleReleaseHostedService>();
-        services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage");
         return services;
+    }
+
+    /// <summary>
+    /// The embedded engine: one LiteDB file, one process. Its hosted service is the first registered, so it
+    /// takes and opens the file before SMTP binds a port, and stops after SMTP has drained.
+    /// </summary>
+    private static void AddLiteDb(IServiceCollection services)
+    {
+        services.AddSingleton<LiteDbStore>();
+        services.AddSingleton<IMessageRepository>(sp => sp.GetRequiredService<LiteDbStore>());
+        services.AddSingleton<IInboxRepository>(sp => sp.GetRequiredService<LiteDbStore>());
+        services.AddSingleton<IRetentionStore>(sp => sp.GetRequiredService<LiteDbStore>());
+        services.AddSingleton<LiteDbWriter>();
+        services.AddSingleton<IMessageWriter>(sp => sp.GetRequiredService<LiteDbWriter>());
+        services.AddHostedService<LiteDbHostedService>();
+        services.AddHostedService<IdleReleaseHostedService>();
+        services.AddHealthChecks().AddCheck<LiteDbHealthCheck>("storage");
     }
 }

@@ -1,69 +1,22 @@
 namespace MailSink.Storage;
 
 /// <summary>
-/// One message as filed in one inbox: the parsed index of a raw message (the raw bytes, the truth, are
-/// stored with it or once per SMTP transaction under <see cref="RawId"/>, and the bodies and headers are read from them). A message sent to several inboxes has one
-/// <see cref="StoredMessage"/> per inbox, each with its own id.
+/// One message as filed in one inbox, as every storage engine gives it out: what was parsed from its raw
+/// message at ingest (addresses, subject, links, codes, attachments), its envelope, and, when read in
+/// full, its bodies and headers (read again from the raw message, which is the truth). A message sent to
+/// several inboxes is one <see cref="StoredMessage"/> per inbox, each with its own id.
 /// </summary>
 public sealed class StoredMessage
 {
     /// <summary>A GUID (version 7, so ids sort by creation time).</summary>
     public string Id { get; set; } = "";
 
-    /// <summary>Not stored in the document: <see cref="Key"/> holds it (see <see cref="RestoreFromKey"/>).</summary>
-    [LiteDB.BsonIgnore]
     public string Inbox { get; set; } = "";
 
-    /// <summary>Listing key, <c>inbox/ticks</c> (19 digits): one index serves "newest of one inbox".</summary>
-    public string Key { get; set; } = "";
-
-    public static string MakeKey(string inbox, long ticks) => $"{inbox}/{ticks:D19}";
-
-    /// <summary>
-    /// When the message was committed, in UTC ticks, strictly increasing across the store. Not stored in
-    /// the document either: <see cref="Key"/> holds it.
-    /// </summary>
-    [LiteDB.BsonIgnore]
+    /// <summary>When the message was committed, in UTC ticks, strictly increasing across the store.</summary>
     public long ReceivedTicks { get; set; }
 
-    /// <summary>Sets <see cref="Inbox"/> and <see cref="ReceivedTicks"/> from <see cref="Key"/>, as read from the database.</summary>
-    internal void RestoreFromKey()
-    {
-        var slash = Key.LastIndexOf('/');
-        if (slash < 0 || !long.TryParse(Key.AsSpan(slash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ticks))
-            throw new InvalidDataException($"Message {Id} has a malformed key \"{Key}\".");
-        Inbox = Key[..slash];
-        ReceivedTicks = ticks;
-    }
-
-    [LiteDB.BsonIgnore]
     public DateTimeOffset Received => new(ReceivedTicks, TimeSpan.Zero);
-
-    /// <summary>Where the raw message is in the <c>raw</c> collection when it is not in <see cref="RawData"/>.</summary>
-    public string RawId { get; set; } = "";
-
-    /// <summary>
-    /// The raw message itself when it is small (at most <see cref="RawMessage.EmbedBytes"/> as stored), in the
-    /// document so that a commit writes one document instead of two; Brotli-compressed when
-    /// <see cref="RawCompressed"/>. Null when the raw message is in the <c>raw</c> collection under <see cref="RawId"/>.
-    /// </summary>
-    public byte[]? RawData { get; set; }
-
-    /// <summary>
-    /// Whether <see cref="RawData"/> is Brotli-compressed. Not stored: a chunk is compressed only when that
-    /// makes it smaller (<see cref="RawMessage"/>), so stored data shorter than <see cref="Size"/> is compressed
-    /// and data of the full size is not. (Documents written before this also hold a <c>RawCompressed</c>
-    /// field, which agrees and is ignored.)
-    /// </summary>
-    [LiteDB.BsonIgnore]
-    public bool RawCompressed => RawData is not null && RawData.LongLength != Size;
-
-    /// <summary>
-    /// Ids of the copies of this message in other inboxes that share its raw bytes in the <c>raw</c>
-    /// collection: the raw message goes with the last of them. Empty when it reached one inbox or has
-    /// its raw bytes in <see cref="RawData"/>.
-    /// </summary>
-    public List<string> Copies { get; set; } = [];
 
     /// <summary>Raw size in bytes.</summary>
     public long Size { get; set; }
@@ -86,27 +39,29 @@ public sealed class StoredMessage
     public DateTime? Date { get; set; }
 
     /// <summary>
-    /// The plain-text body. Not stored in the document: set at ingest, and on reads by
-    /// <see cref="MessageRepository.ReadMessage"/> from the raw message (null on lists and searches, as
-    /// are <see cref="Html"/> and <see cref="Headers"/>, which is empty).
+    /// The plain-text body: set at ingest, and when a message is read in full, from its raw message (null
+    /// on lists and searches, as are <see cref="Html"/> and <see cref="Headers"/>, which is empty).
     /// </summary>
-    [LiteDB.BsonIgnore]
     public string? Text { get; set; }
 
-    /// <summary>The HTML body; stored and read like <see cref="Text"/>.</summary>
-    [LiteDB.BsonIgnore]
+    /// <summary>The HTML body; set like <see cref="Text"/>.</summary>
     public string? Html { get; set; }
 
     /// <summary>A short plain-text snippet of the body, for listings.</summary>
     public string Summary { get; set; } = "";
 
-    /// <summary>The top-level headers in order. Not stored in the document: read like <see cref="Text"/>.</summary>
-    [LiteDB.BsonIgnore]
+    /// <summary>The top-level headers in order; set like <see cref="Text"/>.</summary>
     public List<StoredHeader> Headers { get; set; } = [];
 
-    /// <summary>Whether <see cref="Text"/>, <see cref="Html"/> and <see cref="Headers"/> were read from the raw message into this object.</summary>
-    [LiteDB.BsonIgnore]
-    internal bool ContentLoaded { get; set; }
+    /// <summary>Whether <see cref="Text"/>, <see cref="Html"/> and <see cref="Headers"/> are set (at ingest, or read from the raw message).</summary>
+    public bool ContentLoaded { get; set; }
+
+    /// <summary>Sets the bodies and headers read from the raw message.</summary>
+    public void SetContent(Mime.MessageContent content)
+    {
+        (Text, Html, Headers) = (content.Text, content.Html, content.Headers);
+        ContentLoaded = true;
+    }
 
     /// <summary>Links in the HTML body (<c>a</c> and <c>area</c>), found at ingest.</summary>
     public List<StoredLink> HtmlLinks { get; set; } = [];

@@ -1,5 +1,6 @@
 using System.Buffers;
 using MailSink.Storage;
+using MailSink.Storage.Ingest;
 using Microsoft.Extensions.Logging;
 using SmtpServer;
 using SmtpServer.Net;

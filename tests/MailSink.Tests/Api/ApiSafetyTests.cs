@@ -94,8 +94,8 @@ public sealed class ApiSafetyTests(SharedHost shared, ITestOutputHelper output) 
         var a = first + suffix;
         var b = second + suffix;
         // An inbox is named by the ASCII form of its label ("straße…" is "xn--strae…"); the API takes either.
-        Assert.EndsWith($" in inbox {MailSink.Storage.InboxRouter.NormalizeInboxId(a)}", await SendRawAsync(a, "to " + a), StringComparison.Ordinal);
-        Assert.EndsWith($" in inbox {MailSink.Storage.InboxRouter.NormalizeInboxId(b)}", await SendRawAsync(b, "to " + b), StringComparison.Ordinal);
+        Assert.EndsWith($" in inbox {MailSink.Storage.Ingest.InboxRouter.NormalizeInboxId(a)}", await SendRawAsync(a, "to " + a), StringComparison.Ordinal);
+        Assert.EndsWith($" in inbox {MailSink.Storage.Ingest.InboxRouter.NormalizeInboxId(b)}", await SendRawAsync(b, "to " + b), StringComparison.Ordinal);
 
         var listedA = (await Host.ListAsync(a)).Select(m => m.GetProperty("subject").GetString()).ToList();
         var listedB = (await Host.ListAsync(b)).Select(m => m.GetProperty("subject").GetString()).ToList();

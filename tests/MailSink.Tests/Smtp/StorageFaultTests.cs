@@ -32,7 +32,7 @@ public sealed class StorageFaultTests(ITestOutputHelper output)
         Assert.StartsWith("250", await SendAsync(host.SmtpPort, inbox, "before", output));
         Assert.Equal(0, await StartupGuard.ExitCodeAsync(host.Services));
 
-        var repository = host.Services.GetRequiredService<MessageRepository>();
+        var repository = host.Services.GetRequiredService<LiteDbStore>();
         EngineFault.Inject(repository);
 
         Assert.StartsWith("451", await SendAsync(host.SmtpPort, inbox, "during", output));

@@ -38,15 +38,15 @@ public sealed class BodySearchTests(ITestOutputHelper output)
             // searches), the second after (its bodies are kept as ingest decoded them).
             foreach (var raw in messages.Take(80))
                 await store.StoreRawAsync("t@body.localhost", raw);
-            Assert.Empty(store.Repository.Search("body", new SearchCriteria(null, null, "no such subject", null), 0, 10));
+            Assert.Empty(await store.Messages.SearchAsync("body", new SearchCriteria(null, null, "no such subject", null), 0, 10, null, default));
             foreach (var raw in messages.Skip(80))
                 await store.StoreRawAsync("t@body.localhost", raw);
         }
 
         // What each body holds, read message by message.
-        var read = none.Repository.ListMessages("body", 0, 1000)
-            .Select(m => none.Repository.ReadMessage(m.Id)!)
-            .ToList();
+        var read = new List<StoredMessage>();
+        foreach (var listed in await none.Messages.ListAsync("body", 0, 1000, null, default))
+            read.Add((await none.Messages.GetAsync(listed.Id, default))!);
         Assert.Equal(160, read.Count);
 
         var needles = new List<string>();
@@ -62,13 +62,13 @@ public sealed class BodySearchTests(ITestOutputHelper output)
             matched += expected.Count;
             foreach (var store in stores)
             {
-                var found = store.Repository.Search("body", criteria, 0, 1000).Select(m => m.Subject).ToList();
+                var found = (await store.Messages.SearchAsync("body", criteria, 0, 1000, null, default)).Select(m => m.Subject).ToList();
                 Assert.True(expected.SequenceEqual(found), $"'{needle}': expected [{string.Join(", ", expected)}], found [{string.Join(", ", found)}]");
             }
 
             // Paging over the matches.
             if (expected.Count > 3)
-                Assert.Equal(expected.Skip(2).Take(2), tight.Repository.Search("body", criteria, 2, 2).Select(m => m.Subject));
+                Assert.Equal(expected.Skip(2).Take(2), (await tight.Messages.SearchAsync("body", criteria, 2, 2, null, default)).Select(m => m.Subject));
         }
 
         output.WriteLine($"{needles.Count} needles, {matched} matches; kept {Index(free).KeptBodyBytes:N0}, {Index(none).KeptBodyBytes:N0} and {Index(tight).KeptBodyBytes:N0} bytes");
@@ -110,25 +110,25 @@ public sealed class BodySearchTests(ITestOutputHelper output)
             await storage.StoreAsync($"u@keep{i % 2}.localhost", $"m{i}", body);
         var index = Index(storage);
 
-        Assert.Empty(storage.Repository.Search("keep0", new SearchCriteria(null, null, null, "absent"), 0, 10)); // reads and keeps 60 bodies
-        Assert.Empty(storage.Repository.Search("keep1", new SearchCriteria(null, null, null, "absent"), 0, 10)); // 60 more: over 1 MB together
+        Assert.Empty(await storage.Messages.SearchAsync("keep0", new SearchCriteria(null, null, null, "absent"), 0, 10, null, default)); // reads and keeps 60 bodies
+        Assert.Empty(await storage.Messages.SearchAsync("keep1", new SearchCriteria(null, null, null, "absent"), 0, 10, null, default)); // 60 more: over 1 MB together
         Assert.InRange(index.KeptBodyBytes, 512 * 1024, 1L << 20);
 
         // Arrivals in a searched inbox are kept as they come; the budget holds.
         for (var i = 0; i < 100; i++)
             await storage.StoreAsync("u@keep0.localhost", $"late {i}", body);
         Assert.InRange(index.KeptBodyBytes, 512 * 1024, 1L << 20);
-        Assert.Single(storage.Repository.Search("keep0", new SearchCriteria(null, null, null, "FILL THE BUDGET 693"), 0, 500), m => m.Subject == "late 99");
+        Assert.Single((await storage.Messages.SearchAsync("keep0", new SearchCriteria(null, null, null, "FILL THE BUDGET 693"), 0, 500, null, default)), m => m.Subject == "late 99");
 
         // Deleting gives back what the deleted messages' bodies took, and churn does not grow the keeping order.
-        Assert.Equal(160, storage.Repository.DeleteInboxMessages("keep0"));
-        Assert.Equal(60, storage.Repository.DeleteInboxMessages("keep1"));
+        Assert.Equal(160, (await storage.Messages.DeleteAllAsync("keep0", default)));
+        Assert.Equal(60, (await storage.Messages.DeleteAllAsync("keep1", default)));
         Assert.Equal(0, index.KeptBodyBytes);
         for (var round = 0; round < 30; round++)
         {
             for (var i = 0; i < 100; i++)
                 await storage.StoreAsync("u@keep0.localhost", $"churn {round} {i}", "short body");
-            Assert.Equal(100, storage.Repository.DeleteInboxMessages("keep0"));
+            Assert.Equal(100, (await storage.Messages.DeleteAllAsync("keep0", default)));
         }
 
         Assert.Equal(0, index.KeptBodyBytes);
@@ -136,9 +136,9 @@ public sealed class BodySearchTests(ITestOutputHelper output)
 
         // Reopening the database forgets every body kept.
         await storage.StoreAsync("u@keep0.localhost", "after", body);
-        Assert.Single(storage.Repository.Search("keep0", new SearchCriteria(null, null, null, "line 99"), 0, 10));
+        Assert.Single(await storage.Messages.SearchAsync("keep0", new SearchCriteria(null, null, null, "line 99"), 0, 10, null, default));
         Assert.True(index.KeptBodyBytes > 0);
-        Assert.True(storage.Repository.ReleaseIfIdle(TimeSpan.Zero));
+        Assert.True(storage.Store.ReleaseIfIdle(TimeSpan.Zero));
         Assert.Equal(0, index.KeptBodyBytes);
     }
 
@@ -152,20 +152,20 @@ public sealed class BodySearchTests(ITestOutputHelper output)
 
         // Between the messages it reads, a search holds nothing: halfway through this one, another use
         // of the database (a list, on another thread) finishes while the search waits for it.
-        var gate = (Lock)PrivateField.Get(storage.Repository, "_gate");
+        var gate = (Lock)PrivateField.Get(storage.Store, "_gate");
         var steps = 0;
         var heldAtAStep = 0;
         var listedHalfway = false;
-        storage.Repository.BetweenSearchSteps = _ =>
+        storage.Store.BetweenSearchSteps = _ =>
         {
             if (gate.IsHeldByCurrentThread)
                 heldAtAStep++;
             if (++steps == 200)
-                listedHalfway = Task.Run(() => storage.Repository.ListMessages("long", 0, 5)).Wait(TimeSpan.FromSeconds(30));
+                listedHalfway = Task.Run(() => storage.Messages.ListAsync("long", 0, 5, null, default)).Wait(TimeSpan.FromSeconds(30));
         };
 
         var clock = Stopwatch.StartNew();
-        var found = storage.Repository.Search("long", new SearchCriteria(null, null, null, "absent"), 0, 10);
+        var found = (await storage.Messages.SearchAsync("long", new SearchCriteria(null, null, null, "absent"), 0, 10, null, default));
         output.WriteLine($"the search read 400 messages in {clock.Elapsed.TotalMilliseconds:F0} ms");
 
         Assert.Empty(found);
@@ -184,18 +184,18 @@ public sealed class BodySearchTests(ITestOutputHelper output)
         Task<IReadOnlyList<StoredMessage>>? second = null;
         var bySubjectMeanwhile = -1;
         var paused = 0;
-        storage.Repository.BetweenSearchSteps = _ =>
+        storage.Store.BetweenSearchSteps = _ =>
         {
             if (Interlocked.Exchange(ref paused, 1) != 0)
                 return; // only the first search's first step
             // While a body search is under way: a search by subject answers, a second body search waits its turn.
-            var bySubject = storage.Repository.SearchAsync("turns", new SearchCriteria(null, null, "m7", null), 0, 10, null, CancellationToken.None);
+            var bySubject = storage.Messages.SearchAsync("turns", new SearchCriteria(null, null, "m7", null), 0, 10, null, CancellationToken.None);
             bySubjectMeanwhile = bySubject.Wait(TimeSpan.FromSeconds(30)) ? bySubject.Result.Count : -1;
-            second = storage.Repository.SearchAsync("turns", new SearchCriteria(null, null, null, "body 3"), 0, 10, null, CancellationToken.None);
+            second = storage.Messages.SearchAsync("turns", new SearchCriteria(null, null, null, "body 3"), 0, 10, null, CancellationToken.None);
             Assert.False(second.Wait(TimeSpan.FromMilliseconds(200)), "a second body search ran beside the first");
         };
 
-        var first = await storage.Repository.SearchAsync("turns", new SearchCriteria(null, null, null, "body 1"), 0, 10, null, CancellationToken.None);
+        var first = await storage.Messages.SearchAsync("turns", new SearchCriteria(null, null, null, "body 1"), 0, 10, null, CancellationToken.None);
 
         Assert.Equal(["m19", "m18", "m17", "m16", "m15", "m14", "m13", "m12", "m11", "m10"], first.Select(m => m.Subject));
         Assert.Equal(1, bySubjectMeanwhile);
@@ -242,12 +242,12 @@ public sealed class BodySearchTests(ITestOutputHelper output)
             await storage.StoreAsync("u@large.localhost", $"m{i}", body);
 
         var keptAtStep = new List<bool>();
-        storage.Repository.BetweenSearchSteps = candidate => keptAtStep.Add(candidate.Bodies is not null);
-        Assert.Empty(storage.Repository.Search("large", new SearchCriteria(null, null, null, "absent"), 0, 10));
+        storage.Store.BetweenSearchSteps = candidate => keptAtStep.Add(candidate.Bodies is not null);
+        Assert.Empty(await storage.Messages.SearchAsync("large", new SearchCriteria(null, null, null, "absent"), 0, 10, null, default));
         Assert.DoesNotContain(true, keptAtStep); // nothing was in memory before the first search
         keptAtStep.Clear();
 
-        Assert.Empty(storage.Repository.Search("large", new SearchCriteria(null, null, null, "absent too"), 0, 10));
+        Assert.Empty(await storage.Messages.SearchAsync("large", new SearchCriteria(null, null, null, "absent too"), 0, 10, null, default));
         var kept = keptAtStep.Count(k => k);
         // The first search filled the budget with the newest bodies (it reads newest first) and let none of
         // them go for older ones: the second finds those in memory.
@@ -260,13 +260,13 @@ public sealed class BodySearchTests(ITestOutputHelper output)
     {
         await using var storage = new StorageHarness();
         await storage.StoreAsync("u@wait.localhost", "there", "body with the word");
-        var waiter = new MessageWaiter(storage.Repository, storage.Feed);
+        var waiter = new MessageWaiter(storage.Store, storage.Feed);
 
         var found = await waiter.WaitAsync("wait", new SearchCriteria(null, null, null, "the word"), null, TimeSpan.Zero, CancellationToken.None);
         Assert.Equal("there", found?.Subject);
 
         // Every body search's turn taken (as by a long scan): a wait of 200 ms gives up within its look's second.
-        var turns = (SemaphoreSlim)PrivateField.Get(storage.Repository, "_bodySearches");
+        var turns = (SemaphoreSlim)PrivateField.Get(storage.Store, "_bodySearches");
         await turns.WaitAsync();
         try
         {
@@ -285,7 +285,7 @@ public sealed class BodySearchTests(ITestOutputHelper output)
     private static StoredMessage Message(string id, long ticks, string? text = null) =>
         new() { Id = id, Inbox = "box", ReceivedTicks = ticks, Text = text };
 
-    private static SearchIndex Index(StorageHarness storage) => (SearchIndex)PrivateField.Get(storage.Repository, "_index");
+    private static SearchIndex Index(StorageHarness storage) => (SearchIndex)PrivateField.Get(storage.Store, "_index");
 
     private static string MakeNeedle(Random random)
     {

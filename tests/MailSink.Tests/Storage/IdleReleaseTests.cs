@@ -20,20 +20,20 @@ public sealed class IdleReleaseTests(ITestOutputHelper output)
         for (var i = 0; i < 1500; i++)
             ids.Add((await storage.StoreAsync($"u{i % 7}@idle{i % 5}.localhost", $"message {i}", body)).Id);
         foreach (var id in ids)
-            Assert.NotNull(storage.Repository.ReadMessage(id)); // every page read into LiteDB's cache
+            Assert.NotNull(await storage.Messages.GetAsync(id, default)); // every page read into LiteDB's cache
 
         IdleReleaseHostedService.ReturnMemory();
         var busy = GC.GetTotalMemory(forceFullCollection: true);
-        Assert.False(storage.Repository.ReleaseIfIdle(TimeSpan.FromMinutes(5))); // used a moment ago: not idle
-        Assert.True(storage.Repository.ReleaseIfIdle(TimeSpan.Zero));
+        Assert.False(storage.Store.ReleaseIfIdle(TimeSpan.FromMinutes(5))); // used a moment ago: not idle
+        Assert.True(storage.Store.ReleaseIfIdle(TimeSpan.Zero));
         IdleReleaseHostedService.ReturnMemory();
         var released = GC.GetTotalMemory(forceFullCollection: true);
         output.WriteLine($"managed heap {busy / 1_000_000.0:F1} MB in use, {released / 1_000_000.0:F1} MB after the release");
 
         Assert.True(busy - released > 4_000_000, $"the release freed only {(busy - released) / 1_000_000.0:F1} MB");
-        Assert.False(storage.Repository.ReleaseIfIdle(TimeSpan.Zero)); // nothing used since: nothing to release
-        Assert.Equal("message 1499", storage.Repository.ReadMessage(ids[^1])!.Subject);
-        Assert.Equal(300, storage.Repository.FindInbox("idle4")!.Messages);
-        Assert.Single(storage.Repository.Search("idle0", new SearchCriteria(null, null, "message 1495", null), 0, 10));
+        Assert.False(storage.Store.ReleaseIfIdle(TimeSpan.Zero)); // nothing used since: nothing to release
+        Assert.Equal("message 1499", (await storage.Messages.GetAsync(ids[^1], default))!.Subject);
+        Assert.Equal(300, (await storage.Inboxes.GetAsync("idle4", default))!.Messages);
+        Assert.Single(await storage.Messages.SearchAsync("idle0", new SearchCriteria(null, null, "message 1495", null), 0, 10, null, default));
     }
 }

@@ -15,30 +15,29 @@ public sealed class InboxCounterTests
     public async Task Counts_follow_arrivals_deletes_emptying_and_renaming()
     {
         await using var storage = new StorageHarness();
-        var repository = storage.Repository;
         var first = await storage.StoreAsync("a@box.localhost", "one");
         await storage.StoreAsync("a@box.localhost", "two");
         await storage.StoreAsync("a@box.localhost", "three");
-        Assert.Equal(3, repository.FindInbox("box")!.Messages);
+        Assert.Equal(3, (await storage.Inboxes.GetAsync("box", default))!.Messages);
 
-        Assert.True(repository.DeleteMessage(first.Id));
+        Assert.True(await storage.Messages.DeleteAsync(first.Id, default));
         await storage.StoreAsync("a@box.localhost", "four");
-        Assert.Equal(3, repository.FindInbox("box")!.Messages);
+        Assert.Equal(3, (await storage.Inboxes.GetAsync("box", default))!.Messages);
 
-        Assert.Equal(3, repository.DeleteInboxMessages("box"));
+        Assert.Equal(3, (await storage.Messages.DeleteAllAsync("box", default)));
         await storage.StoreAsync("a@box.localhost", "five");
-        Assert.Equal(1, repository.FindInbox("box")!.Messages);
+        Assert.Equal(1, (await storage.Inboxes.GetAsync("box", default))!.Messages);
 
-        Assert.NotNull(repository.RenameInbox("box", "Renamed"));
+        Assert.NotNull(await storage.Inboxes.RenameAsync("box", "Renamed", default));
         await storage.StoreAsync("a@box.localhost", "six");
-        var renamed = repository.FindInbox("box")!;
+        var renamed = (await storage.Inboxes.GetAsync("box", default))!;
         Assert.Equal(("Renamed", 2L), (renamed.Name, renamed.Messages));
 
-        Assert.True(repository.DeleteInbox("box"));
+        Assert.True(await storage.Inboxes.DeleteAsync("box", default));
         await storage.StoreAsync("a@box.localhost", "seven");
-        var again = repository.FindInbox("box")!;
+        var again = (await storage.Inboxes.GetAsync("box", default))!;
         Assert.Equal(("box", 1L), (again.Name, again.Messages));
-        Assert.Equal(["seven"], repository.ListMessages("box", 0, 10).Select(m => m.Subject));
+        Assert.Equal(["seven"], (await storage.Messages.ListAsync("box", 0, 10, null, default)).Select(m => m.Subject));
     }
 
     [Fact]
@@ -48,11 +47,11 @@ public sealed class InboxCounterTests
         for (var i = 0; i < 5; i++)
             await storage.StoreAsync("a@box.localhost", $"m{i}");
 
-        Assert.Equal(3, storage.Repository.TrimInbox("box", keep: 2, limit: 100));
+        Assert.Equal(3, storage.Store.TrimInbox("box", keep: 2, limit: 100));
         await storage.StoreAsync("a@box.localhost", "after the trim");
 
-        Assert.Equal(3, storage.Repository.FindInbox("box")!.Messages);
-        Assert.Equal(3, storage.Repository.ListMessages("box", 0, 10).Count);
+        Assert.Equal(3, (await storage.Inboxes.GetAsync("box", default))!.Messages);
+        Assert.Equal(3, (await storage.Messages.ListAsync("box", 0, 10, null, default)).Count);
     }
 
     [Fact]
@@ -60,11 +59,11 @@ public sealed class InboxCounterTests
     {
         await using var storage = new StorageHarness();
         await storage.StoreAsync("a@box.localhost", "before");
-        EngineFault.Inject(storage.Repository);
+        EngineFault.Inject(storage.Store);
         await Assert.ThrowsAsync<MailSink.Storage.StorageUnavailableException>(() => storage.StoreAsync("a@box.localhost", "refused"));
         await storage.StoreAsync("a@box.localhost", "after");
 
-        Assert.Equal(2, storage.Repository.FindInbox("box")!.Messages);
+        Assert.Equal(2, (await storage.Inboxes.GetAsync("box", default))!.Messages);
     }
 
     /// <summary>
@@ -75,7 +74,7 @@ public sealed class InboxCounterTests
     public async Task Counts_stay_right_when_the_checkpoint_after_a_commit_fails()
     {
         await using var storage = new StorageHarness();
-        var repository = storage.Repository;
+        var repository = storage.Store;
         await storage.StoreAsync("a@box.localhost", "before");
 
         ((LiteDatabase)PrivateField.Get(repository, "_db")).CheckpointSize = 1; // every commit checkpoints
@@ -95,9 +94,9 @@ public sealed class InboxCounterTests
 
         await storage.StoreAsync("a@box.localhost", "after");
 
-        var listed = repository.ListMessages("box", 0, 10);
+        var listed = (await storage.Messages.ListAsync("box", 0, 10, null, default));
         Assert.Contains("after", listed.Select(m => m.Subject));
-        Assert.Equal(listed.Count, repository.FindInbox("box")!.Messages);
+        Assert.Equal(listed.Count, (await storage.Inboxes.GetAsync("box", default))!.Messages);
         Assert.Equal(1, repository.Reopens); // the failed checkpoint counts as a fault: the database was opened again
     }
 }

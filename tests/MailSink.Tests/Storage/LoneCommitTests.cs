@@ -24,15 +24,15 @@ public sealed class LoneCommitTests
         // Nothing was queued for the writer: the commit ran inside the call, before it returned its task.
         Assert.True(ingest.IsCompletedSuccessfully);
         var stored = Assert.Single(await ingest);
-        Assert.Equal("lone", storage.Repository.FindMessage(stored.Id)!.Subject);
-        Assert.Equal(1, storage.Repository.FindInbox("lone")!.Messages);
+        Assert.Equal("lone", (await storage.Messages.GetAsync(stored.Id, default))!.Subject);
+        Assert.Equal(1, (await storage.Inboxes.GetAsync("lone", default))!.Messages);
     }
 
     [Fact]
     public async Task A_lone_sender_does_not_wait_for_a_busy_database_but_queues_its_message()
     {
         await using var storage = new StorageHarness();
-        var gate = (Lock)PrivateField.Get(storage.Repository, "_gate");
+        var gate = (Lock)PrivateField.Get(storage.Store, "_gate");
         using var held = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
         var reader = Task.Factory.StartNew(() =>
@@ -60,7 +60,7 @@ public sealed class LoneCommitTests
 
         await reader;
         var stored = Assert.Single(await ingest.WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.Equal("queued", storage.Repository.FindMessage(stored.Id)!.Subject);
+        Assert.Equal("queued", (await storage.Messages.GetAsync(stored.Id, default))!.Subject);
     }
 
     [Fact]
@@ -83,8 +83,8 @@ public sealed class LoneCommitTests
 
         var all = sent.SelectMany(ids => ids).ToList();
         Assert.Equal(Senders * Each, all.Distinct().Count());
-        Assert.Equal(Senders * Each, storage.Repository.FindInbox("lone")!.Messages);
-        var listed = storage.Repository.ListMessages("lone", 0, Senders * Each + 10);
+        Assert.Equal(Senders * Each, (await storage.Inboxes.GetAsync("lone", default))!.Messages);
+        var listed = (await storage.Messages.ListAsync("lone", 0, Senders * Each + 10, null, default));
         Assert.Equal(all.Order(StringComparer.Ordinal), listed.Select(m => m.Id).Order(StringComparer.Ordinal));
     }
 
@@ -95,6 +95,6 @@ public sealed class LoneCommitTests
         await storage.Writer.StopAsync();
 
         await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.Ingest.IngestAsync(Raw("late"), Envelope, CancellationToken.None, alone: true));
-        Assert.Null(storage.Repository.FindInbox("lone"));
+        Assert.Null(await storage.Inboxes.GetAsync("lone", default));
     }
 }

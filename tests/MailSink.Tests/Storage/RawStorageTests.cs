@@ -53,7 +53,8 @@ public sealed class RawStorageTests
 
         var stored = await storage.Ingest.IngestAsync(raw, Envelope, CancellationToken.None);
 
-        Assert.True(raw.AsSpan().SequenceEqual(storage.Repository.ReadRaw(stored[0])), name);
+        var read = await storage.Messages.GetRawAsync(stored[0].Id, default);
+        Assert.True(raw.AsSpan().SequenceEqual(read), name);
     }
 
     [Fact]
@@ -74,7 +75,7 @@ public sealed class RawStorageTests
         var raw = Text(3000);
         var destination = new byte[raw.Length];
 
-        var written = RawMessage.Unpack(new BsonDocument { ["_id"] = "old", ["data"] = raw, ["n"] = 1, ["size"] = raw.Length }, destination, 0);
+        var written = LiteDbStore.UnpackChunk(new BsonDocument { ["_id"] = "old", ["data"] = raw, ["n"] = 1, ["size"] = raw.Length }, destination, 0);
 
         Assert.Equal(raw.Length, written);
         Assert.Equal(raw, destination);
@@ -88,7 +89,7 @@ public sealed class RawStorageTests
         damaged[damaged.Length / 2] ^= 0xFF;
         damaged = damaged[..^4];
 
-        Assert.Throws<InvalidDataException>(() => RawMessage.Unpack(
+        Assert.Throws<InvalidDataException>(() => LiteDbStore.UnpackChunk(
             new BsonDocument { ["_id"] = "bad", ["data"] = damaged, ["z"] = RawMessage.Brotli }, new byte[5000], 0));
     }
 
@@ -102,8 +103,8 @@ public sealed class RawStorageTests
             + "--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>html caf\u00e9</p>\r\n--b--\r\n");
         var stored = (await storage.Ingest.IngestAsync(raw, Envelope, CancellationToken.None))[0];
 
-        var listed = Assert.Single(storage.Repository.ListMessages("raw", 0, 10));
-        var read = storage.Repository.ReadMessage(stored.Id)!;
+        var listed = Assert.Single(await storage.Messages.ListAsync("raw", 0, 10, null, default));
+        var read = (await storage.Messages.GetAsync(stored.Id, default))!;
 
         Assert.Null(listed.Text);
         Assert.Null(listed.Html);
@@ -121,7 +122,7 @@ public sealed class RawStorageTests
         var wanted = await storage.StoreAsync("a@raw.localhost", "one", body: "your code is in here: NEEDLE-42");
         await storage.StoreAsync("a@raw.localhost", "two", body: "nothing to see");
 
-        var found = storage.Repository.Search("raw", new SearchCriteria(null, null, null, "needle-42"), 0, 10);
+        var found = (await storage.Messages.SearchAsync("raw", new SearchCriteria(null, null, null, "needle-42"), 0, 10, null, default));
 
         Assert.Equal([wanted.Id], found.Select(m => m.Id));
     }
@@ -130,76 +131,80 @@ public sealed class RawStorageTests
 
     private static readonly SmtpEnvelope TwoInboxes = new("a@b.example", ["x@one.localhost", "y@two.localhost"], "test", null, null, null, false);
 
-    [Fact]
-    public async Task Copies_in_two_inboxes_share_a_large_raw_message_until_the_last_one_goes()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Copies_in_two_inboxes_share_their_message_until_the_last_one_goes(bool large)
     {
         await using var storage = new StorageHarness();
-        var raw = LargeMessage();
-        Assert.False(RawMessage.Pack(raw).Embedded);
+        var raw = large ? LargeMessage() : Text(2048);
+        Assert.Equal(!large, RawMessage.Pack(raw).Embedded);
+        var before = storage.Store.StoredBytes;
 
         var copies = await storage.Ingest.IngestAsync(raw, TwoInboxes, CancellationToken.None);
 
-        Assert.Equal(raw.Length, storage.Repository.TotalRawBytes); // stored once
-        Assert.True(storage.Repository.DeleteMessage(copies[0].Id));
-        Assert.Equal(raw, storage.Repository.ReadRaw(storage.Repository.FindMessage(copies[1].Id)!));
-        Assert.Equal(raw.Length, storage.Repository.TotalRawBytes);
-        Assert.True(storage.Repository.DeleteMessage(copies[1].Id));
-        Assert.Equal(0, storage.Repository.TotalRawBytes);
-        Assert.Null(storage.Repository.ReadRaw(copies[1]));
+        // One shared content and one raw message, whichever copy is read.
+        Assert.Equal((1, large ? 1 : 0), Collections(storage));
+        Assert.Equal(raw, await storage.Messages.GetRawAsync(copies[0].Id, default));
+        Assert.True(storage.Store.StoredBytes - before < raw.Length + 4096, "the copies' bytes were counted more than once");
+        Assert.True(await storage.Messages.DeleteAsync(copies[0].Id, default));
+        Assert.Equal(raw, await storage.Messages.GetRawAsync(copies[1].Id, default));
+        Assert.Equal("y", (await storage.Messages.GetAsync(copies[1].Id, default))!.Envelope.RcptTo[1][..1]);
+        Assert.Equal((1, large ? 1 : 0), Collections(storage));
+
+        Assert.True(await storage.Messages.DeleteAsync(copies[1].Id, default));
+        Assert.Null(await storage.Messages.GetRawAsync(copies[1].Id, default));
+        Assert.Equal((0, 0), Collections(storage));
+        Assert.Equal(before, storage.Store.StoredBytes);
     }
 
-    [Fact]
-    public async Task A_small_message_lives_in_each_copy_and_each_copy_goes_on_its_own()
+    /// <summary>Documents in <c>contents</c> and raw messages in <c>raw</c>, counted in the file itself.</summary>
+    private static (int Contents, int Raw) Collections(StorageHarness storage)
     {
-        await using var storage = new StorageHarness();
-        var raw = Text(2048);
-
-        var copies = await storage.Ingest.IngestAsync(raw, TwoInboxes, CancellationToken.None);
-        Assert.True(storage.Repository.DeleteMessage(copies[0].Id));
-
-        var kept = storage.Repository.FindMessage(copies[1].Id)!;
-        Assert.NotNull(kept.RawData);
-        Assert.Equal(raw, storage.Repository.ReadRaw(kept));
-        Assert.Equal(raw.Length, storage.Repository.TotalRawBytes);
+        var db = (LiteDatabase)PrivateField.Get(storage.Store, "_db");
+        lock ((Lock)PrivateField.Get(storage.Store, "_gate"))
+            return (db.GetCollection("contents").Count(), db.GetCollection("raw").Count());
     }
 
     /// <summary>
-    /// Databases of the earlier layout found the copies sharing a raw message through an index on RawId;
-    /// opening one records the copies in each document and drops that index and the ReceivedTicks one.
+    /// Databases of an earlier layout kept a full document per inbox copy, the copies sharing a raw message
+    /// in <c>raw</c>, found through an index on RawId; opening one records the copies in each document and
+    /// drops that index and the ReceivedTicks one, and its copies read and delete as before.
     /// </summary>
     [Fact]
-    public async Task A_database_of_the_earlier_layout_is_upgraded_on_open()
+    public async Task A_database_of_an_earlier_layout_is_upgraded_on_open_and_reads_as_before()
     {
         using var directory = new TempDirectory();
         var raw = LargeMessage();
         string path;
-        IReadOnlyList<StoredMessage> copies;
+        StoredMessage first;
         await using (var before = new StorageHarness(directory: directory.Path))
         {
-            copies = await before.Ingest.IngestAsync(raw, TwoInboxes, CancellationToken.None);
+            first = (await before.Ingest.IngestAsync(raw, OneInbox, CancellationToken.None))[0];
             path = before.DatabasePath;
         }
 
+        // The second copy as that layout wrote it: the same document in another inbox, sharing the raw message.
+        var secondId = Guid.CreateVersion7().ToString();
         using (var db = new LiteDatabase(new ConnectionString { Filename = path, Collation = Collation.Binary }))
         {
             var messages = db.GetCollection("messages");
-            foreach (var doc in messages.FindAll().ToList())
-            {
-                doc["Copies"] = new BsonArray();
-                messages.Update(doc);
-            }
-
+            var copy = messages.FindById(first.Id);
+            copy["_id"] = secondId;
+            copy["Key"] = copy["Key"].AsString.Replace("one/", "two/", StringComparison.Ordinal);
+            messages.Insert(copy);
             messages.EnsureIndex("RawId", "$.RawId");
             messages.EnsureIndex("ReceivedTicks", "$.ReceivedTicks");
         }
 
         await using (var after = new StorageHarness(directory: directory.Path))
         {
-            Assert.Equal([copies[1].Id], after.Repository.FindMessage(copies[0].Id)!.Copies);
-            Assert.True(after.Repository.DeleteMessage(copies[0].Id));
-            Assert.Equal(raw, after.Repository.ReadRaw(after.Repository.FindMessage(copies[1].Id)!));
-            Assert.True(after.Repository.DeleteMessage(copies[1].Id));
-            Assert.Equal(0, after.Repository.TotalRawBytes);
+            Assert.Equal(raw, await after.Messages.GetRawAsync(secondId, default));
+            Assert.Equal("two", (await after.Messages.GetAsync(secondId, default))!.Inbox);
+            Assert.True(await after.Messages.DeleteAsync(first.Id, default));
+            Assert.Equal(raw, await after.Messages.GetRawAsync(secondId, default)); // the other copy still has it
+            Assert.True(await after.Messages.DeleteAsync(secondId, default));
+            Assert.Equal((0, 0), Collections(after));
         }
 
         using (var db = new LiteDatabase(new ConnectionString { Filename = path, Collation = Collation.Binary }))
@@ -208,4 +213,6 @@ public sealed class RawStorageTests
             Assert.Equal(["Key", "_id"], indexes.Order(StringComparer.Ordinal));
         }
     }
+
+    private static readonly SmtpEnvelope OneInbox = new("a@b.example", ["x@one.localhost"], "test", null, null, null, false);
 }

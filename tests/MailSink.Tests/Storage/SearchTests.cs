@@ -13,20 +13,20 @@ public sealed class SearchTests
     {
         await using var storage = new StorageHarness();
         var first = await storage.StoreAsync("a@box.localhost", "alpha one");
-        Assert.Equal([first.Id], storage.Repository.Search("box", Subject("alpha"), 0, 10).Select(m => m.Id));
+        Assert.Equal([first.Id], (await storage.Messages.SearchAsync("box", Subject("alpha"), 0, 10, null, default)).Select(m => m.Id));
 
         var second = await storage.StoreAsync("b@box.localhost", "alpha two");
         var other = await storage.StoreAsync("c@box.localhost", "beta");
-        Assert.Equal([second.Id, first.Id], storage.Repository.Search("box", Subject("ALPHA"), 0, 10).Select(m => m.Id));
-        Assert.Equal([other.Id], storage.Repository.Search("box", new SearchCriteria(null, "C@BOX.localhost", null, null), 0, 10).Select(m => m.Id));
+        Assert.Equal([second.Id, first.Id], (await storage.Messages.SearchAsync("box", Subject("ALPHA"), 0, 10, null, default)).Select(m => m.Id));
+        Assert.Equal([other.Id], (await storage.Messages.SearchAsync("box", new SearchCriteria(null, "C@BOX.localhost", null, null), 0, 10, null, default)).Select(m => m.Id));
 
-        Assert.True(storage.Repository.DeleteMessage(second.Id));
-        Assert.Equal([first.Id], storage.Repository.Search("box", Subject("alpha"), 0, 10).Select(m => m.Id));
+        Assert.True(await storage.Messages.DeleteAsync(second.Id, default));
+        Assert.Equal([first.Id], (await storage.Messages.SearchAsync("box", Subject("alpha"), 0, 10, null, default)).Select(m => m.Id));
 
-        storage.Repository.DeleteInboxMessages("box");
-        Assert.Empty(storage.Repository.Search("box", Subject("alpha"), 0, 10));
+        await storage.Messages.DeleteAllAsync("box", default);
+        Assert.Empty(await storage.Messages.SearchAsync("box", Subject("alpha"), 0, 10, null, default));
         var third = await storage.StoreAsync("a@box.localhost", "alpha three");
-        Assert.Equal([third.Id], storage.Repository.Search("box", Subject("alpha"), 0, 10).Select(m => m.Id));
+        Assert.Equal([third.Id], (await storage.Messages.SearchAsync("box", Subject("alpha"), 0, 10, null, default)).Select(m => m.Id));
     }
 
     [Fact]
@@ -43,22 +43,22 @@ public sealed class SearchTests
             {
                 var stored = await storage.StoreAsync("a@busy.localhost", $"live {i}");
                 ids.Add(stored.Id);
-                var found = storage.Repository.Search("busy", new SearchCriteria(null, null, $"live {i}", null), 0, 1);
+                var found = (await storage.Messages.SearchAsync("busy", new SearchCriteria(null, null, $"live {i}", null), 0, 1, null, default));
                 Assert.Equal(stored.Id, Assert.Single(found).Id);
             }
 
             return ids;
         });
-        var searching = Task.Run(() =>
+        var searching = Task.Run(async () =>
         {
             while (!writing.IsCompleted)
-                storage.Repository.Search("busy", Subject("seed"), 0, 5);
+                await storage.Messages.SearchAsync("busy", Subject("seed"), 0, 5, null, default);
         });
 
         var written = await writing;
         await searching;
-        Assert.Equal(300, storage.Repository.Search("busy", Subject("live"), 0, 1000).Count);
-        Assert.Equal(written.AsEnumerable().Reverse(), storage.Repository.Search("busy", Subject("live"), 0, 1000).Select(m => m.Id));
+        Assert.Equal(300, (await storage.Messages.SearchAsync("busy", Subject("live"), 0, 1000, null, default)).Count);
+        Assert.Equal(written.AsEnumerable().Reverse(), (await storage.Messages.SearchAsync("busy", Subject("live"), 0, 1000, null, default)).Select(m => m.Id));
     }
 
     [Fact]
@@ -68,9 +68,9 @@ public sealed class SearchTests
         await storage.StoreAsync("a@b.localhost", "one", body: "needle here");
         await storage.StoreAsync("a@b.localhost", "two", body: "nothing");
 
-        Assert.Equal(["one"], storage.Repository.Search("b", new SearchCriteria(null, null, null, "NEEDLE"), 0, 10).Select(m => m.Subject));
-        Assert.Equal(["two", "one"], storage.Repository.Search("b", new SearchCriteria(null, null, "two", "needle", SearchMatch.Any), 0, 10).Select(m => m.Subject));
-        Assert.Empty(storage.Repository.Search("b", new SearchCriteria(null, null, "two", "needle"), 0, 10));
+        Assert.Equal(["one"], (await storage.Messages.SearchAsync("b", new SearchCriteria(null, null, null, "NEEDLE"), 0, 10, null, default)).Select(m => m.Subject));
+        Assert.Equal(["two", "one"], (await storage.Messages.SearchAsync("b", new SearchCriteria(null, null, "two", "needle", SearchMatch.Any), 0, 10, null, default)).Select(m => m.Subject));
+        Assert.Empty(await storage.Messages.SearchAsync("b", new SearchCriteria(null, null, "two", "needle"), 0, 10, null, default));
 
         var facts = new SearchFacts("x", 1, ["s@x"], ["r@x"], "subject");
         var asked = 0;
@@ -87,17 +87,15 @@ public sealed class SearchTests
     {
         await using var storage = new StorageHarness();
         await storage.StoreAsync("a@b.localhost", "found", body: "needle here");
-        var found = Assert.Single(storage.Repository.Search("b", new SearchCriteria(null, null, null, "needle"), 0, 10));
+        var found = Assert.Single(await storage.Messages.SearchAsync("b", new SearchCriteria(null, null, null, "needle"), 0, 10, null, default));
+        Assert.True(found.ContentLoaded); // the waiter answers with it as it is
         Assert.Contains("needle here", found.Text);
 
-        found.Text = "already read"; // a second parse would overwrite this
-        storage.Repository.LoadContent(found);
-        Assert.Equal("already read", found.Text);
-
-        // A message found without its body is read in full.
-        var listed = Assert.Single(storage.Repository.Search("b", Subject("found"), 0, 10));
+        // A message found without its body is what a listing shows: the waiter reads it in full.
+        var listed = Assert.Single(await storage.Messages.SearchAsync("b", Subject("found"), 0, 10, null, default));
+        Assert.False(listed.ContentLoaded);
         Assert.Null(listed.Text);
-        storage.Repository.LoadContent(listed);
-        Assert.Contains("needle here", listed.Text);
+        var waited = await new MessageWaiter(storage.Messages, storage.Feed).WaitAsync("b", Subject("found"), null, TimeSpan.FromSeconds(1), default);
+        Assert.Contains("needle here", waited!.Text);
     }
 }

@@ -16,15 +16,15 @@ public sealed class StorageRecoveryTests
         await using var storage = new StorageHarness();
         var before = await storage.StoreAsync("a@box.localhost", "before the fault");
 
-        EngineFault.Inject(storage.Repository);
+        EngineFault.Inject(storage.Store);
         var refused = await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.StoreAsync("a@box.localhost", "during the fault"));
         var after = await storage.StoreAsync("a@box.localhost", "after the fault");
 
-        Assert.Equal(1, storage.Repository.Reopens);
+        Assert.Equal(1, storage.Store.Reopens);
         Assert.NotNull(refused.InnerException);
-        Assert.Equal(["after the fault", "before the fault"], storage.Repository.ListMessages("box", 0, 10).Select(m => m.Subject));
-        Assert.Equal("before the fault", storage.Repository.ReadMessage(before.Id)!.Subject);
-        Assert.Equal([after.Id], storage.Repository.Search("box", new SearchCriteria(null, null, "after", null), 0, 10).Select(m => m.Id));
+        Assert.Equal(["after the fault", "before the fault"], (await storage.Messages.ListAsync("box", 0, 10, null, default)).Select(m => m.Subject));
+        Assert.Equal("before the fault", (await storage.Messages.GetAsync(before.Id, default))!.Subject);
+        Assert.Equal([after.Id], (await storage.Messages.SearchAsync("box", new SearchCriteria(null, null, "after", null), 0, 10, null, default)).Select(m => m.Id));
     }
 
     [Fact]
@@ -33,11 +33,11 @@ public sealed class StorageRecoveryTests
         await using var storage = new StorageHarness();
         var stored = await storage.StoreAsync("a@box.localhost", "kept");
 
-        EngineFault.Inject(storage.Repository);
-        Assert.ThrowsAny<Exception>(() => storage.Repository.FindMessage(stored.Id));
+        EngineFault.Inject(storage.Store);
+        await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.Messages.GetAsync(stored.Id, default));
 
-        Assert.Equal("kept", storage.Repository.FindMessage(stored.Id)!.Subject);
-        Assert.Equal(1, storage.Repository.Reopens);
-        Assert.Equal(1, storage.Repository.FindInbox("box")!.Messages);
+        Assert.Equal("kept", (await storage.Messages.GetAsync(stored.Id, default))!.Subject);
+        Assert.Equal(1, storage.Store.Reopens);
+        Assert.Equal(1, (await storage.Inboxes.GetAsync("box", default))!.Messages);
     }
 }

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace MailSink.Tests.Support;
 
-/// <summary>The storage layer alone, on a real LiteDB file in a temp folder: repository, writer and ingest.</summary>
+/// <summary>The LiteDB engine alone, on a real file in a temp folder: store, writer and ingest.</summary>
 public sealed class StorageHarness : IAsyncDisposable
 {
     private readonly TempDirectory? _directory;
@@ -24,9 +24,10 @@ public sealed class StorageHarness : IAsyncDisposable
         if (searchCacheMegabytes is { } megabytes)
             options.SearchCacheMegabytes = megabytes;
         var storage = Options.Create(options);
-        Repository = new MessageRepository(storage, new HostingEnvironment { ContentRootPath = directory }, NullLogger<MessageRepository>.Instance);
+        Store = new LiteDbStore(storage, new HostingEnvironment { ContentRootPath = directory }, TimeProvider.System, NullLogger<LiteDbStore>.Instance);
+        Store.Open();
         Feed = new ArrivalFeed();
-        Writer = new MessageWriter(Repository, Feed, TimeProvider.System, storage, NullLogger<MessageWriter>.Instance);
+        Writer = new LiteDbWriter(Store, Feed, TimeProvider.System, storage, NullLogger<LiteDbWriter>.Instance);
         Writer.Start();
         var routing = Options.Create(new RoutingOptions { RootDomains = [.. rootDomains ?? ["localhost"]] });
         Ingest = new MessageIngest(Writer, new InboxRouter(routing), NullLogger<MessageIngest>.Instance);
@@ -34,11 +35,16 @@ public sealed class StorageHarness : IAsyncDisposable
 
     public string DatabasePath { get; }
 
-    public MessageRepository Repository { get; }
+    internal LiteDbStore Store { get; }
+
+    /// <summary>The store as every consumer sees it.</summary>
+    public IMessageRepository Messages => Store;
+
+    public IInboxRepository Inboxes => Store;
 
     public ArrivalFeed Feed { get; }
 
-    public MessageWriter Writer { get; }
+    internal LiteDbWriter Writer { get; }
 
     public MessageIngest Ingest { get; }
 
@@ -55,7 +61,7 @@ public sealed class StorageHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Writer.StopAsync();
-        Repository.Dispose();
+        Store.Dispose();
         _directory?.Dispose();
     }
 }

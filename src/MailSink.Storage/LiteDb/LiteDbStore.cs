@@ -1,0 +1,330 @@
+using LiteDB;
+using LiteDB.Engine;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace MailSink.Storage.LiteDb;
+
+/// <summary>
+/// The LiteDB engine: one data file, one process (<see cref="DataFileLock"/>). Collections: <c>messages</c>
+/// (one document per inbox copy, keyed by inbox and time; see <see cref="MessageDocument"/>), <c>contents</c>
+/// (what copies of one message share), <c>raw</c> (raw messages too large for their document, Brotli-compressed,
+/// in chunks), <c>attachments</c> (attachment id to message) and <c>inboxes</c> (with message counters).
+/// Writes come from <see cref="LiteDbWriter"/> in batches; reads from any thread.
+/// <para>
+/// Every use of the database runs under one gate, reads included: writes need it anyway (LiteDB transactions
+/// are per thread, the inbox counters are read-modify-write), and reads need it because LiteDB 5's page cache
+/// can hand a page that a concurrent reader holds to another user (the soak hit "pages in memory store must
+/// be non-shared", LiteDB issue 2817, and storage stayed down). The asynchronous calls of the seam take a turn
+/// first (as many at once as there are cores), so that one waiting behind a commit holds no thread.
+/// </para>
+/// </summary>
+internal sealed partial class LiteDbStore : IDisposable
+{
+    private readonly ILogger<LiteDbStore> _logger;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _turns = new(Environment.ProcessorCount, Environment.ProcessorCount);
+    private readonly SearchIndex _index;
+    private readonly DataFileLock _fileLock;
+    private LiteDatabase _db = null!;
+    private ILiteCollection<MessageDocument> _messages = null!;
+    private ILiteCollection<BsonDocument> _messageDocuments = null!;
+    private ILiteCollection<MessageDocument> _contents = null!;
+    private ILiteCollection<BsonDocument> _raw = null!;
+    private ILiteCollection<InboxRecord> _inboxes = null!;
+    private ILiteCollection<BsonDocument> _attachments = null!;
+    private LogFileStream _log = null!;
+    private bool _open;
+    private long _lastUse;
+    private bool _usedSinceOpen;
+
+    // LiteDB's FindById parses "_id = @0" into an expression on every call, reflection included (a tenth of
+    // the server's CPU in the soak). Every use of the database is under the gate, so one parsed expression
+    // serves every lookup by id in every collection, its parameter set before each.
+    private readonly BsonExpression _byId = BsonExpression.Create("_id = @0", BsonValue.Null);
+
+    public LiteDbStore(IOptions<StorageOptions> options, IHostEnvironment environment, TimeProvider time, ILogger<LiteDbStore> logger)
+    {
+        _logger = logger;
+        _time = time;
+        _index = new SearchIndex(options.Value.SearchCacheMegabytes * 1024L * 1024L);
+        FilePath = System.IO.Path.GetFullPath(options.Value.Path, environment.ContentRootPath);
+        _fileLock = new DataFileLock(FilePath);
+    }
+
+    public string FilePath { get; }
+
+    /// <summary>How many times the database was closed and opened again after a fault.</summary>
+    public int Reopens { get; private set; }
+
+    /// <summary>
+    /// Takes the data file for this process, then opens it (once; the host starts storage before anything
+    /// else). A file another process holds, or that cannot be opened, stops the start with one line.
+    /// </summary>
+    public void Open()
+    {
+        lock (_gate)
+        {
+            if (_open)
+                return;
+            try
+            {
+                _fileLock.Take();
+                OpenLocked();
+            }
+            catch (Exception ex) when (ex is LiteException or IOException or UnauthorizedAccessException)
+            {
+                throw new StorageUnavailableException(
+                    $"Cannot open the database {FilePath}: {ex.Message} Set MailSink:Storage:Path to a writable file that no other MailSink uses.",
+                    ex);
+            }
+
+            _open = true;
+        }
+
+        Log.StorageOpened(_logger, FilePath, Guarded(() => _inboxes.FindAll().Sum(i => i.Messages)));
+    }
+
+    private void OpenLocked()
+    {
+        // Ordinal comparison: LiteDB's default collation (current culture, ignore case) found ids written in
+        // another case and let one inbox's key range take in another whose name differs only in accents.
+        _log = new LogFileStream(LogFilePath);
+        try
+        {
+            var engine = new LiteEngine(new EngineSettings { Filename = FilePath, LogStream = _log, Collation = Collation.Binary });
+            _db = new LiteDatabase(engine, DocumentMapper.Create()) { UtcDate = true };
+        }
+        catch
+        {
+            _log.Dispose();
+            throw;
+        }
+
+        _messages = _db.GetCollection<MessageDocument>("messages");
+        _messageDocuments = _db.GetCollection("messages");
+        _contents = _db.GetCollection<MessageDocument>("contents");
+        _raw = _db.GetCollection("raw");
+        _inboxes = _db.GetCollection<InboxRecord>("inboxes");
+        _attachments = _db.GetCollection("attachments");
+        _messages.EnsureIndex(m => m.Key, unique: true);
+        UpgradeFromRawIdIndex();
+        LastReceivedTicks = Math.Max(LastReceivedTicks, _inboxes.FindAll().Select(i => i.LastReceivedTicks).DefaultIfEmpty(0).Max());
+    }
+
+    /// <summary>The expression that finds <paramref name="id"/>. Under <see cref="_gate"/>, for one query at a time.</summary>
+    private BsonExpression ById(string id)
+    {
+        _byId.Parameters["0"] = id;
+        return _byId;
+    }
+
+    /// <summary>What <c>collection.FindById(id)</c> does, without parsing a query each time. Under <see cref="_gate"/>.</summary>
+    private T? FindById<T>(ILiteCollection<T> collection, string id) => collection.Find(ById(id)).FirstOrDefault();
+
+    /// <summary>
+    /// After a fault inside LiteDB, closes the database and opens it again. LiteDB 5 leaves its engine
+    /// unusable after some internal errors (every later call throws the same exception, until a restart),
+    /// while the files on disk stay consistent: a commit either reached the log or did not. Opening again
+    /// replays the log, as a restart would, and what is kept in memory starts afresh. Under <see cref="_gate"/>.
+    /// </summary>
+    private void ReopenLocked(Exception fault)
+    {
+        Log.StorageReopening(_logger, fault);
+        try
+        {
+            CloseAndOpenLocked();
+            Reopens++;
+            Log.StorageReopened(_logger, FilePath);
+        }
+        catch (Exception ex) when (ex is LiteException or IOException or UnauthorizedAccessException)
+        {
+            Log.StorageReopenFailed(_logger, FilePath, ex); // the next failing operation tries again
+        }
+    }
+
+    private void CloseAndOpenLocked()
+    {
+        try
+        {
+            _db.Dispose(); // also folds the log into the data file
+        }
+        catch (Exception ex) when (IsEngineFault(ex))
+        {
+            // a broken engine may fail to close; the files are what matter
+        }
+
+        CloseLog();
+
+        // Forget what was derived from the old engine first: an open that fails partway must not leave it.
+        _index.ForgetAll();
+        _storedBytes = null;
+        _inboxCache.Clear();
+        _usedSinceOpen = false;
+        OpenLocked();
+    }
+
+    /// <summary>
+    /// Closes and opens the database when it has not been used for <paramref name="idle"/> since its last
+    /// use, to give back its page cache: LiteDB 5 keeps every page it has read or written until the database
+    /// is closed (it has no cache limit), so after a burst of mail and API reads the process stayed at its
+    /// peak size. Also empties the in-memory search index (reloaded by the next search). Returns whether it did.
+    /// </summary>
+    internal bool ReleaseIfIdle(TimeSpan idle)
+    {
+        lock (_gate)
+        {
+            if (!_open || !_usedSinceOpen || Environment.TickCount64 - _lastUse < (long)idle.TotalMilliseconds)
+                return false;
+            CloseAndOpenLocked();
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Runs a use of the database under the gate, and opens the database again when LiteDB fails inside
+    /// it (the caller still gets the exception: a 451 for a write, a 503 for a read).
+    /// </summary>
+    private T Guarded<T>(Func<T> use, bool isUse = true)
+    {
+        lock (_gate)
+            return GuardedLocked(use, isUse);
+    }
+
+    private void Guarded(Action use) => Guarded(() =>
+    {
+        use();
+        return true;
+    });
+
+    /// <summary><see cref="Guarded{T}"/> when <see cref="_gate"/> is free; false, having done nothing, when another use holds it.</summary>
+    private bool TryGuarded(Action use)
+    {
+        if (!_gate.TryEnter())
+            return false;
+        try
+        {
+            GuardedLocked(() =>
+            {
+                use();
+                return true;
+            }, isUse: true);
+            return true;
+        }
+        finally
+        {
+            _gate.Exit();
+        }
+    }
+
+    private T GuardedLocked<T>(Func<T> use, bool isUse)
+    {
+        if (!_open)
+            throw new StorageUnavailableException("The database is not open.");
+        if (isUse)
+        {
+            _lastUse = Environment.TickCount64;
+            _usedSinceOpen = true;
+        }
+
+        try
+        {
+            var result = use();
+            // What this use wrote reaches the OS before its caller hears of it. Should that fail, LiteDB
+            // counts the pages as written: the reopen starts again from the files.
+            _log.WritePending();
+            return result;
+        }
+        catch (Exception ex) when (IsEngineFault(ex))
+        {
+            ReopenLocked(ex);
+            throw new StorageUnavailableException($"The database failed: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// A use of the database for an API call: an asynchronous turn first, then <see cref="Guarded{T}"/>.
+    /// Blocked on the gate, 500 calls/s took the thread pool's threads and every request, static files
+    /// included, waited for one; a call waiting for a turn holds none.
+    /// </summary>
+    private async Task<T> UseAsync<T>(Func<T> use, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _waitingForTurn);
+        try
+        {
+            await _turns.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waitingForTurn);
+        }
+
+        try
+        {
+            return Guarded(use);
+        }
+        finally
+        {
+            _turns.Release();
+        }
+    }
+
+    private int _waitingForTurn;
+
+    /// <summary>Calls waiting for a turn now.</summary>
+    internal int WaitingTurns => Volatile.Read(ref _waitingForTurn);
+
+    /// <summary>Whether the database answers a query; a health probe, which does not count as use for <see cref="ReleaseIfIdle"/>.</summary>
+    internal void Probe() => Guarded(() => FindById(_inboxes, "health-probe"), isUse: false);
+
+    /// <summary>
+    /// Failures after which the engine's state is not to be trusted. An I/O error counts: LiteDB lets one
+    /// out of <c>Commit()</c> after the transaction was already confirmed when the checkpoint that follows
+    /// it fails, so what is in memory (counters, byte count, search index) may no longer match the files.
+    /// </summary>
+    private static bool IsEngineFault(Exception ex) =>
+        ex is LiteException or ObjectDisposedException or InvalidOperationException or IOException or UnauthorizedAccessException;
+
+    /// <summary>LiteDB's log file next to the database: <c>name-log.ext</c>, the name LiteDB itself gives it.</summary>
+    private string LogFilePath => System.IO.Path.Combine(
+        System.IO.Path.GetDirectoryName(FilePath)!,
+        System.IO.Path.GetFileNameWithoutExtension(FilePath) + "-log" + System.IO.Path.GetExtension(FilePath));
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_open)
+            {
+                try
+                {
+                    _db.Dispose();
+                }
+                finally
+                {
+                    CloseLog();
+                    _open = false;
+                }
+            }
+
+            _fileLock.Dispose();
+        }
+    }
+
+    /// <summary>Closes the log file, and deletes it when a clean close left it empty (as LiteDB does with its own).</summary>
+    private void CloseLog()
+    {
+        try
+        {
+            _log.Dispose();
+            if (new FileInfo(LogFilePath) is { Exists: true, Length: 0 })
+                File.Delete(LogFilePath);
+        }
+        catch (IOException ex)
+        {
+            Log.LogCloseFailed(_logger, LogFilePath, ex);
+        }
+    }
+}
