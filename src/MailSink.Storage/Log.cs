@@ -40,4 +40,7 @@ internal static partial class Log
 
     [LoggerMessage(2012, LogLevel.Warning, "Closing the database log {Path} failed")]
     public static partial void LogCloseFailed(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(2013, LogLevel.Warning, "The disk is full: gave back the reserve {Path} so that the database can open and mail can be deleted; new mail is refused until there is room")]
+    public static partial void ReserveReleased(ILogger logger, string path);
 }

@@ -33,6 +33,14 @@ public sealed class StorageOptions : IRetentionLimits
     [Range(0, 1_048_576, ErrorMessage = "MailSink:Storage:SearchCacheMegabytes must be from 0 (keep no bodies) to 1048576.")]
     public int SearchCacheMegabytes { get; set; } = 64;
 
+    /// <summary>
+    /// New mail is refused with <c>452</c> while the disk holding the LiteDB file has less free space than
+    /// this (as Postfix's queue_minfree does), so that mail never fills the disk and reads and deletes go on.
+    /// 0: no floor.
+    /// </summary>
+    [Range(0, long.MaxValue, ErrorMessage = "MailSink:Storage:MinFreeBytes must be 0 (no floor) or more.")]
+    public long MinFreeBytes { get; set; } = 64L * 1024 * 1024;
+
     /// <summary>How often retention runs (it also runs soon after a write that crosses a limit).</summary>
     public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -47,6 +47,7 @@ public static class StorageServiceCollectionExtensions
         services.AddSingleton<IMessageRepository>(sp => sp.GetRequiredService<LiteDbStore>());
         services.AddSingleton<IInboxRepository>(sp => sp.GetRequiredService<LiteDbStore>());
         services.AddSingleton<IRetentionStore>(sp => sp.GetRequiredService<LiteDbStore>());
+        services.AddSingleton<IStorageSpace>(sp => sp.GetRequiredService<LiteDbStore>());
         services.AddSingleton<LiteDbWriter>();
         services.AddSingleton<IMessageWriter>(sp => sp.GetRequiredService<LiteDbWriter>());
         services.AddHostedService<LiteDbHostedService>();

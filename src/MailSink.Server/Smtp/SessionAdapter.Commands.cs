@@ -139,6 +139,7 @@ internal sealed partial class SessionAdapter
         }
 
         var smtpUtf8 = false;
+        long declaredSize = 0;
         foreach (var (key, value) in parsed.Parameters)
         {
             switch (key.ToUpperInvariant())
@@ -156,6 +157,7 @@ internal sealed partial class SessionAdapter
                         return;
                     }
 
+                    declaredSize = size;
                     break;
                 case "BODY":
                     if (value?.ToUpperInvariant() is not ("7BIT" or "8BITMIME"))
@@ -176,6 +178,14 @@ internal sealed partial class SessionAdapter
                     Reply($"555 MAIL parameter {SmtpPathParser.Printable(key.ToUpperInvariant(), 32)} is not supported");
                     return;
             }
+        }
+
+        // A disk short of room refuses mail before it is sent, so that a client tries again later (or
+        // elsewhere) instead of sending it only to hear 451.
+        if (settings.Storage.RefuseMail(declaredSize) is { } noRoom)
+        {
+            Reply($"452 {noRoom}");
+            return;
         }
 
         Enqueue(ForwardKind.Mail, $"MAIL FROM:<{ForLibrary(address)}>", text: address, flag: smtpUtf8);

@@ -1,8 +1,13 @@
+using MailSink.Storage;
+
 namespace MailSink.Server.Smtp;
 
 /// <summary>What one listener's sessions need to know, resolved once from the options.</summary>
-internal sealed class SessionSettings(SmtpOptions options, ListenerOptions listener, BodySpool spool)
+internal sealed class SessionSettings(SmtpOptions options, ListenerOptions listener, BodySpool spool, IStorageSpace storage)
 {
+    /// <summary>Whether the store has room for new mail (asked at MAIL).</summary>
+    public IStorageSpace Storage { get; } = storage;
+
     /// <summary>Where DATA bodies wait until their end: memory within a shared budget, then files.</summary>
     public BodySpool Spool { get; } = spool;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using MailSink.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SmtpServer;
@@ -14,13 +15,15 @@ namespace MailSink.Server.Smtp;
 public sealed class SmtpListeners : IEndpointListenerFactory
 {
     private readonly SmtpOptions _options;
+    private readonly IStorageSpace _storage;
     private readonly ILoggerFactory _loggers;
     private readonly Dictionary<IEndpointDefinition, BoundListener> _byDefinition = new(ReferenceEqualityComparer.Instance);
     private readonly List<BoundListener> _bound = [];
     private readonly CancellationTokenSource _stopAccepting = new();
 
-    public SmtpListeners(IOptions<SmtpOptions> options, ILoggerFactory loggers, IHostEnvironment environment)
+    public SmtpListeners(IOptions<SmtpOptions> options, ILoggerFactory loggers, IHostEnvironment environment, IStorageSpace storage)
     {
+        _storage = storage;
         _options = options.Value;
         _loggers = loggers;
         Tracker = new SessionTracker(_options.MaxConnections, _options.MaxConnectionsPerAddress);
@@ -77,7 +80,7 @@ public sealed class SmtpListeners : IEndpointListenerFactory
                     "or set MailSink:Smtp:BindAddress.");
             }
 
-            _bound.Add(new BoundListener(listener, (IPEndPoint)socket.LocalEndPoint!, socket, new SessionSettings(_options, listener, Spool)));
+            _bound.Add(new BoundListener(listener, (IPEndPoint)socket.LocalEndPoint!, socket, new SessionSettings(_options, listener, Spool, _storage)));
         }
     }
 

@@ -20,7 +20,7 @@ namespace MailSink.Storage.LiteDb;
 /// first (as many at once as there are cores), so that one waiting behind a commit holds no thread.
 /// </para>
 /// </summary>
-internal sealed partial class LiteDbStore : IDisposable
+internal sealed partial class LiteDbStore : IStorageSpace, IDisposable
 {
     private readonly ILogger<LiteDbStore> _logger;
     private readonly TimeProvider _time;
@@ -28,6 +28,7 @@ internal sealed partial class LiteDbStore : IDisposable
     private readonly SemaphoreSlim _turns = new(Environment.ProcessorCount, Environment.ProcessorCount);
     private readonly SearchIndex _index;
     private readonly DataFileLock _fileLock;
+    private readonly DiskSpace _space;
     private LiteDatabase _db = null!;
     private ILiteCollection<MessageDocument> _messages = null!;
     private ILiteCollection<BsonDocument> _messageDocuments = null!;
@@ -52,7 +53,13 @@ internal sealed partial class LiteDbStore : IDisposable
         _index = new SearchIndex(options.Value.SearchCacheMegabytes * 1024L * 1024L);
         FilePath = System.IO.Path.GetFullPath(options.Value.Path, environment.ContentRootPath);
         _fileLock = new DataFileLock(FilePath);
+        _space = new DiskSpace(FilePath, options.Value.MinFreeBytes);
     }
+
+    /// <summary>Free space where the database is, and the reserve kept for a full disk.</summary>
+    internal DiskSpace Space => _space;
+
+    public string? RefuseMail(long declaredSize) => _space.RefuseMail(declaredSize);
 
     public string FilePath { get; }
 
@@ -84,6 +91,7 @@ internal sealed partial class LiteDbStore : IDisposable
             _open = true;
         }
 
+        _space.EnsureReserve();
         Log.StorageOpened(_logger, FilePath, Guarded(() => _inboxes.FindAll().Sum(i => i.Messages)));
     }
 
@@ -130,18 +138,26 @@ internal sealed partial class LiteDbStore : IDisposable
     /// while the files on disk stay consistent: a commit either reached the log or did not. Opening again
     /// replays the log, as a restart would, and what is kept in memory starts afresh. Under <see cref="_gate"/>.
     /// </summary>
-    private void ReopenLocked(Exception fault)
+    private bool ReopenLocked(Exception fault)
     {
         Log.StorageReopening(_logger, fault);
+        // A full disk: opening writes (the log is folded into the data file), and so do deletes, the way
+        // to make room. The reserve gives the disk back what they need.
+        if (DiskSpace.IsDiskFull(fault) && _space.ReleaseReserve())
+            Log.ReserveReleased(_logger, _space.ReservePath);
         try
         {
             CloseAndOpenLocked();
             Reopens++;
             Log.StorageReopened(_logger, FilePath);
+            return true;
         }
         catch (Exception ex) when (ex is LiteException or IOException or UnauthorizedAccessException)
         {
+            if (DiskSpace.IsDiskFull(ex) && _space.ReleaseReserve())
+                return ReopenLocked(ex);
             Log.StorageReopenFailed(_logger, FilePath, ex); // the next failing operation tries again
+            return false;
         }
     }
 
@@ -233,8 +249,18 @@ internal sealed partial class LiteDbStore : IDisposable
         {
             var result = use();
             // What this use wrote reaches the OS before its caller hears of it. Should that fail, LiteDB
-            // counts the pages as written: the reopen starts again from the files.
-            _log.WritePending();
+            // counts the pages as written: the reopen starts again from the files. A full disk first gets
+            // the reserve's blocks, and the pages a second chance (a delete is how room is made).
+            try
+            {
+                _log.WritePending();
+            }
+            catch (IOException full) when (DiskSpace.IsDiskFull(full) && _space.ReleaseReserve())
+            {
+                Log.ReserveReleased(_logger, _space.ReservePath);
+                _log.WritePending();
+            }
+
             return result;
         }
         catch (Exception ex) when (IsEngineFault(ex))

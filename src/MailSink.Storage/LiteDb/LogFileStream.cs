@@ -8,7 +8,7 @@ namespace MailSink.Storage.LiteDb;
 /// log back in large reads instead of page by page.
 /// <para>
 /// Writes that continue where the previous one ended are gathered in memory; anything else (a read, a
-/// write elsewhere, a length change, a flush) first writes them out. <see cref="MessageRepository"/> calls
+/// write elsewhere, a length change, a flush) first writes them out. <see cref="LiteDbStore"/> calls
 /// <see cref="WritePending"/> at the end of every use of the database, before any caller learns that a
 /// write was done: a commit's pages are in the OS (which survives <c>kill -9</c>) before its <c>250</c>,
 /// exactly as when LiteDB wrote them itself. <see cref="Flush"/> also forces them to the disk, as LiteDB
