@@ -8,8 +8,8 @@ namespace MailSink.Storage.LiteDb;
 /// </summary>
 internal sealed class DataFileLock(string dataFile) : IDisposable
 {
-    /// <summary>What .NET reports, on every system, when another process holds the file (ERROR_SHARING_VIOLATION).</summary>
-    private const int SharingViolation = unchecked((int)0x80070020);
+    /// <summary>What .NET reports when another process holds the file: ERROR_SHARING_VIOLATION on Windows, EWOULDBLOCK from flock elsewhere (11 on Linux, 35 on macOS).</summary>
+    private static bool HeldElsewhere(IOException ex) => ex.HResult is unchecked((int)0x80070020) or 11 or 35;
 
     private FileStream? _held;
 
@@ -25,7 +25,7 @@ internal sealed class DataFileLock(string dataFile) : IDisposable
         {
             _held = new FileStream(LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException ex) when (ex.HResult == SharingViolation)
+        catch (IOException ex) when (HeldElsewhere(ex))
         {
             throw new StorageUnavailableException(
                 $"The database {dataFile} is in use by another MailSink process (it holds {LockPath}): one process per LiteDB file. " +

@@ -55,6 +55,37 @@ public sealed partial class StartupFailureTests(ITestOutputHelper output)
         Assert.Contains("/nonexistent.pfx", line, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Issue 12: two processes on one LiteDB file both answered 250 and one's mail was lost. The second
+    /// now stops before it binds a port or opens the file, with one line naming the file and the ways out.
+    /// </summary>
+    [Fact]
+    public async Task A_second_process_on_the_same_database_file_stops_with_one_line_before_binding_anything()
+    {
+        using var root = new TempDirectory();
+        await using var first = await MailSinkProcess.StartAsync(output, root.Path);
+        var inbox = MailSinkHost.NewInbox();
+        await SmtpSend.MessageAsync(first.SmtpPort, SmtpSend.Simple($"a@{inbox}.localhost", "before", "x"));
+
+        using var otherRoot = new TempDirectory();
+        await using var second = MailSinkProcess.Launch(output, otherRoot.Path, $"--MailSink:Storage:Path={MailSinkProcess.DatabasePath(root.Path)}");
+        Assert.NotEqual(0, await second.WaitForFailedStartAsync());
+
+        var line = Assert.Single(second.StdErr);
+        Assert.StartsWith("MailSink cannot start: The database ", line, StringComparison.Ordinal);
+        Assert.Contains(MailSinkProcess.DatabasePath(root.Path), line, StringComparison.Ordinal);
+        Assert.Contains("MailSink:Storage:Path", line, StringComparison.Ordinal);
+        Assert.Contains("MailSink:Storage:Engine=PostgreSql", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(second.StdOut, l => l.Contains("Listening", StringComparison.OrdinalIgnoreCase) || l.Contains("Storage open", StringComparison.Ordinal));
+
+        // The first goes on, with its mail.
+        await SmtpSend.MessageAsync(first.SmtpPort, SmtpSend.Simple($"a@{inbox}.localhost", "after", "x"));
+        using var listed = await first.Http.GetAsync($"/api/messages?server={inbox}");
+        var body = await listed.Content.ReadAsStringAsync();
+        Assert.Contains("\"before\"", body, StringComparison.Ordinal);
+        Assert.Contains("\"after\"", body, StringComparison.Ordinal);
+    }
+
     /// <summary>Starts MailSink, expects it to exit non-zero with one stderr line and no stack trace; returns the line.</summary>
     private async Task<string> FailedStartAsync(params string[] settings)
     {
