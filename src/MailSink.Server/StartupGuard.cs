@@ -8,7 +8,7 @@ namespace MailSink.Server;
 /// Runs the application and turns the ways it can fail to start (a bad setting, a port in use, an
 /// unreadable certificate or database) into one clear line on stderr and exit code 1, not a stack trace.
 /// </summary>
-internal static class StartupGuard
+internal static partial class StartupGuard
 {
     /// <summary>The category of the host's "Hosting failed to start" error, logged with the whole stack trace.</summary>
     private const string HostLogLevelKey = "Logging:LogLevel:Microsoft.Extensions.Hosting.Internal.Host";
@@ -68,11 +68,33 @@ internal static class StartupGuard
         OptionsValidationException validation => string.Join(" ", validation.Failures),
         StartupException startup => startup.Message,
         StorageUnavailableException storage => storage.Message,
-        InvalidOperationException { Message: var m } when m.StartsWith("Failed to convert configuration value", StringComparison.Ordinal)
-            => $"{m.TrimEnd('.')}: check that key's value.",
+        InvalidOperationException { Message: var m } when ConversionFailure().Match(m) is { Success: true } failure
+            => $"{failure.Groups["key"].Value} is '{failure.Groups["value"].Value}', which is not {Expected(failure.Groups["key"].Value, failure.Groups["type"].Value)}.",
         IOException io when io.Message.Contains("Failed to bind", StringComparison.Ordinal)
             => $"{io.Message} Choose another HTTP address with --urls http://127.0.0.1:9000 (or the Urls setting).",
         AggregateException { InnerExceptions.Count: 1 } aggregate => Describe(aggregate.InnerException!),
         _ => null,
     };
+
+    /// <summary>What a value of <paramref name="type"/> (a .NET type name) looks like, in words an operator knows.</summary>
+    internal static string Expected(string key, string type) => type switch
+    {
+        "System.Int64" or "System.Int32" when key.EndsWith("Bytes", StringComparison.Ordinal) => "a whole number of bytes, e.g. 26214400",
+        "System.Int64" or "System.Int32" => "a whole number, e.g. 100",
+        "System.TimeSpan" => "a time span written as [days.]hours:minutes:seconds, e.g. 00:05:00",
+        "System.Boolean" => "true or false",
+        _ when EnumNames(type) is { } names => $"one of {string.Join(", ", names)}",
+        _ => $"a valid value ({type.Split('.')[^1]})",
+    };
+
+    /// <summary>The names of an enum MailSink configures (<c>TlsMode</c>, say), found by its full name.</summary>
+    private static string[]? EnumNames(string type) =>
+        AppDomain.CurrentDomain.GetAssemblies()
+            .Select(a => a.GetType(type, throwOnError: false))
+            .FirstOrDefault(t => t is { IsEnum: true }) is { } found
+            ? Enum.GetNames(found)
+            : null;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^Failed to convert configuration value '(?<value>.*)' at '(?<key>[^']+)' to type '(?<type>[^']+)'")]
+    private static partial System.Text.RegularExpressions.Regex ConversionFailure();
 }

@@ -20,7 +20,8 @@ internal sealed partial class SessionAdapter
         }
 
         var space = trimmed.IndexOfAny([' ', '\t']);
-        var verb = (space < 0 ? trimmed : trimmed[..space]).ToUpperInvariant();
+        var typed = space < 0 ? trimmed : trimmed[..space];
+        var verb = typed.ToUpperInvariant();
         var args = space < 0 ? "" : trimmed[(space + 1)..].Trim(' ', '\t');
 
         // RCPT and DATA move a transaction on; anything else without a message stored in between only
@@ -76,7 +77,7 @@ internal sealed partial class SessionAdapter
                 Reply($"502 {verb} is not implemented");
                 break;
             default:
-                Reply($"500 Command not recognized: {SmtpPathParser.Printable(verb, 32)}; type HELP for the list of commands");
+                Reply($"500 Command not recognized: {SmtpPathParser.Printable(typed, 32)}; type HELP for the list of commands");
                 break;
         }
     }
@@ -99,11 +100,17 @@ internal sealed partial class SessionAdapter
         Enqueue(ForwardKind.Hello, $"{verb} {forwarded}", text: name);
     }
 
+    /// <summary>
+    /// MailSink asks for EHLO or HELO before a transaction (RFC 5321 4.1.4 lets a server), so that the
+    /// envelope always records who the client said it was; MAIL, RCPT and DATA before it get the same 503.
+    /// </summary>
+    private const string GreetFirst = "503 Send EHLO or HELO first (for example: EHLO my-laptop)";
+
     private void Mail(string args)
     {
         if (!_state.Greeted)
         {
-            Reply("503 Send EHLO or HELO first (for example: EHLO my-laptop)");
+            Reply(GreetFirst);
             return;
         }
 
@@ -195,7 +202,7 @@ internal sealed partial class SessionAdapter
     {
         if (!_state.InTransaction)
         {
-            Reply(_state.Greeted ? "503 Send MAIL FROM first" : "503 Send EHLO, then MAIL FROM, first");
+            Reply(_state.Greeted ? "503 Send MAIL FROM first" : GreetFirst);
             return;
         }
 
@@ -242,6 +249,12 @@ internal sealed partial class SessionAdapter
 
     private void Data()
     {
+        if (!_state.Greeted)
+        {
+            Reply(GreetFirst);
+            return;
+        }
+
         if (!_state.InTransaction)
         {
             Reply("503 Send MAIL FROM and RCPT TO before DATA");
@@ -256,6 +269,9 @@ internal sealed partial class SessionAdapter
 
         Enqueue(ForwardKind.Data, "DATA");
     }
+
+    /// <summary>Whether STARTTLS would work now: on a STARTTLS listener, before TLS.</summary>
+    private bool StartTlsOffered => settings.Listener.Tls == TlsMode.StartTls && !pipe.IsSecure;
 
     private void StartTls(string args)
     {
@@ -277,7 +293,7 @@ internal sealed partial class SessionAdapter
     [
         $"MailSink {Version}, an SMTP sink: mail is stored, never relayed.",
         "Mail to anything@<inbox>.localhost lands in inbox <inbox>; other addresses land in the catch-all inbox.",
-        "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS AUTH",
+        $"Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP{(StartTlsOffered ? " STARTTLS" : "")}{(settings.AuthAllowed(pipe.IsSecure) ? " AUTH" : "")}",
         "Example: EHLO me / MAIL FROM:<you@example.com> / RCPT TO:<test@demo.localhost> / DATA",
         "End the message with a line holding only a dot. Read it back over HTTP: GET /api/messages?server=demo",
     ]);

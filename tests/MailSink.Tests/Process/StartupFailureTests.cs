@@ -44,6 +44,18 @@ public sealed partial class StartupFailureTests(ITestOutputHelper output)
         Assert.Contains(key, line, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--MailSink:Smtp:MaxMessageBytes=abc", "MailSink:Smtp:MaxMessageBytes is 'abc', which is not a whole number of bytes, e.g. 26214400.")]
+    [InlineData("--MailSink:Smtp:IdleTimeout=soon", "MailSink:Smtp:IdleTimeout is 'soon', which is not a time span written as [days.]hours:minutes:seconds, e.g. 00:05:00.")]
+    [InlineData("--MailSink:Smtp:Auth:Mode=Everyone", "MailSink:Smtp:Auth:Mode is 'Everyone', which is not one of AcceptAny, Users.")]
+    public async Task A_value_of_the_wrong_kind_is_named_in_words_not_as_a_dotnet_type(string setting, string expected)
+    {
+        var line = await FailedStartAsync(setting);
+
+        Assert.Equal($"MailSink cannot start: {expected}", line);
+        Assert.DoesNotContain("System.", line, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_missing_certificate_file_stops_the_process_with_one_line_naming_the_key()
     {

@@ -76,6 +76,26 @@ public sealed class TlsTests(SharedHost shared, ITestOutputHelper output) : ICla
         Assert.Equal("250 OK", await client.CommandAsync("NOOP"));
     }
 
+    [Fact]
+    public async Task Help_lists_starttls_only_where_it_works()
+    {
+        await using (var plain = await RawSmtpClient.ConnectAsync(Host.SmtpPort, output))
+        {
+            await plain.ReadReplyAsync();
+            Assert.Contains("HELP STARTTLS AUTH", await plain.CommandAsync("HELP"));
+            await plain.CommandAsync("EHLO me");
+            await plain.CommandAsync("STARTTLS");
+            await plain.StartTlsAsync();
+            Assert.Contains("Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP AUTH\n", await plain.CommandAsync("HELP")); // TLS already on
+        }
+
+        await using var implicitTls = await RawSmtpClient.ConnectAsync(Host.ImplicitTlsPort, output, implicitTls: true);
+        await implicitTls.ReadReplyAsync();
+        var help = await implicitTls.CommandAsync("HELP");
+        Assert.DoesNotContain("STARTTLS", help);
+        Assert.Contains("Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP AUTH\n", help);
+    }
+
     internal static MimeMessage Message(string inbox, string subject)
     {
         var message = new MimeMessage();

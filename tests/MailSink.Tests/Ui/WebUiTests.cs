@@ -37,6 +37,27 @@ public sealed class WebUiTests(ChromiumFixture chromium, SharedHost shared, ITes
     }
 
     [Fact]
+    public async Task A_message_without_a_to_header_is_listed_with_its_envelope_recipient()
+    {
+        // The README's telnet session: no To header, only RCPT TO.
+        var inbox = MailSinkHost.NewInbox();
+        await using (var client = await RawSmtpClient.ConnectAsync(Host.SmtpPort, output))
+        {
+            await client.ReadReplyAsync();
+            await client.CommandAsync("ehlo me");
+            await client.CommandAsync("mail from: your@email.com");
+            await client.CommandAsync($"rcpt to: test@{inbox}.localhost");
+            await client.CommandAsync("data");
+            Assert.StartsWith("250", await client.CommandAsync("Subject: This is a test\r\n\r\nThis is a test email.\r\n."));
+        }
+
+        await using var ui = await UiPage.OpenAsync(chromium, Host, output);
+        await ui.InboxLink(inbox).ClickAsync();
+        await Expect(ui.Row("This is a test").Locator(".meta")).ToContainTextAsync($"to test@{inbox}.localhost");
+        ui.AssertNoScriptErrors();
+    }
+
+    [Fact]
     public async Task New_mail_shows_up_at_once_without_a_reload_newest_first()
     {
         var inbox = MailSinkHost.NewInbox();

@@ -183,7 +183,7 @@ function renderMessages() {
     h('time', { datetime: summary.received, title: formatFull(summary.received) }, formatWhen(summary.received)),
     h('span', { class: 'subject' }, summary.subject || '(no subject)',
       summary.attachments > 0 ? h('span', { class: 'clip attachment-mark', title: `${summary.attachments} attachment(s)`, 'aria-label': `${summary.attachments} attachment(s)` }, summary.attachments) : null),
-    h('span', { class: 'meta' }, `to ${summary.to.map(a => a.email).join(', ') || '(no recipient)'}`, summary.summary ? ` — ${summary.summary}` : '')))));
+    h('span', { class: 'meta' }, `to ${recipients(summary).map(a => a.email).join(', ') || '(no recipient)'}`, summary.summary ? ` — ${summary.summary}` : '')))));
   state.fresh.clear();
 
   const empty = $('no-messages');
@@ -326,3 +326,10 @@ listen({
   onOverflow: refresh,
   onState: setLive,
 });
+
+// Who a message went to, for the list: its To, else its Cc, else its Bcc, which holds the envelope
+// recipients that neither names (a message typed at telnet often has no To header at all).
+function recipients(summary) {
+  if (summary.to.length) return summary.to;
+  return summary.cc.length ? summary.cc : summary.bcc;
+}

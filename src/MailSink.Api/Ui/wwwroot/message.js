@@ -306,11 +306,19 @@ function renderEnvelope(panel, message) {
     ['MAIL FROM', meta.mailFrom ? meta.mailFrom : '<> (null sender)'],
     ['RCPT TO', meta.rcptTo.map(formatAddress).join(', ')],
     ['Remote address', meta.remoteAddress || '(unknown)'],
-    ['TLS', meta.tls || 'none'],
+    ['TLS', formatTls(meta.tls)],
     ['AUTH user', meta.authenticatedUser || 'none'],
     ['Size', `${formatSize(message.size)} (${message.size} bytes)`],
   ];
   if (meta.parseError) rows.push(['Parse error', meta.parseError]);
   panel.append(h('table', { class: 'grid', id: 'envelope' }, h('tbody', {}, rows.map(([label, value]) =>
     h('tr', { dataset: { field: label } }, h('th', {}, label), h('td', {}, value))))));
+}
+
+// The protocol as people write it ("TLS 1.3"), from the name .NET gives it ("Tls13").
+function formatTls(protocol) {
+  if (!protocol) return 'none';
+  const version = /^Tls(\d)(\d)$/.exec(protocol);
+  if (version) return `TLS ${version[1]}.${version[2]}`;
+  return protocol === 'Tls' ? 'TLS 1.0' : protocol;
 }
