@@ -7,7 +7,7 @@ using SmtpServer;
 namespace MailSink.Server.Smtp;
 
 /// <summary>
-/// Starts SMTP (certificate, sockets, the library) and stops it gracefully: stop accepting, close idle
+/// Starts SMTP (certificate and sockets while the host is starting, then the library) and stops it gracefully: stop accepting, close idle
 /// sessions with <c>421</c>, let sessions inside a transaction finish and their messages be stored, and
 /// only then stop the library (which would otherwise abort DATA in flight).
 /// </summary>
@@ -16,18 +16,29 @@ internal sealed class SmtpHostedService(
     CertificateProvider certificates,
     IOptions<SmtpOptions> options,
     IServiceProvider services,
-    ILogger<SmtpHostedService> logger) : IHostedService
+    ILogger<SmtpHostedService> logger) : IHostedLifecycleService
 {
     private readonly CancellationTokenSource _stop = new();
     private Task _run = Task.CompletedTask;
+    private X509Certificate2? _certificate;
+
+    /// <summary>
+    /// The certificate and the ports first, in the host's starting step: a taken port or a bad certificate
+    /// stops the start before the database is opened (the storage engine only takes its file's lock in this
+    /// step, and opens it in the next).
+    /// </summary>
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        var needsTls = options.Value.EffectiveListeners.Any(l => l.Tls != TlsMode.None);
+        _certificate = needsTls ? certificates.Load() : null;
+        listeners.Bind();
+        return Task.CompletedTask;
+    }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var smtp = options.Value;
-        var needsTls = smtp.EffectiveListeners.Any(l => l.Tls != TlsMode.None);
-        X509Certificate2? certificate = needsTls ? certificates.Load() : null;
-
-        listeners.Bind();
+        var certificate = _certificate;
 
         var builder = new SmtpServerOptionsBuilder()
             .ServerName(smtp.ServerName)
@@ -88,4 +99,10 @@ internal sealed class SmtpHostedService(
 
         Log.Stopped(logger);
     }
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

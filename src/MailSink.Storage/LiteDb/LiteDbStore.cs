@@ -67,18 +67,36 @@ internal sealed partial class LiteDbStore : IStorageSpace, IDisposable
     public int Reopens { get; private set; }
 
     /// <summary>
-    /// Takes the data file for this process, then opens it (once; the host starts storage before anything
-    /// else). A file another process holds, or that cannot be opened, stops the start with one line.
+    /// Takes the data file for this process (its lock): a file another process holds stops the start with
+    /// one line, before any port is bound or the file itself is touched.
     /// </summary>
+    public void TakeFile()
+    {
+        lock (_gate)
+        {
+            try
+            {
+                _fileLock.Take();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new StorageUnavailableException(
+                    $"Cannot open the database {FilePath}: {ex.Message} Set MailSink:Storage:Path to a writable file that no other MailSink uses.",
+                    ex);
+            }
+        }
+    }
+
+    /// <summary>Opens the data file (once), taking it first if that was not done; a file that cannot be opened stops the start with one line.</summary>
     public void Open()
     {
+        TakeFile();
         lock (_gate)
         {
             if (_open)
                 return;
             try
             {
-                _fileLock.Take();
                 OpenLocked();
             }
             catch (Exception ex) when (ex is LiteException or IOException or UnauthorizedAccessException)
@@ -92,8 +110,10 @@ internal sealed partial class LiteDbStore : IStorageSpace, IDisposable
         }
 
         _space.EnsureReserve();
-        Log.StorageOpened(_logger, FilePath, Guarded(() => _inboxes.FindAll().Sum(i => i.Messages)));
     }
+
+    /// <summary>Says where the database is and what it holds (once the whole start has succeeded).</summary>
+    public void LogOpened() => Log.StorageOpened(_logger, FilePath, Guarded(() => _inboxes.FindAll().Sum(i => i.Messages), isUse: false));
 
     private void OpenLocked()
     {

@@ -21,8 +21,11 @@ public sealed partial class StartupFailureTests(ITestOutputHelper output)
         held.Listen();
         var port = ((IPEndPoint)held.LocalEndPoint!).Port;
 
-        var line = await FailedStartAsync($"--MailSink:Smtp:Listeners:0:Port={port}");
+        using var root = new TempDirectory();
+        var line = await FailedStartAsync(root, $"--MailSink:Smtp:Listeners:0:Port={port}");
 
+        // Nothing was opened before the port was found taken, and nothing says otherwise.
+        Assert.False(File.Exists(MailSinkProcess.DatabasePath(root.Path)), "the database was opened by a start that failed on a taken port");
         Assert.Contains(port.ToString(CultureInfo.InvariantCulture), line, StringComparison.Ordinal);
         Assert.Contains("Choose another port", line, StringComparison.Ordinal);
         Assert.Contains("--MailSink:Smtp:Listeners:0:Port=", line, StringComparison.Ordinal);
@@ -102,6 +105,11 @@ public sealed partial class StartupFailureTests(ITestOutputHelper output)
     private async Task<string> FailedStartAsync(params string[] settings)
     {
         using var root = new TempDirectory();
+        return await FailedStartAsync(root, settings);
+    }
+
+    private async Task<string> FailedStartAsync(TempDirectory root, params string[] settings)
+    {
         await using var server = MailSinkProcess.Launch(output, root.Path, settings);
 
         var exitCode = await server.WaitForFailedStartAsync();
@@ -109,6 +117,7 @@ public sealed partial class StartupFailureTests(ITestOutputHelper output)
         Assert.NotEqual(0, exitCode);
         var line = Assert.Single(server.StdErr);
         Assert.StartsWith("MailSink cannot start: ", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(server.StdOut, l => l.Contains("Storage open", StringComparison.Ordinal)); // said only once everything started
         var trace = server.StdOut.Concat(server.StdErr).Where(l => StackFrame().IsMatch(l) || ExceptionName().IsMatch(l)).ToList();
         Assert.True(trace.Count == 0, $"the output shows a stack trace or exception:\n{string.Join('\n', trace)}");
         return line;
