@@ -28,7 +28,7 @@ internal sealed partial class PostgreSqlStore
         await using var command = new NpgsqlCommand(
             $"""
             WITH gone AS (
-                DELETE FROM messages WHERE {condition} RETURNING inbox, content_id, pg_column_size(messages.*) AS bytes
+                DELETE FROM messages WHERE {condition} RETURNING inbox, content_id, {MessageBytes} AS bytes
             ), per_content AS (
                 SELECT content_id, count(*) AS n FROM gone GROUP BY content_id
             ), released AS (

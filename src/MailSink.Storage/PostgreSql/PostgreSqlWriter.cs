@@ -131,7 +131,7 @@ internal sealed class PostgreSqlWriter : IMessageWriter
 
         Add(commands,
             $"UPDATE clock SET stored_bytes = stored_bytes + (SELECT coalesce(sum({PostgreSqlStore.ContentBytes}), 0) FROM contents WHERE id = ANY(@contents))"
-            + " + (SELECT coalesce(sum(pg_column_size(m.*)), 0) FROM messages m WHERE id = ANY(@messages)) WHERE id = 1",
+            + $" + (SELECT coalesce(sum({PostgreSqlStore.MessageBytes}), 0) FROM messages WHERE id = ANY(@messages)) WHERE id = 1",
             ("contents", batch.Select(w => w.RawId).ToArray()), ("messages", messages.Select(m => m.Id).ToArray()));
         Add(commands, $"NOTIFY {PostgreSqlStore.ArrivalChannel}");
         Add(commands, "COMMIT");
