@@ -74,10 +74,11 @@ internal sealed partial class PostgreSqlStore : IAsyncDisposable
             Log.StorageOpened(_logger, Where, messages);
             return ticks;
         }
-        catch (StorageUnavailableException ex)
+        catch (Exception ex) when (ex is StorageUnavailableException || (IsDatabaseFault(ex) && !cancellationToken.IsCancellationRequested))
         {
+            var cause = ex is StorageUnavailableException { InnerException: { } inner } ? inner : ex;
             throw new StorageUnavailableException(
-                $"Cannot use the PostgreSQL database {Where}: {(ex.InnerException ?? ex).Message} Check {PostgreSqlOptions.ConnectionStringKey}.", ex);
+                $"Cannot use the PostgreSQL database {Where}: {cause.Message.TrimEnd('.')}. Check {PostgreSqlOptions.ConnectionStringKey}.", ex);
         }
     }
 

@@ -55,7 +55,8 @@ public sealed class StorageHarness : IAsyncDisposable
     /// The engine's store: LiteDB in a new temp folder, or PostgreSQL in <paramref name="database"/>, emptied
     /// first and started as the host starts it (schema, writer, arrival listener).
     /// </summary>
-    public static async Task<StorageHarness> StartAsync(StorageEngine engine, PostgreSqlDatabase? database = null, string[]? rootDomains = null)
+    /// <param name="emptyFirst">False: a second node on the same database, which keeps what the first one holds.</param>
+    public static async Task<StorageHarness> StartAsync(StorageEngine engine, PostgreSqlDatabase? database = null, string[]? rootDomains = null, bool emptyFirst = true)
     {
         if (engine == StorageEngine.LiteDb)
             return new StorageHarness(rootDomains);
@@ -69,8 +70,12 @@ public sealed class StorageHarness : IAsyncDisposable
         try
         {
             await Migrations.ApplyAsync(store.DataSource, CancellationToken.None);
-            await using (var empty = store.DataSource.CreateCommand("TRUNCATE messages, contents, inboxes; UPDATE clock SET stored_bytes = 0"))
+            if (emptyFirst)
+            {
+                await using var empty = store.DataSource.CreateCommand("TRUNCATE messages, contents, inboxes; UPDATE clock SET stored_bytes = 0");
                 await empty.ExecuteNonQueryAsync();
+            }
+
             var feed = new ArrivalFeed();
             var writer = new PostgreSqlWriter(store, options, NullLogger<PostgreSqlWriter>.Instance);
             var listener = new PostgreSqlListener(store, feed, NullLogger<PostgreSqlListener>.Instance);
