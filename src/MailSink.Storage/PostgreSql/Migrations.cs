@@ -58,6 +58,7 @@ internal static class Migrations
             id text PRIMARY KEY,
             inbox text NOT NULL,
             received bigint NOT NULL,
+            size bigint NOT NULL,
             content_id text NOT NULL REFERENCES contents (id),
             attachment_ids text[] NOT NULL
         );

@@ -100,7 +100,7 @@ internal sealed class PostgreSqlListener : HostedLoop
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             timeout.CancelAfter(ReadTimeout); // a connection that went silent fails here, not never
             await using var command = new NpgsqlCommand(
-                $"SELECT {PostgreSqlStore.ListedColumns} FROM {PostgreSqlStore.Joined} WHERE m.received > @cursor ORDER BY m.received LIMIT {Page}",
+                $"SELECT {PostgreSqlStore.ListedColumns} FROM messages m WHERE m.received > @cursor ORDER BY m.received LIMIT {Page}",
                 connection);
             command.Parameters.AddWithValue("cursor", Cursor);
             var arrived = await PostgreSqlStore.ReadListedAsync(command, timeout.Token);

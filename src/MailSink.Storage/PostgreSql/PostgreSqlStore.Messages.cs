@@ -6,8 +6,16 @@ namespace MailSink.Storage.PostgreSql;
 /// <summary>Messages read through the seam: lists, whole messages, raw bytes, attachments.</summary>
 internal sealed partial class PostgreSqlStore : IMessageRepository
 {
-    /// <summary>The columns a listing, a search and an arrival read (in this order: see <see cref="ReadListed"/>).</summary>
-    internal const string ListedColumns = "m.id, m.inbox, m.received, c.size, m.attachment_ids, c.summary";
+    /// <summary>
+    /// The columns a listing and an arrival read (in this order: see <see cref="ReadListed"/>), from <c>messages m</c>.
+    /// The summary is looked up row by row: a join let the planner hash the whole of <c>contents</c> for a
+    /// page of 50 whenever its statistics lagged behind a table that had just grown (each arrival's read then
+    /// cost as much as the table was large).
+    /// </summary>
+    internal const string ListedColumns = "m.id, m.inbox, m.received, m.size, m.attachment_ids, (SELECT c.summary FROM contents c WHERE c.id = m.content_id)";
+
+    /// <summary>The same columns where <c>contents c</c> is joined already (search).</summary>
+    internal const string ListedJoinedColumns = "m.id, m.inbox, m.received, m.size, m.attachment_ids, c.summary";
 
     internal const string Joined = "messages m JOIN contents c ON c.id = m.content_id";
 
@@ -15,7 +23,7 @@ internal sealed partial class PostgreSqlStore : IMessageRepository
         UseAsync<IReadOnlyList<StoredMessage>>(async connection =>
         {
             await using var command = new NpgsqlCommand(
-                $"SELECT {ListedColumns} FROM {Joined} WHERE m.inbox = @inbox AND m.received > @after ORDER BY m.received DESC OFFSET @skip LIMIT @take",
+                $"SELECT {ListedColumns} FROM messages m WHERE m.inbox = @inbox AND m.received > @after ORDER BY m.received DESC OFFSET @skip LIMIT @take",
                 connection);
             command.Parameters.AddWithValue("inbox", TextFold.Storable(inbox));
             command.Parameters.AddWithValue("after", After(receivedAfter));
@@ -65,7 +73,7 @@ internal sealed partial class PostgreSqlStore : IMessageRepository
         UseAsync(async connection =>
         {
             await using var command = new NpgsqlCommand(
-                $"SELECT {ListedColumns}, c.detail, c.raw, c.raw_compressed FROM {Joined} WHERE {condition} LIMIT 1", connection);
+                $"SELECT {ListedJoinedColumns}, c.detail, c.raw, c.raw_compressed FROM {Joined} WHERE {condition} LIMIT 1", connection);
             command.Parameters.AddWithValue("id", TextFold.Storable(id));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken))
@@ -74,7 +82,7 @@ internal sealed partial class PostgreSqlStore : IMessageRepository
             return new Whole(message, ContentRow.Unpack(reader.GetFieldValue<byte[][]>(7), reader.GetFieldValue<bool[]>(8), message.Size, message.Id));
         }, cancellationToken);
 
-    /// <summary>Every row of <paramref name="command"/> (selecting <see cref="ListedColumns"/>) as a listed message.</summary>
+    /// <summary>Every row of <paramref name="command"/> (selecting <see cref="ListedColumns"/> or <see cref="ListedJoinedColumns"/>) as a listed message.</summary>
     internal static async Task<IReadOnlyList<StoredMessage>> ReadListedAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
         var messages = new List<StoredMessage>();

@@ -41,7 +41,7 @@ internal sealed partial class PostgreSqlStore
         NpgsqlConnection connection, string inbox, DateTimeOffset? receivedAfter, SearchFilter filter, string tail, params (string Name, object Value)[] more)
     {
         var command = new NpgsqlCommand(
-            $"SELECT {ListedColumns} FROM {Joined} WHERE m.inbox = @inbox AND m.received > @after AND ({filter.Condition}) {tail}", connection);
+            $"SELECT {ListedJoinedColumns} FROM {Joined} WHERE m.inbox = @inbox AND m.received > @after AND ({filter.Condition}) {tail}", connection);
         command.Parameters.AddWithValue("inbox", TextFold.Storable(inbox));
         command.Parameters.AddWithValue("after", After(receivedAfter));
         foreach (var (name, value) in filter.Parameters.Concat(more))

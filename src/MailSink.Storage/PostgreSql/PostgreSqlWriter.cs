@@ -17,7 +17,7 @@ internal sealed class PostgreSqlWriter : IMessageWriter
 {
     private const long MaxBatchBytes = 64L * 1024 * 1024;
 
-    private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Queued> _queue = Channel.CreateUnbounded<Queued>(new UnboundedChannelOptions { SingleReader = true });
     private readonly PostgreSqlStore _store;
     private readonly ILogger<PostgreSqlWriter> _logger;
     private readonly int _maxBatch;
@@ -35,10 +35,13 @@ internal sealed class PostgreSqlWriter : IMessageWriter
 
     internal void Start() => _loop ??= Task.Run(RunAsync);
 
+    /// <summary>A write and the insert of its content, made on the caller's thread (its JSON and folded text take time the loop has not).</summary>
+    private readonly record struct Queued(PendingWrite Write, NpgsqlBatchCommand Content);
+
     /// <summary>Queues the write; <paramref name="alone"/> changes nothing here (a commit always waits for PostgreSQL).</summary>
     public Task WriteAsync(PendingWrite write, bool alone)
     {
-        if (!_queue.Writer.TryWrite(write))
+        if (!_queue.Writer.TryWrite(new Queued(write, ContentRow.Insert(write))))
             throw new StorageUnavailableException("Storage is shutting down.");
         return write.Committed.Task;
     }
@@ -52,43 +55,43 @@ internal sealed class PostgreSqlWriter : IMessageWriter
 
     private async Task RunAsync()
     {
-        var batch = new List<PendingWrite>(_maxBatch);
+        var batch = new List<Queued>(_maxBatch);
         while (await _queue.Reader.WaitToReadAsync())
         {
             batch.Clear();
             long bytes = 0, messages = 0;
-            while (messages < _maxBatch && bytes < MaxBatchBytes && _queue.Reader.TryRead(out var write))
+            while (messages < _maxBatch && bytes < MaxBatchBytes && _queue.Reader.TryRead(out var queued))
             {
-                batch.Add(write);
-                bytes += write.Raw.StoredBytes;
-                messages += write.Messages.Count;
+                batch.Add(queued);
+                bytes += queued.Write.Raw.StoredBytes;
+                messages += queued.Write.Messages.Count;
             }
 
             await CommitBatchAsync(batch);
         }
     }
 
-    private async Task CommitBatchAsync(List<PendingWrite> batch)
+    private async Task CommitBatchAsync(List<Queued> batch)
     {
         try
         {
             var last = await _store.UseAsync(connection => CommitAsync(connection, batch), CancellationToken.None);
-            var count = batch.Sum(w => w.Messages.Count);
+            var count = batch.Sum(q => q.Write.Messages.Count);
             var ticks = last - count + 1;
-            foreach (var message in batch.SelectMany(w => w.Messages))
+            foreach (var message in batch.SelectMany(q => q.Write.Messages))
                 message.ReceivedTicks = ticks++;
         }
         catch (Exception ex)
         {
             Interlocked.Increment(ref _failedBatches);
             Log.CommitFailed(_logger, batch.Count, ex);
-            foreach (var write in batch)
-                write.Committed.TrySetException(new StorageUnavailableException("The message could not be written to storage.", ex));
+            foreach (var queued in batch)
+                queued.Write.Committed.TrySetException(new StorageUnavailableException("The message could not be written to storage.", ex));
             return;
         }
 
-        foreach (var write in batch)
-            write.Committed.TrySetResult();
+        foreach (var queued in batch)
+            queued.Write.Committed.TrySetResult();
     }
 
     /// <summary>
@@ -97,11 +100,11 @@ internal sealed class PostgreSqlWriter : IMessageWriter
     /// one is confirmed, so that times are given out in commit order; then the messages, the inbox counters
     /// (in id order), the bytes stored and the notification. Returns the last receive time given.
     /// </summary>
-    private static async Task<long> CommitAsync(NpgsqlConnection connection, List<PendingWrite> batch)
+    private static async Task<long> CommitAsync(NpgsqlConnection connection, List<Queued> batch)
     {
         var messages = new List<StoredMessage>();
         var contentOf = new List<string>();
-        foreach (var write in batch)
+        foreach (var (write, _) in batch)
         {
             messages.AddRange(write.Messages);
             contentOf.AddRange(write.Messages.Select(_ => write.RawId));
@@ -110,14 +113,14 @@ internal sealed class PostgreSqlWriter : IMessageWriter
         await using var commands = new NpgsqlBatch(connection);
         Add(commands, "BEGIN");
         Add(commands, "SET LOCAL synchronous_commit = on");
-        foreach (var write in batch)
-            commands.BatchCommands.Add(ContentRow.Insert(write));
+        foreach (var queued in batch)
+            commands.BatchCommands.Add(queued.Content);
         Add(commands, $"UPDATE clock SET ticks = GREATEST(ticks + @n, {PostgreSqlStore.NowTicks} + @n - 1) WHERE id = 1 RETURNING ticks", ("n", (long)messages.Count));
         for (var i = 0; i < messages.Count; i++)
         {
             var message = messages[i];
-            Add(commands, "INSERT INTO messages (id, inbox, received, content_id, attachment_ids) SELECT @id, @inbox, ticks - @back, @content, @attachments FROM clock WHERE id = 1",
-                ("id", message.Id), ("inbox", message.Inbox), ("back", (long)(messages.Count - 1 - i)), ("content", contentOf[i]),
+            Add(commands, "INSERT INTO messages (id, inbox, received, size, content_id, attachment_ids) SELECT @id, @inbox, ticks - @back, @size, @content, @attachments FROM clock WHERE id = 1",
+                ("id", message.Id), ("inbox", message.Inbox), ("back", (long)(messages.Count - 1 - i)), ("size", message.Size), ("content", contentOf[i]),
                 ("attachments", message.Attachments.Select(a => a.Id).ToArray()));
         }
 
@@ -132,7 +135,7 @@ internal sealed class PostgreSqlWriter : IMessageWriter
         Add(commands,
             $"UPDATE clock SET stored_bytes = stored_bytes + (SELECT coalesce(sum({PostgreSqlStore.ContentBytes}), 0) FROM contents WHERE id = ANY(@contents))"
             + $" + (SELECT coalesce(sum({PostgreSqlStore.MessageBytes}), 0) FROM messages WHERE id = ANY(@messages)) WHERE id = 1",
-            ("contents", batch.Select(w => w.RawId).ToArray()), ("messages", messages.Select(m => m.Id).ToArray()));
+            ("contents", batch.Select(q => q.Write.RawId).ToArray()), ("messages", messages.Select(m => m.Id).ToArray()));
         Add(commands, $"NOTIFY {PostgreSqlStore.ArrivalChannel}");
         Add(commands, "COMMIT");
 

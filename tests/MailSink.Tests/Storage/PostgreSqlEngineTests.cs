@@ -25,8 +25,8 @@ public sealed class PostgreSqlEngineTests(PostgreSqlDatabase database, ITestOutp
             SELECT 'c' || n, 1, 100, '{}', '{}', '{}', '{}', 'MESSAGE ' || n, ARRAY['S@EXAMPLE.COM'], ARRAY['A@BIG.LOCALHOST'],
                    (SELECT upper(string_agg(md5(n::text || '/' || i), ' ')) FROM generate_series(1, 40) i)
             FROM generate_series(1, 5000) n;
-            INSERT INTO messages (id, inbox, received, content_id, attachment_ids)
-            SELECT 'm' || n, 'big', n, 'c' || n, '{}' FROM generate_series(1, 5000) n;
+            INSERT INTO messages (id, inbox, received, size, content_id, attachment_ids)
+            SELECT 'm' || n, 'big', n, 100, 'c' || n, '{}' FROM generate_series(1, 5000) n;
             ANALYZE contents;
             ANALYZE messages;
             """))
