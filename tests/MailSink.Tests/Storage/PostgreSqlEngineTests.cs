@@ -89,6 +89,38 @@ public sealed class PostgreSqlEngineTests(PostgreSqlDatabase database, ITestOutp
     }
 
     [Fact]
+    public async Task The_bytes_stored_stay_what_the_rows_take_through_arrivals_deletes_and_retention()
+    {
+        await using var storage = await StorageHarness.StartAsync(StorageEngine.PostgreSql, database);
+        var copies = new List<StoredMessage>();
+        for (var i = 0; i < 30; i++)
+        {
+            var to = i % 3 == 0 ? new[] { "a@one.localhost", "b@two.localhost", "c@three.localhost" } : ["a@one.localhost"];
+            copies.AddRange(await storage.Ingest.IngestAsync(Encoding.UTF8.GetBytes($"Subject: m{i} caf\u00e9\r\n\r\n{new string('x', i * 300)}\r\n"),
+                new SmtpEnvelope("s@example.com", to, "test", null, null, null, false), CancellationToken.None));
+        }
+
+        Assert.Equal(await RecountAsync(), await storage.StoredBytesAsync());
+        Assert.True(await storage.Messages.DeleteAsync(copies[0].Id, default));
+        Assert.True(await storage.Messages.DeleteAsync(copies[^1].Id, default));
+        Assert.Equal(await RecountAsync(), await storage.StoredBytesAsync());
+        await storage.Messages.DeleteAllAsync("two", default);
+        Assert.True(await storage.Inboxes.DeleteAsync("three", default));
+        Assert.Equal(await RecountAsync(), await storage.StoredBytesAsync());
+        Assert.True(await storage.Retention.ApplyRetentionAsync(new StorageOptions { MaxMessagesPerInbox = 5 }, DateTimeOffset.UtcNow, default) > 0);
+        Assert.Equal(await RecountAsync(), await storage.StoredBytesAsync());
+        await storage.Messages.DeleteAllAsync("one", default);
+        Assert.Equal(0, await storage.StoredBytesAsync());
+
+        async Task<long> RecountAsync()
+        {
+            await using var recount = storage.PostgreSql.DataSource.CreateCommand(
+                $"SELECT (SELECT coalesce(sum({PostgreSqlStore.ContentBytes}), 0) FROM contents) + (SELECT coalesce(sum({PostgreSqlStore.MessageBytes}), 0) FROM messages)");
+            return Convert.ToInt64(await recount.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
+    [Fact]
     public async Task Nodes_starting_at_once_on_a_new_database_apply_the_schema_once()
     {
         var server = await PostgreSqlServer.SharedAsync();

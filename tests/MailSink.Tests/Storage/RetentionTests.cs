@@ -49,6 +49,30 @@ public abstract class RetentionTests(PostgreSqlDatabase? database = null)
         Assert.Single(await host.ListAsync(inbox));
         await WaitUntilAsync(async () => (await host.ListAsync(inbox)).Length == 0, "the message has expired");
     }
+
+    [Fact]
+    public async Task The_bytes_stored_are_brought_under_the_cap_oldest_first()
+    {
+        const long cap = 200 * 1024;
+        await using var host = await StartHostAsync($"--MailSink:Storage:MaxTotalBytes={cap}", "--MailSink:Storage:RetentionInterval=00:00:00.2");
+        var store = host.Services.GetRequiredService<IRetentionStore>();
+        var inbox = MailSinkHost.NewInbox();
+        // Random text, which compresses to about three quarters: the cap counts bytes as stored.
+        var body = Convert.ToBase64String(new Random(7).GetItems<byte>(Enumerable.Range(0, 256).Select(b => (byte)b).ToArray(), 7680));
+        using (var client = new SmtpClient())
+        {
+            await client.ConnectAsync("127.0.0.1", host.SmtpPort, SecureSocketOptions.None);
+            for (var i = 0; i < 200; i++)
+                await client.SendAsync(SmtpSend.Simple($"a@{inbox}.localhost", $"churn {i}", body));
+            await client.DisconnectAsync(true);
+        }
+
+        await WaitUntilAsync(async () => await store.StoredBytesAsync(default) <= cap, "retention caught up");
+        var kept = await host.ListAsync(inbox);
+        Assert.InRange(kept.Length, 1, 40);
+        Assert.Equal("churn 199", kept[0].GetProperty("subject").GetString());
+        Assert.Equal(kept.Length, (await host.GetJsonAsync($"/api/servers/{inbox}")).GetProperty("messages").GetInt64());
+    }
 }
 
 /// <summary>LiteDB's file stops growing under churn.</summary>
