@@ -27,3 +27,12 @@ public interface IStorageSpace
     /// <summary>Null when a message of <paramref name="declaredSize"/> bytes (0: unknown) may come; otherwise why not.</summary>
     string? RefuseMail(long declaredSize);
 }
+
+/// <summary>
+/// A store whose disk is not MailSink's to watch (PostgreSQL's, on its own server): mail is never refused
+/// early; a database that cannot write fails the commit, and the message gets 451.
+/// </summary>
+internal sealed class ServerManagedSpace : IStorageSpace
+{
+    public string? RefuseMail(long declaredSize) => null;
+}

@@ -1,3 +1,5 @@
+using MailSink.Storage.Search;
+
 namespace MailSink.Storage;
 
 /// <summary>
@@ -22,8 +24,19 @@ public sealed class MessageWaiter(IMessageRepository repository, ArrivalFeed fee
         // Subscribe before looking, so that nothing stored in between is missed.
         using var subscription = feed.Subscribe(inbox, message =>
         {
-            if (message.ReceivedTicks > afterTicks && criteria.Matches(message))
-                arrived.TrySetResult(message);
+            if (message.ReceivedTicks <= afterTicks)
+                return;
+            if (message.ContentLoaded)
+            {
+                if (criteria.Matches(message))
+                    arrived.TrySetResult(message);
+                return;
+            }
+
+            // An engine that announces what a listing shows (PostgreSQL, for every node): the facts decide
+            // what they can here; a message that may match is read in full, away from the announcing loop.
+            if (criteria.Matches(SearchFacts.Of(message), () => true))
+                _ = Task.Run(() => MatchWholeAsync(message.Id, criteria, arrived, cancellationToken), CancellationToken.None);
         });
 
         // The time given covers the search too (a body search may wait for its turn and read a whole
@@ -47,6 +60,20 @@ public sealed class MessageWaiter(IMessageRepository repository, ArrivalFeed fee
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return null; // the time given is up
+        }
+    }
+
+    /// <summary>Reads an announced message in full and answers with it when it matches.</summary>
+    private async Task MatchWholeAsync(string id, SearchCriteria criteria, TaskCompletionSource<StoredMessage> arrived, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await repository.GetAsync(id, cancellationToken) is { } whole && criteria.Matches(whole))
+                arrived.TrySetResult(whole);
+        }
+        catch (Exception ex) when (ex is StorageUnavailableException or OperationCanceledException)
+        {
+            // the wait goes on (or ends) without it
         }
     }
 }

@@ -7,7 +7,13 @@ public sealed class StorageOptions : IRetentionLimits
 {
     public const string Section = "MailSink:Storage";
 
-    /// <summary>The LiteDB file, relative to the content root when not absolute.</summary>
+    /// <summary>Which engine holds the mail: LiteDB (one file, one process) or PostgreSQL (shared by several processes).</summary>
+    public StorageEngine Engine { get; set; } = StorageEngine.LiteDb;
+
+    /// <summary>The <c>MailSink:Storage:PostgreSql</c> section, used when <see cref="Engine"/> is PostgreSql.</summary>
+    public PostgreSql.PostgreSqlOptions PostgreSql { get; set; } = new();
+
+    /// <summary>The LiteDB file, relative to the content root when not absolute (LiteDB only).</summary>
     [Required(AllowEmptyStrings = false, ErrorMessage = "MailSink:Storage:Path must name the database file, e.g. data/mailsink.db.")]
     public string Path { get; set; } = "data/mailsink.db";
 
@@ -43,4 +49,14 @@ public sealed class StorageOptions : IRetentionLimits
 
     /// <summary>How often retention runs (it also runs soon after a write that crosses a limit).</summary>
     public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>The storage engines behind the seam.</summary>
+public enum StorageEngine
+{
+    /// <summary>One LiteDB file, used by one process.</summary>
+    LiteDb,
+
+    /// <summary>A PostgreSQL database, which several MailSink processes may share.</summary>
+    PostgreSql,
 }

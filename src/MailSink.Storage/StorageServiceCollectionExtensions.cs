@@ -1,9 +1,11 @@
 using MailSink.Storage.Ingest;
 using MailSink.Storage.LiteDb;
+using MailSink.Storage.PostgreSql;
 using MailSink.Storage.Retention;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Npgsql;
 
 namespace MailSink.Storage;
 
@@ -17,6 +19,10 @@ public static class StorageServiceCollectionExtensions
             .ValidateDataAnnotations()
             .Validate(o => o.MaxAge >= TimeSpan.Zero, "MailSink:Storage:MaxAge must be 00:00:00 (keep forever) or a positive time span such as 7.00:00:00.")
             .Validate(o => o.RetentionInterval >= TimeSpan.FromMilliseconds(100), "MailSink:Storage:RetentionInterval must be at least 00:00:00.1.")
+            .Validate(o => o.Engine != StorageEngine.PostgreSql || !string.IsNullOrWhiteSpace(o.PostgreSql.ConnectionString),
+                $"{PostgreSqlOptions.ConnectionStringKey} must be set when MailSink:Storage:Engine is PostgreSql, e.g. Host=localhost;Database=mailsink;Username=mailsink;Password=secret.")
+            .Validate(o => o.Engine != StorageEngine.PostgreSql || string.IsNullOrWhiteSpace(o.PostgreSql.ConnectionString) || IsConnectionString(o.PostgreSql.ConnectionString),
+                $"{PostgreSqlOptions.ConnectionStringKey} is not a valid Npgsql connection string (keys such as Host, Port, Database, Username, Password).")
             .ValidateOnStart();
         services.AddOptions<RoutingOptions>()
             .BindConfiguration(RoutingOptions.Section)
@@ -31,10 +37,54 @@ public static class StorageServiceCollectionExtensions
         services.AddSingleton<ArrivalFeed>();
         services.AddSingleton<MessageIngest>();
         services.AddSingleton<MessageWaiter>();
-        AddLiteDb(services);
+        // The engine first: its hosted service must start before anything else and stop after it.
+        if (EngineOf(configuration) == StorageEngine.PostgreSql)
+            AddPostgreSql(services);
+        else
+            AddLiteDb(services);
         services.AddSingleton<RetentionHostedService>();
         services.AddHostedService(sp => sp.GetRequiredService<RetentionHostedService>());
         return services;
+    }
+
+    /// <summary>
+    /// The engine named by <c>MailSink:Storage:Engine</c>. A value that is no engine registers LiteDB here,
+    /// and binding the options then stops the start with one line naming the key.
+    /// </summary>
+    private static StorageEngine EngineOf(IConfiguration configuration) =>
+        Enum.TryParse<StorageEngine>(configuration[$"{StorageOptions.Section}:{nameof(StorageOptions.Engine)}"], ignoreCase: true, out var engine)
+            ? engine
+            : StorageEngine.LiteDb;
+
+    private static bool IsConnectionString(string value)
+    {
+        try
+        {
+            _ = new NpgsqlConnectionStringBuilder(value);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The shared engine: one PostgreSQL database for any number of MailSink processes. Its hosted service
+    /// brings the schema up to date and starts the writer and the arrival listener before SMTP binds a port.
+    /// </summary>
+    private static void AddPostgreSql(IServiceCollection services)
+    {
+        services.AddSingleton<PostgreSqlStore>();
+        services.AddSingleton<IMessageRepository>(sp => sp.GetRequiredService<PostgreSqlStore>());
+        services.AddSingleton<IInboxRepository>(sp => sp.GetRequiredService<PostgreSqlStore>());
+        services.AddSingleton<IRetentionStore>(sp => sp.GetRequiredService<PostgreSqlStore>());
+        services.AddSingleton<PostgreSqlWriter>();
+        services.AddSingleton<IMessageWriter>(sp => sp.GetRequiredService<PostgreSqlWriter>());
+        services.AddSingleton<PostgreSqlListener>();
+        services.AddSingleton<IStorageSpace, ServerManagedSpace>();
+        services.AddHostedService<PostgreSqlHostedService>();
+        services.AddHealthChecks().AddCheck<PostgreSqlHealthCheck>("storage");
     }
 
     /// <summary>

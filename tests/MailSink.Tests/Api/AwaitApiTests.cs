@@ -11,8 +11,8 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace MailSink.Tests.Api;
 
-/// <summary>POST api/messages/await: answered by the arrival of mail, not by polling.</summary>
-public sealed class AwaitApiTests(SharedHost shared) : IClassFixture<SharedHost>
+/// <summary>POST api/messages/await: answered by the arrival of mail, not by polling, on every engine.</summary>
+public abstract class AwaitApiTests(ConfiguredHost shared)
 {
     private MailSinkHost Host => shared.Host;
 
@@ -87,3 +87,7 @@ public sealed class AwaitApiTests(SharedHost shared) : IClassFixture<SharedHost>
         }
     }
 }
+
+public sealed class LiteDbAwaitApiTests(SharedHost shared) : AwaitApiTests(shared), IClassFixture<SharedHost>;
+
+public sealed class PostgreSqlAwaitApiTests(PostgreSqlSharedHost shared) : AwaitApiTests(shared), IClassFixture<PostgreSqlSharedHost>;

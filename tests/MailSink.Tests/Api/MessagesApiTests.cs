@@ -9,8 +9,8 @@ using MimeKit.Utils;
 
 namespace MailSink.Tests.Api;
 
-/// <summary>The message endpoints over real HTTP, fed with real SMTP.</summary>
-public sealed class MessagesApiTests(SharedHost shared, ITestOutputHelper output) : IClassFixture<SharedHost>
+/// <summary>The message endpoints over real HTTP, fed with real SMTP, on every engine.</summary>
+public abstract class MessagesApiTests(ConfiguredHost shared, ITestOutputHelper output)
 {
     private static readonly byte[] Png = Convert.FromBase64String(
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==");
@@ -227,3 +227,7 @@ public sealed class MessagesApiTests(SharedHost shared, ITestOutputHelper output
         Assert.Equal(HttpStatusCode.NotFound, (await Host.Http.GetAsync("/api/messages/..%2F..%2Fetc%2Fpasswd")).StatusCode);
     }
 }
+
+public sealed class LiteDbMessagesApiTests(SharedHost shared, ITestOutputHelper output) : MessagesApiTests(shared, output), IClassFixture<SharedHost>;
+
+public sealed class PostgreSqlMessagesApiTests(PostgreSqlSharedHost shared, ITestOutputHelper output) : MessagesApiTests(shared, output), IClassFixture<PostgreSqlSharedHost>;

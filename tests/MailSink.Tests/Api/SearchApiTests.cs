@@ -7,19 +7,23 @@ using MimeKit;
 
 namespace MailSink.Tests.Api;
 
-/// <summary>POST api/messages/search with both wire forms of Mailosaur's criteria.</summary>
-public sealed class SearchApiTests(SearchApiTests.SeededHost fixture) : IClassFixture<SearchApiTests.SeededHost>
+/// <summary>POST api/messages/search with both wire forms of Mailosaur's criteria, on every engine.</summary>
+public abstract class SearchApiTests(SearchApiTests.SeededHost fixture)
 {
-    /// <summary>One inbox with four known messages.</summary>
-    public sealed class SeededHost : IAsyncLifetime
+    /// <summary>One inbox with four known messages, on LiteDB or on PostgreSQL (in a database of its own).</summary>
+    public abstract class SeededHost(bool postgreSql) : IAsyncLifetime
     {
+        private readonly PostgreSqlDatabase? _database = postgreSql ? new() : null;
+
         public MailSinkHost Host { get; private set; } = null!;
 
         public string Inbox { get; } = MailSinkHost.NewInbox();
 
         public async Task InitializeAsync()
         {
-            Host = await MailSinkHost.StartAsync();
+            if (_database is not null)
+                await _database.InitializeAsync();
+            Host = await MailSinkHost.StartAsync(_database?.HostSettings ?? []);
             await Send("alice@example.com", $"bob@{Inbox}.localhost", null, "Invoice 42 (final) [paid]", "Total: $10.00 *.* done", null);
             await Send("carol@example.com", $"dave@{Inbox}.localhost", $"erin@{Inbox}.localhost", "Password reset", "Use the link", "<p>Reset it <a href=\"https://x.example/r\">here</a></p>");
             await Send("Alice@Example.com", $"frank@{Inbox}.localhost", null, "Welcome", "plain words", null, bcc: $"ghost@{Inbox}.localhost");
@@ -42,7 +46,12 @@ public sealed class SearchApiTests(SearchApiTests.SeededHost fixture) : IClassFi
             await SmtpSend.MessageAsync(Host.SmtpPort, message, sender: MailboxAddress.Parse(from), recipients: recipients);
         }
 
-        public Task DisposeAsync() => Host.DisposeAsync().AsTask();
+        public async Task DisposeAsync()
+        {
+            await Host.DisposeAsync();
+            if (_database is not null)
+                await _database.DisposeAsync();
+        }
     }
 
     private async Task<(HttpResponseMessage Response, string[] Subjects)> SearchAsync(string json, string query = "")
@@ -125,4 +134,14 @@ public sealed class SearchApiTests(SearchApiTests.SeededHost fixture) : IClassFi
         using var response = await fixture.Host.Http.PostAsync("/api/messages/search", new StringContent("""{"subject":"x"}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
+}
+
+public sealed class LiteDbSearchApiTests(LiteDbSearchApiTests.Seeded fixture) : SearchApiTests(fixture), IClassFixture<LiteDbSearchApiTests.Seeded>
+{
+    public sealed class Seeded() : SeededHost(postgreSql: false);
+}
+
+public sealed class PostgreSqlSearchApiTests(PostgreSqlSearchApiTests.Seeded fixture) : SearchApiTests(fixture), IClassFixture<PostgreSqlSearchApiTests.Seeded>
+{
+    public sealed class Seeded() : SeededHost(postgreSql: true);
 }

@@ -6,8 +6,8 @@ using MailSink.Tests.Support;
 
 namespace MailSink.Tests.Api;
 
-/// <summary>api/servers: inboxes made through the API or by their first message.</summary>
-public sealed class ServersApiTests(SharedHost shared) : IClassFixture<SharedHost>
+/// <summary>api/servers: inboxes made through the API or by their first message, on every engine.</summary>
+public abstract class ServersApiTests(ConfiguredHost shared)
 {
     private MailSinkHost Host => shared.Host;
 
@@ -132,3 +132,7 @@ public sealed class ServersApiTests(SharedHost shared) : IClassFixture<SharedHos
         Assert.Contains(saying, error.GetProperty("detail")[0].GetProperty("description").GetString(), StringComparison.Ordinal);
     }
 }
+
+public sealed class LiteDbServersApiTests(SharedHost shared) : ServersApiTests(shared), IClassFixture<SharedHost>;
+
+public sealed class PostgreSqlServersApiTests(PostgreSqlSharedHost shared) : ServersApiTests(shared), IClassFixture<PostgreSqlSharedHost>;

@@ -40,6 +40,9 @@ public sealed partial class StartupFailureTests(ITestOutputHelper output)
     [InlineData("MailSink:Storage:SearchCacheMegabytes", "--MailSink:Storage:SearchCacheMegabytes=-1")]
     [InlineData("MailSink:Api:AllowedHosts:0", "--MailSink:Api:AllowedHosts:0=http://mail.example.com")]
     [InlineData("MailSink:Api:AllowedHosts:1", "--MailSink:Api:AllowedHosts:0=mail.example.com", "--MailSink:Api:AllowedHosts:1=mail.example.com:8025")]
+    [InlineData("MailSink:Storage:Engine", "--MailSink:Storage:Engine=Oracle")]
+    [InlineData("MailSink:Storage:PostgreSql:ConnectionString", "--MailSink:Storage:Engine=PostgreSql")]
+    [InlineData("MailSink:Storage:PostgreSql:ConnectionString", "--MailSink:Storage:Engine=PostgreSql", "--MailSink:Storage:PostgreSql:ConnectionString=Hots=db")]
     public async Task A_bad_value_stops_the_process_with_one_line_naming_the_key(string key, params string[] settings)
     {
         var line = await FailedStartAsync(settings);
@@ -57,6 +60,24 @@ public sealed partial class StartupFailureTests(ITestOutputHelper output)
 
         Assert.Equal($"MailSink cannot start: {expected}", line);
         Assert.DoesNotContain("System.", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_PostgreSQL_that_does_not_answer_stops_the_process_with_one_line_naming_the_key()
+    {
+        int port;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((IPEndPoint)probe.LocalEndpoint).Port; // free again once closed: nothing listens there
+        }
+
+        var line = await FailedStartAsync(
+            "--MailSink:Storage:Engine=PostgreSql",
+            $"--MailSink:Storage:PostgreSql:ConnectionString=Host=127.0.0.1;Port={port};Database=mailsink;Username=mailsink;Timeout=3");
+
+        Assert.Contains("MailSink:Storage:PostgreSql:ConnectionString", line, StringComparison.Ordinal);
+        Assert.Contains($"127.0.0.1:{port}/mailsink", line, StringComparison.Ordinal);
     }
 
     [Fact]

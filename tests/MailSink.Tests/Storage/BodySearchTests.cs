@@ -6,19 +6,28 @@ using MailSink.Tests.Support;
 namespace MailSink.Tests.Storage;
 
 /// <summary>
-/// Body search from bodies kept in memory (issue 5, item 6: a body search over a large inbox took the
-/// database for seconds): the same answers as reading every message, within its memory budget, and a long
-/// scan that lets the rest of the database's users through.
+/// Body search gives, for every needle, what reading each message and comparing its bodies gives: needles
+/// whose case folding is not ASCII's, a lone surrogate, HTML, every MIME encoding; on every engine.
 /// </summary>
-public sealed class BodySearchTests(ITestOutputHelper output)
+public abstract class BodySearchTests(ITestOutputHelper output)
 {
     // Words whose case folding is not ASCII's: 'ı' and 'ſ' upper-case to 'I' and 'S', the Kelvin sign
     // stays itself, 'ß' has no single-character upper case, and the emoji is a surrogate pair.
-    private static readonly string[] Words =
+    protected static readonly string[] Words =
     [
         "alpha", "Bravo", "CHARLIE", "delta", "code", "is", "café", "ΑΒΓ", "αβγ", "ıd", "ID", "ſtop", "STOP",
         "\u212Aelvin", "kelvin", "straße", "STRASSE", "😀", "naïve", "Ω", "ω", "x", "<b>", "&amp;",
     ];
+
+    protected ITestOutputHelper Output => output;
+
+    /// <summary>The stores that must all answer alike (the first is read message by message); disposed by the test.</summary>
+    protected abstract Task<StorageHarness[]> StartStoresAsync();
+
+    /// <summary>What the engine checks once every needle was compared.</summary>
+    protected virtual void AfterTheNeedles(StorageHarness[] stores, int needles, int matched)
+    {
+    }
 
     [Fact]
     public async Task Body_search_answers_the_same_from_bodies_in_memory_as_from_the_messages()
@@ -26,12 +35,20 @@ public sealed class BodySearchTests(ITestOutputHelper output)
         var random = new Random(5);
         var messages = Enumerable.Range(0, 160).Select(i => MakeMessage(random, i)).ToList();
 
-        // The same mail in three stores: bodies kept freely, none kept, and kept within a megabyte (let go
-        // while the searches run).
-        await using var free = new StorageHarness();
-        await using var none = new StorageHarness(searchCacheMegabytes: 0);
-        await using var tight = new StorageHarness(searchCacheMegabytes: 1);
-        StorageHarness[] stores = [free, none, tight];
+        var stores = await StartStoresAsync();
+        try
+        {
+            await CompareAsync(stores, random, messages);
+        }
+        finally
+        {
+            foreach (var store in stores)
+                await store.DisposeAsync();
+        }
+    }
+
+    private async Task CompareAsync(StorageHarness[] stores, Random random, List<byte[]> messages)
+    {
         foreach (var store in stores)
         {
             // The first half is stored before the inbox is first searched (its bodies are read by the
@@ -45,8 +62,8 @@ public sealed class BodySearchTests(ITestOutputHelper output)
 
         // What each body holds, read message by message.
         var read = new List<StoredMessage>();
-        foreach (var listed in await none.Messages.ListAsync("body", 0, 1000, null, default))
-            read.Add((await none.Messages.GetAsync(listed.Id, default))!);
+        foreach (var listed in await stores[0].Messages.ListAsync("body", 0, 1000, null, default))
+            read.Add((await stores[0].Messages.GetAsync(listed.Id, default))!);
         Assert.Equal(160, read.Count);
 
         var needles = new List<string>();
@@ -68,11 +85,79 @@ public sealed class BodySearchTests(ITestOutputHelper output)
 
             // Paging over the matches.
             if (expected.Count > 3)
-                Assert.Equal(expected.Skip(2).Take(2), (await tight.Messages.SearchAsync("body", criteria, 2, 2, null, default)).Select(m => m.Subject));
+                Assert.Equal(expected.Skip(2).Take(2), (await stores[^1].Messages.SearchAsync("body", criteria, 2, 2, null, default)).Select(m => m.Subject));
         }
 
-        output.WriteLine($"{needles.Count} needles, {matched} matches; kept {Index(free).KeptBodyBytes:N0}, {Index(none).KeptBodyBytes:N0} and {Index(tight).KeptBodyBytes:N0} bytes");
         Assert.True(matched > 300, $"only {matched} matches in all: the needles test too little");
+        AfterTheNeedles(stores, needles.Count, matched);
+    }
+
+    protected static string MakeNeedle(Random random)
+    {
+        var word = Words[random.Next(Words.Length)];
+        if (random.Next(4) == 0)
+            word += " " + Words[random.Next(Words.Length)];
+        if (random.Next(3) == 0 && word.Length > 2)
+            word = word.Substring(random.Next(word.Length - 1), 2);
+        return random.Next(3) switch
+        {
+            0 => word.ToUpperInvariant(),
+            1 => word.ToLowerInvariant(),
+            _ => word,
+        };
+    }
+
+    private static string Sentence(Random random, int words) =>
+        string.Join(" ", Enumerable.Range(0, words).Select(_ => Words[random.Next(Words.Length)]));
+
+    /// <summary>A message of one of several shapes: 8-bit text, quoted-printable, base64, text and HTML, HTML alone, ASCII only.</summary>
+    protected static byte[] MakeMessage(Random random, int n)
+    {
+        // About 12 KB each, so that 160 of them take more than the tight store's megabyte.
+        var text = Sentence(random, random.Next(3, 40)) + string.Concat(Enumerable.Repeat("\r\nfiller lorem dolor", 600)) + " " + Sentence(random, 3);
+        var header = $"From: s@example.com\r\nTo: t@body.localhost\r\nSubject: message {n}\r\nMIME-Version: 1.0\r\n";
+        var message = (n % 6) switch
+        {
+            0 => $"{header}Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{text}\r\n",
+            1 => $"{header}Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n{QuotedPrintable(text)}\r\n",
+            2 => $"{header}Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{Convert.ToBase64String(Encoding.UTF8.GetBytes(text))}\r\n",
+            3 => $"{header}Content-Type: multipart/alternative; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"
+                + $"--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>{Sentence(random, 10)}</p><b>x</b></body></html>\r\n--b--\r\n",
+            4 => $"{header}Content-Type: text/html; charset=utf-8\r\n\r\n<div>{Sentence(random, 12)}</div>\r\n",
+            _ => $"{header}Content-Type: text/plain; charset=us-ascii\r\n\r\n{string.Join(" ", Enumerable.Range(0, 20).Select(_ => Words[random.Next(6)]))}\r\n",
+        };
+        return Encoding.UTF8.GetBytes(message);
+    }
+
+    private static string QuotedPrintable(string text)
+    {
+        var builder = new StringBuilder();
+        foreach (var b in Encoding.UTF8.GetBytes(text))
+            builder.Append(b is >= 33 and <= 126 and not (byte)'=' ? ((char)b).ToString() : $"={b:X2}");
+        return builder.ToString();
+    }
+}
+
+public sealed class PostgreSqlBodySearchTests(PostgreSqlDatabase database, ITestOutputHelper output) : BodySearchTests(output), IClassFixture<PostgreSqlDatabase>
+{
+    protected override async Task<StorageHarness[]> StartStoresAsync() => [await StorageHarness.StartAsync(StorageEngine.PostgreSql, database)];
+}
+
+/// <summary>
+/// LiteDB's body search from bodies kept in memory (issue 5, item 6: a body search over a large inbox took the
+/// database for seconds): the same answers as reading every message, within its memory budget, and a long
+/// scan that lets the rest of the database's users through.
+/// </summary>
+public sealed class LiteDbBodySearchTests(ITestOutputHelper output) : BodySearchTests(output)
+{
+    /// <summary>The same mail in three stores: bodies kept freely, none kept, and kept within a megabyte (let go while the searches run).</summary>
+    protected override Task<StorageHarness[]> StartStoresAsync() =>
+        Task.FromResult<StorageHarness[]>([new StorageHarness(searchCacheMegabytes: 0), new StorageHarness(), new StorageHarness(searchCacheMegabytes: 1)]);
+
+    protected override void AfterTheNeedles(StorageHarness[] stores, int needles, int matched)
+    {
+        var (none, free, tight) = (stores[0], stores[1], stores[2]);
+        Output.WriteLine($"{needles} needles, {matched} matches; kept {Index(free).KeptBodyBytes:N0}, {Index(none).KeptBodyBytes:N0} and {Index(tight).KeptBodyBytes:N0} bytes");
         Assert.Equal(0, Index(none).KeptBodyBytes);
         Assert.InRange(Index(tight).KeptBodyBytes, 1, 1L << 20);
         Assert.True(Index(free).KeptBodyBytes > Index(tight).KeptBodyBytes);
@@ -166,7 +251,7 @@ public sealed class BodySearchTests(ITestOutputHelper output)
 
         var clock = Stopwatch.StartNew();
         var found = (await storage.Messages.SearchAsync("long", new SearchCriteria(null, null, null, "absent"), 0, 10, null, default));
-        output.WriteLine($"the search read 400 messages in {clock.Elapsed.TotalMilliseconds:F0} ms");
+        Output.WriteLine($"the search read 400 messages in {clock.Elapsed.TotalMilliseconds:F0} ms");
 
         Assert.Empty(found);
         Assert.Equal(400, steps);
@@ -260,7 +345,7 @@ public sealed class BodySearchTests(ITestOutputHelper output)
     {
         await using var storage = new StorageHarness();
         await storage.StoreAsync("u@wait.localhost", "there", "body with the word");
-        var waiter = new MessageWaiter(storage.Store, storage.Feed);
+        var waiter = new MessageWaiter(storage.Messages, storage.Feed);
 
         var found = await waiter.WaitAsync("wait", new SearchCriteria(null, null, null, "the word"), null, TimeSpan.Zero, CancellationToken.None);
         Assert.Equal("there", found?.Subject);
@@ -274,7 +359,7 @@ public sealed class BodySearchTests(ITestOutputHelper output)
             var none = await waiter.WaitAsync("wait", new SearchCriteria(null, null, null, "the word"), null, TimeSpan.FromMilliseconds(200), CancellationToken.None)
                 .WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Null(none);
-            output.WriteLine($"gave up after {clock.ElapsedMilliseconds} ms");
+            Output.WriteLine($"gave up after {clock.ElapsedMilliseconds} ms");
         }
         finally
         {
@@ -286,51 +371,6 @@ public sealed class BodySearchTests(ITestOutputHelper output)
         new() { Id = id, Inbox = "box", ReceivedTicks = ticks, Text = text };
 
     private static SearchIndex Index(StorageHarness storage) => (SearchIndex)PrivateField.Get(storage.Store, "_index");
-
-    private static string MakeNeedle(Random random)
-    {
-        var word = Words[random.Next(Words.Length)];
-        if (random.Next(4) == 0)
-            word += " " + Words[random.Next(Words.Length)];
-        if (random.Next(3) == 0 && word.Length > 2)
-            word = word.Substring(random.Next(word.Length - 1), 2);
-        return random.Next(3) switch
-        {
-            0 => word.ToUpperInvariant(),
-            1 => word.ToLowerInvariant(),
-            _ => word,
-        };
-    }
-
-    private static string Sentence(Random random, int words) =>
-        string.Join(" ", Enumerable.Range(0, words).Select(_ => Words[random.Next(Words.Length)]));
-
-    /// <summary>A message of one of several shapes: 8-bit text, quoted-printable, base64, text and HTML, HTML alone, ASCII only.</summary>
-    private static byte[] MakeMessage(Random random, int n)
-    {
-        // About 12 KB each, so that 160 of them take more than the tight store's megabyte.
-        var text = Sentence(random, random.Next(3, 40)) + string.Concat(Enumerable.Repeat("\r\nfiller lorem dolor", 600)) + " " + Sentence(random, 3);
-        var header = $"From: s@example.com\r\nTo: t@body.localhost\r\nSubject: message {n}\r\nMIME-Version: 1.0\r\n";
-        var message = (n % 6) switch
-        {
-            0 => $"{header}Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{text}\r\n",
-            1 => $"{header}Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n{QuotedPrintable(text)}\r\n",
-            2 => $"{header}Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{Convert.ToBase64String(Encoding.UTF8.GetBytes(text))}\r\n",
-            3 => $"{header}Content-Type: multipart/alternative; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"
-                + $"--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>{Sentence(random, 10)}</p><b>x</b></body></html>\r\n--b--\r\n",
-            4 => $"{header}Content-Type: text/html; charset=utf-8\r\n\r\n<div>{Sentence(random, 12)}</div>\r\n",
-            _ => $"{header}Content-Type: text/plain; charset=us-ascii\r\n\r\n{string.Join(" ", Enumerable.Range(0, 20).Select(_ => Words[random.Next(6)]))}\r\n",
-        };
-        return Encoding.UTF8.GetBytes(message);
-    }
-
-    private static string QuotedPrintable(string text)
-    {
-        var builder = new StringBuilder();
-        foreach (var b in Encoding.UTF8.GetBytes(text))
-            builder.Append(b is >= 33 and <= 126 and not (byte)'=' ? ((char)b).ToString() : $"={b:X2}");
-        return builder.ToString();
-    }
 
     private const string Folding = "ıſ\u212AßİÅåΩωé";
 

@@ -8,13 +8,15 @@ using MailSink.Tests.Support;
 namespace MailSink.Tests.Storage;
 
 /// <summary>
-/// A message document leaves out what holds its default ("" , false, 0, empty lists) and what its key
-/// already says (inbox, receive time). Whatever is left out must read back exactly as it was written, and
-/// documents written before, which still hold those fields, must read back the same.
+/// What an engine stores of a message leaves out what it can (LiteDB: fields at their default, what the key
+/// says; PostgreSQL: what listings do not need is apart from what they do). Whatever is left out must read
+/// back exactly as it was written, and a listing must show what the full message has.
 /// </summary>
-public sealed class DocumentLayoutTests
+public abstract class DocumentLayoutTests(StorageEngine engine, PostgreSqlDatabase? database = null)
 {
-    private static readonly (string Name, string Raw, SmtpEnvelope Envelope)[] Shapes =
+    protected Task<StorageHarness> StartStorageAsync() => StorageHarness.StartAsync(engine, database);
+
+    protected static readonly (string Name, string Raw, SmtpEnvelope Envelope)[] Shapes =
     [
         ("plain", "From: a@b.example\r\nTo: x@layout.localhost\r\nSubject: plain\r\n\r\nhello\r\n",
             new SmtpEnvelope("a@b.example", ["x@layout.localhost"], "test", null, null, null, false)),
@@ -36,17 +38,17 @@ public sealed class DocumentLayoutTests
 
     public static TheoryData<string> ShapeNames => [.. Shapes.Select(s => s.Name)];
 
-    private static Task<IReadOnlyList<StoredMessage>> IngestShapeAsync(StorageHarness storage, string name)
+    protected static Task<IReadOnlyList<StoredMessage>> IngestShapeAsync(StorageHarness storage, string name)
     {
         var (_, raw, envelope) = Shapes.Single(s => s.Name == name);
         return storage.Ingest.IngestAsync(Encoding.UTF8.GetBytes(raw), envelope, CancellationToken.None);
     }
 
     [Theory]
-    [MemberData(nameof(ShapeNames))]
+    [MemberData(nameof(ShapeNames), MemberType = typeof(DocumentLayoutTests))]
     public async Task Every_field_reads_back_as_it_was_written(string name)
     {
-        await using var storage = new StorageHarness();
+        await using var storage = await StartStorageAsync();
         var written = await IngestShapeAsync(storage, name);
 
         foreach (var message in written)
@@ -57,10 +59,10 @@ public sealed class DocumentLayoutTests
     }
 
     [Theory]
-    [MemberData(nameof(ShapeNames))]
+    [MemberData(nameof(ShapeNames), MemberType = typeof(DocumentLayoutTests))]
     public async Task A_listing_reads_what_a_summary_shows_as_the_full_document_has_it(string name)
     {
-        await using var storage = new StorageHarness();
+        await using var storage = await StartStorageAsync();
         var written = await IngestShapeAsync(storage, name);
 
         foreach (var inbox in written.Select(m => m.Inbox).Distinct())
@@ -79,6 +81,27 @@ public sealed class DocumentLayoutTests
         });
     }
 
+    protected static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
+
+    protected static string Json(StoredMessage message) => System.Text.Json.JsonSerializer.Serialize(message, Options);
+
+    /// <summary>Every property that a list or search read gives (the bodies and headers come from the raw message).</summary>
+    protected static string Stored(StoredMessage message)
+    {
+        var json = JsonNode.Parse(Json(message))!.AsObject();
+        json.Remove("Text");
+        json.Remove("Html");
+        json.Remove("Headers");
+        return json.ToJsonString(Options);
+    }
+}
+
+/// <summary>
+/// LiteDB's message document leaves out what holds its default ("" , false, 0, empty lists) and what its key
+/// already says (inbox, receive time); documents written before, which still hold those fields, read back the same.
+/// </summary>
+public sealed class LiteDbDocumentLayoutTests() : DocumentLayoutTests(StorageEngine.LiteDb)
+{
     [Fact]
     public async Task What_the_key_says_and_defaults_are_not_in_the_document()
     {
@@ -142,18 +165,6 @@ public sealed class DocumentLayoutTests
         foreach (var message in written)
             Assert.Equal(Stored(message), Stored((await after.Messages.GetAsync(message.Id, default))!));
     }
-
-    private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
-
-    private static string Json(StoredMessage message) => System.Text.Json.JsonSerializer.Serialize(message, Options);
-
-    /// <summary>Every property that a list or search read gives (the bodies and headers come from the raw message).</summary>
-    private static string Stored(StoredMessage message)
-    {
-        var json = JsonNode.Parse(Json(message))!.AsObject();
-        json.Remove("Text");
-        json.Remove("Html");
-        json.Remove("Headers");
-        return json.ToJsonString(Options);
-    }
 }
+
+public sealed class PostgreSqlDocumentLayoutTests(PostgreSqlDatabase database) : DocumentLayoutTests(StorageEngine.PostgreSql, database), IClassFixture<PostgreSqlDatabase>;

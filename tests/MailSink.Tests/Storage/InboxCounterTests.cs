@@ -5,16 +5,17 @@ using MailSink.Tests.Support;
 namespace MailSink.Tests.Storage;
 
 /// <summary>
-/// Each inbox record carries its message count, and commits update it from an in-memory copy of the
-/// record. Every other change to a record (deletes, renames, retention, a reopen after a fault) must leave
-/// the next commit counting from what is in the database.
+/// Each inbox record carries its message count, kept by every engine in the transactions that add and
+/// remove messages: arrivals, deletes, emptying, renaming, deleting the inbox and retention.
 /// </summary>
-public sealed class InboxCounterTests
+public abstract class InboxCounterTests(StorageEngine engine, PostgreSqlDatabase? database = null)
 {
+    protected Task<StorageHarness> StartStorageAsync() => StorageHarness.StartAsync(engine, database);
+
     [Fact]
     public async Task Counts_follow_arrivals_deletes_emptying_and_renaming()
     {
-        await using var storage = new StorageHarness();
+        await using var storage = await StartStorageAsync();
         var first = await storage.StoreAsync("a@box.localhost", "one");
         await storage.StoreAsync("a@box.localhost", "two");
         await storage.StoreAsync("a@box.localhost", "three");
@@ -40,6 +41,31 @@ public sealed class InboxCounterTests
         Assert.Equal(["seven"], (await storage.Messages.ListAsync("box", 0, 10, null, default)).Select(m => m.Subject));
     }
 
+    [Fact]
+    public async Task Counts_follow_retention_and_a_two_inbox_message()
+    {
+        await using var storage = await StartStorageAsync();
+        for (var i = 0; i < 5; i++)
+            await storage.StoreAsync("a@box.localhost", $"m{i}");
+        await storage.Ingest.IngestAsync("Subject: both\r\n\r\nx\r\n"u8.ToArray(),
+            new SmtpEnvelope("s@example.com", ["a@box.localhost", "b@other.localhost"], "test", null, null, null, false), CancellationToken.None);
+
+        Assert.Equal(4, await storage.Retention.ApplyRetentionAsync(new StorageOptions { MaxMessagesPerInbox = 2 }, DateTimeOffset.UtcNow, default));
+        await storage.StoreAsync("a@box.localhost", "after the trim");
+
+        Assert.Equal(3, (await storage.Inboxes.GetAsync("box", default))!.Messages);
+        Assert.Equal(["after the trim", "both", "m4"], (await storage.Messages.ListAsync("box", 0, 10, null, default)).Select(m => m.Subject));
+        Assert.Equal(1, (await storage.Inboxes.GetAsync("other", default))!.Messages);
+        Assert.Single(await storage.Messages.ListAsync("other", 0, 10, null, default));
+    }
+}
+
+/// <summary>
+/// LiteDB's commits count from an in-memory copy of each record: every other change to a record (deletes,
+/// renames, retention, a reopen after a fault) must leave the next commit counting from what is in the database.
+/// </summary>
+public sealed class LiteDbInboxCounterTests() : InboxCounterTests(StorageEngine.LiteDb)
+{
     [Fact]
     public async Task Counts_follow_retention()
     {
@@ -100,3 +126,5 @@ public sealed class InboxCounterTests
         Assert.Equal(1, repository.Reopens); // the failed checkpoint counts as a fault: the database was opened again
     }
 }
+
+public sealed class PostgreSqlInboxCounterTests(PostgreSqlDatabase database) : InboxCounterTests(StorageEngine.PostgreSql, database), IClassFixture<PostgreSqlDatabase>;

@@ -7,14 +7,16 @@ using MailSink.Tests.Support;
 namespace MailSink.Tests.Storage;
 
 /// <summary>
-/// Raw messages are stored compressed, in chunks, and come back byte for byte; the parsed document keeps no
-/// bodies, so a full read takes them from the raw message.
+/// Raw messages are stored compressed, in chunks, and come back byte for byte, on every engine; what is
+/// stored of the parsed message keeps no bodies, so a full read takes them from the raw message.
 /// </summary>
-public sealed class RawStorageTests
+public abstract class RawStorageTests(StorageEngine engine, PostgreSqlDatabase? database = null)
 {
+    protected Task<StorageHarness> StartStorageAsync() => StorageHarness.StartAsync(engine, database);
+
     private static readonly SmtpEnvelope Envelope = new("a@b.example", ["x@raw.localhost"], "test", null, null, null, false);
 
-    private static byte[] Text(int length)
+    protected static byte[] Text(int length)
     {
         var text = new StringBuilder("Subject: text\r\n\r\n");
         for (var line = 0; text.Length < length; line++)
@@ -22,7 +24,7 @@ public sealed class RawStorageTests
         return Encoding.ASCII.GetBytes(text.ToString()[..length]);
     }
 
-    private static byte[] Noise(int length, int seed)
+    protected static byte[] Noise(int length, int seed)
     {
         var bytes = new byte[length];
         new Random(seed).NextBytes(bytes);
@@ -49,7 +51,7 @@ public sealed class RawStorageTests
     public async Task A_stored_message_reads_back_byte_for_byte(string name)
     {
         var raw = Messages[name]();
-        await using var storage = new StorageHarness();
+        await using var storage = await StartStorageAsync();
 
         var stored = await storage.Ingest.IngestAsync(raw, Envelope, CancellationToken.None);
 
@@ -57,6 +59,80 @@ public sealed class RawStorageTests
         Assert.True(raw.AsSpan().SequenceEqual(read), name);
     }
 
+    [Fact]
+    public async Task A_full_read_gives_the_bodies_a_list_does_not_carry_them()
+    {
+        await using var storage = await StartStorageAsync();
+        var raw = Encoding.UTF8.GetBytes(
+            "Subject: both\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
+            + "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nplain caf\u00e9\r\n"
+            + "--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>html caf\u00e9</p>\r\n--b--\r\n");
+        var stored = (await storage.Ingest.IngestAsync(raw, Envelope, CancellationToken.None))[0];
+
+        var listed = Assert.Single(await storage.Messages.ListAsync("raw", 0, 10, null, default));
+        var read = (await storage.Messages.GetAsync(stored.Id, default))!;
+
+        Assert.Null(listed.Text);
+        Assert.Null(listed.Html);
+        Assert.Equal(stored.Text, read.Text);
+        Assert.Equal(stored.Html, read.Html);
+        Assert.Equal("plain caf\u00e9", read.Text!.TrimEnd());
+        Assert.Equal("<p>html caf\u00e9</p>", read.Html!.TrimEnd());
+        Assert.Equal(stored.Summary, read.Summary);
+    }
+
+    [Fact]
+    public async Task Search_by_body_reads_the_bodies_from_the_raw_messages()
+    {
+        await using var storage = await StartStorageAsync();
+        var wanted = await storage.StoreAsync("a@raw.localhost", "one", body: "your code is in here: NEEDLE-42");
+        await storage.StoreAsync("a@raw.localhost", "two", body: "nothing to see");
+
+        var found = (await storage.Messages.SearchAsync("raw", new SearchCriteria(null, null, null, "needle-42"), 0, 10, null, default));
+
+        Assert.Equal([wanted.Id], found.Select(m => m.Id));
+    }
+
+    protected static byte[] LargeMessage() => [.. Encoding.ASCII.GetBytes("Subject: large\r\n\r\n"), .. Encoding.ASCII.GetBytes(Convert.ToBase64String(Noise(48 * 1024, 4)))];
+
+    protected static readonly SmtpEnvelope TwoInboxes = new("a@b.example", ["x@one.localhost", "y@two.localhost"], "test", null, null, null, false);
+
+    /// <summary>Through the seam: the copies read the same bytes, which are counted once, until the last copy takes them along.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Copies_in_two_inboxes_read_one_stored_message_until_the_last_one_goes(bool large)
+    {
+        await using var storage = await StartStorageAsync();
+        var raw = large ? LargeMessage() : Text(2048);
+        var before = await storage.StoredBytesAsync();
+        var alone = (await storage.Ingest.IngestAsync(raw, new SmtpEnvelope("a@b.example", ["x@one.localhost"], "test", null, null, null, false), CancellationToken.None))[0];
+        var once = await storage.StoredBytesAsync() - before;
+        Assert.True(await storage.Messages.DeleteAsync(alone.Id, default));
+        Assert.Equal(before, await storage.StoredBytesAsync());
+
+        var copies = await storage.Ingest.IngestAsync(raw, TwoInboxes, CancellationToken.None);
+
+        Assert.Equal(["one", "two"], copies.Select(c => c.Inbox));
+        Assert.Equal(raw, await storage.Messages.GetRawAsync(copies[0].Id, default));
+        Assert.Equal(raw, await storage.Messages.GetRawAsync(copies[1].Id, default));
+        var twice = await storage.StoredBytesAsync() - before;
+        Assert.True(once > 0 && twice - once < 1024, $"one copy took {once} bytes and two {twice}: their message was counted more than once");
+        Assert.True(await storage.Messages.DeleteAsync(copies[0].Id, default));
+        Assert.Equal(raw, await storage.Messages.GetRawAsync(copies[1].Id, default));
+        Assert.Equal("y", (await storage.Messages.GetAsync(copies[1].Id, default))!.Envelope.RcptTo[1][..1]);
+        Assert.True(await storage.StoredBytesAsync() - before > 0);
+
+        Assert.True(await storage.Messages.DeleteAsync(copies[1].Id, default));
+        Assert.Null(await storage.Messages.GetRawAsync(copies[1].Id, default));
+        Assert.Null(await storage.Messages.GetRawAsync(copies[0].Id, default));
+        Assert.Equal(before, await storage.StoredBytesAsync());
+    }
+}
+
+/// <summary>LiteDB's packing: chunks, compression flags, documents of earlier layouts.</summary>
+public sealed class LiteDbRawStorageTests() : RawStorageTests(StorageEngine.LiteDb)
+{
     [Fact]
     public void Text_is_compressed_and_noise_is_kept_as_it_is()
     {
@@ -92,44 +168,6 @@ public sealed class RawStorageTests
         Assert.Throws<InvalidDataException>(() => LiteDbStore.UnpackChunk(
             new BsonDocument { ["_id"] = "bad", ["data"] = damaged, ["z"] = RawMessage.Brotli }, new byte[5000], 0));
     }
-
-    [Fact]
-    public async Task A_full_read_gives_the_bodies_a_list_does_not_carry_them()
-    {
-        await using var storage = new StorageHarness();
-        var raw = Encoding.UTF8.GetBytes(
-            "Subject: both\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
-            + "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nplain caf\u00e9\r\n"
-            + "--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>html caf\u00e9</p>\r\n--b--\r\n");
-        var stored = (await storage.Ingest.IngestAsync(raw, Envelope, CancellationToken.None))[0];
-
-        var listed = Assert.Single(await storage.Messages.ListAsync("raw", 0, 10, null, default));
-        var read = (await storage.Messages.GetAsync(stored.Id, default))!;
-
-        Assert.Null(listed.Text);
-        Assert.Null(listed.Html);
-        Assert.Equal(stored.Text, read.Text);
-        Assert.Equal(stored.Html, read.Html);
-        Assert.Equal("plain caf\u00e9", read.Text!.TrimEnd());
-        Assert.Equal("<p>html caf\u00e9</p>", read.Html!.TrimEnd());
-        Assert.Equal(stored.Summary, read.Summary);
-    }
-
-    [Fact]
-    public async Task Search_by_body_reads_the_bodies_from_the_raw_messages()
-    {
-        await using var storage = new StorageHarness();
-        var wanted = await storage.StoreAsync("a@raw.localhost", "one", body: "your code is in here: NEEDLE-42");
-        await storage.StoreAsync("a@raw.localhost", "two", body: "nothing to see");
-
-        var found = (await storage.Messages.SearchAsync("raw", new SearchCriteria(null, null, null, "needle-42"), 0, 10, null, default));
-
-        Assert.Equal([wanted.Id], found.Select(m => m.Id));
-    }
-
-    private static byte[] LargeMessage() => [.. Encoding.ASCII.GetBytes("Subject: large\r\n\r\n"), .. Encoding.ASCII.GetBytes(Convert.ToBase64String(Noise(48 * 1024, 4)))];
-
-    private static readonly SmtpEnvelope TwoInboxes = new("a@b.example", ["x@one.localhost", "y@two.localhost"], "test", null, null, null, false);
 
     [Theory]
     [InlineData(false)]
@@ -216,3 +254,5 @@ public sealed class RawStorageTests
 
     private static readonly SmtpEnvelope OneInbox = new("a@b.example", ["x@one.localhost"], "test", null, null, null, false);
 }
+
+public sealed class PostgreSqlRawStorageTests(PostgreSqlDatabase database) : RawStorageTests(StorageEngine.PostgreSql, database), IClassFixture<PostgreSqlDatabase>;

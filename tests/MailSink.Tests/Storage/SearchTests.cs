@@ -3,15 +3,17 @@ using MailSink.Tests.Support;
 
 namespace MailSink.Tests.Storage;
 
-/// <summary>Search through the in-memory index stays exact while mail arrives and is deleted.</summary>
-public sealed class SearchTests
+/// <summary>Search stays exact while mail arrives and is deleted, on every engine.</summary>
+public abstract class SearchTests(StorageEngine engine, PostgreSqlDatabase? database = null)
 {
-    private static SearchCriteria Subject(string subject) => new(null, null, subject, null);
+    protected static SearchCriteria Subject(string subject) => new(null, null, subject, null);
+
+    protected Task<StorageHarness> StartStorageAsync() => StorageHarness.StartAsync(engine, database);
 
     [Fact]
     public async Task Messages_arriving_after_the_first_search_are_found_and_deleted_ones_are_not()
     {
-        await using var storage = new StorageHarness();
+        await using var storage = await StartStorageAsync();
         var first = await storage.StoreAsync("a@box.localhost", "alpha one");
         Assert.Equal([first.Id], (await storage.Messages.SearchAsync("box", Subject("alpha"), 0, 10, null, default)).Select(m => m.Id));
 
@@ -32,7 +34,7 @@ public sealed class SearchTests
     [Fact]
     public async Task A_search_started_after_a_commit_always_sees_it_even_while_the_index_loads()
     {
-        await using var storage = new StorageHarness();
+        await using var storage = await StartStorageAsync();
         for (var i = 0; i < 200; i++)
             await storage.StoreAsync("a@busy.localhost", $"seed {i}");
 
@@ -64,7 +66,7 @@ public sealed class SearchTests
     [Fact]
     public async Task Body_search_reads_a_message_only_when_its_answer_depends_on_the_body()
     {
-        await using var storage = new StorageHarness();
+        await using var storage = await StartStorageAsync();
         await storage.StoreAsync("a@b.localhost", "one", body: "needle here");
         await storage.StoreAsync("a@b.localhost", "two", body: "nothing");
 
@@ -83,6 +85,26 @@ public sealed class SearchTests
     }
 
     [Fact]
+    public async Task A_message_found_by_a_search_is_read_in_full_by_the_waiter()
+    {
+        await using var storage = await StartStorageAsync();
+        await storage.StoreAsync("a@b.localhost", "found", body: "needle here");
+
+        // What a search gives without the body is what a listing shows: the waiter reads it in full.
+        var listed = Assert.Single(await storage.Messages.SearchAsync("b", Subject("found"), 0, 10, null, default));
+        Assert.False(listed.ContentLoaded);
+        Assert.Null(listed.Text);
+        var waited = await new MessageWaiter(storage.Messages, storage.Feed).WaitAsync("b", Subject("found"), null, TimeSpan.FromSeconds(1), default);
+        Assert.Contains("needle here", waited!.Text);
+        var byBody = await new MessageWaiter(storage.Messages, storage.Feed).WaitAsync("b", new SearchCriteria(null, null, null, "NEEDLE"), null, TimeSpan.FromSeconds(1), default);
+        Assert.Contains("needle here", byBody!.Text);
+    }
+}
+
+/// <summary>Search through LiteDB's in-memory index.</summary>
+public sealed class LiteDbSearchTests() : SearchTests(StorageEngine.LiteDb)
+{
+    [Fact]
     public async Task A_message_found_by_its_body_is_not_parsed_again_for_the_full_answer()
     {
         await using var storage = new StorageHarness();
@@ -90,12 +112,8 @@ public sealed class SearchTests
         var found = Assert.Single(await storage.Messages.SearchAsync("b", new SearchCriteria(null, null, null, "needle"), 0, 10, null, default));
         Assert.True(found.ContentLoaded); // the waiter answers with it as it is
         Assert.Contains("needle here", found.Text);
-
-        // A message found without its body is what a listing shows: the waiter reads it in full.
-        var listed = Assert.Single(await storage.Messages.SearchAsync("b", Subject("found"), 0, 10, null, default));
-        Assert.False(listed.ContentLoaded);
-        Assert.Null(listed.Text);
-        var waited = await new MessageWaiter(storage.Messages, storage.Feed).WaitAsync("b", Subject("found"), null, TimeSpan.FromSeconds(1), default);
-        Assert.Contains("needle here", waited!.Text);
     }
 }
+
+/// <summary>Search in PostgreSQL, in a database of this class's own.</summary>
+public sealed class PostgreSqlSearchTests(PostgreSqlDatabase database) : SearchTests(StorageEngine.PostgreSql, database), IClassFixture<PostgreSqlDatabase>;

@@ -1,15 +1,25 @@
 using System.Text;
 using MailSink.Storage;
+using MailSink.Storage.PostgreSql;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace MailSink.Tests.Support;
 
-/// <summary>The LiteDB engine alone, on a real file in a temp folder: store, writer and ingest.</summary>
+/// <summary>
+/// A storage engine alone, as every consumer sees it through the seam: repositories, ingest, the arrival
+/// feed and retention. LiteDB on a real file in a temp folder (the constructor; its internals on
+/// <see cref="Store"/> and <see cref="Writer"/>), or PostgreSQL in a test class's own database
+/// (<see cref="StartAsync"/>; emptied first, so each harness starts as a new LiteDB file does).
+/// </summary>
 public sealed class StorageHarness : IAsyncDisposable
 {
     private readonly TempDirectory? _directory;
+    private readonly LiteDbStore? _liteDb;
+    private readonly LiteDbWriter? _liteDbWriter;
+    private readonly PostgreSqlStore? _postgreSql;
+    private readonly PostgreSqlHostedService? _postgreSqlService;
 
     /// <param name="rootDomains">Routing's root domains; <c>localhost</c> when null.</param>
     /// <param name="directory">A folder to keep the database in and reopen it from; a fresh temp folder, deleted at the end, when null.</param>
@@ -24,29 +34,91 @@ public sealed class StorageHarness : IAsyncDisposable
         if (searchCacheMegabytes is { } megabytes)
             options.SearchCacheMegabytes = megabytes;
         var storage = Options.Create(options);
-        Store = new LiteDbStore(storage, new HostingEnvironment { ContentRootPath = directory }, TimeProvider.System, NullLogger<LiteDbStore>.Instance);
-        Store.Open();
+        _liteDb = new LiteDbStore(storage, new HostingEnvironment { ContentRootPath = directory }, TimeProvider.System, NullLogger<LiteDbStore>.Instance);
+        _liteDb.Open();
         Feed = new ArrivalFeed();
-        Writer = new LiteDbWriter(Store, Feed, TimeProvider.System, storage, NullLogger<LiteDbWriter>.Instance);
-        Writer.Start();
-        var routing = Options.Create(new RoutingOptions { RootDomains = [.. rootDomains ?? ["localhost"]] });
-        Ingest = new MessageIngest(Writer, new InboxRouter(routing), NullLogger<MessageIngest>.Instance);
+        _liteDbWriter = new LiteDbWriter(_liteDb, Feed, TimeProvider.System, storage, NullLogger<LiteDbWriter>.Instance);
+        _liteDbWriter.Start();
+        (Engine, Messages, Inboxes, Retention) = (StorageEngine.LiteDb, _liteDb, _liteDb, _liteDb);
+        Ingest = new MessageIngest(_liteDbWriter, Router(rootDomains), NullLogger<MessageIngest>.Instance);
     }
 
+    private StorageHarness(PostgreSqlStore store, PostgreSqlWriter writer, PostgreSqlHostedService service, ArrivalFeed feed, string[]? rootDomains)
+    {
+        DatabasePath = "";
+        (_postgreSql, _postgreSqlService, Feed) = (store, service, feed);
+        (Engine, Messages, Inboxes, Retention) = (StorageEngine.PostgreSql, store, store, store);
+        Ingest = new MessageIngest(writer, Router(rootDomains), NullLogger<MessageIngest>.Instance);
+    }
+
+    /// <summary>
+    /// The engine's store: LiteDB in a new temp folder, or PostgreSQL in <paramref name="database"/>, emptied
+    /// first and started as the host starts it (schema, writer, arrival listener).
+    /// </summary>
+    /// <param name="emptyFirst">False: a second node on the same database, which keeps what the first one holds.</param>
+    public static async Task<StorageHarness> StartAsync(StorageEngine engine, PostgreSqlDatabase? database = null, string[]? rootDomains = null, bool emptyFirst = true)
+    {
+        if (engine == StorageEngine.LiteDb)
+            return new StorageHarness(rootDomains);
+        ArgumentNullException.ThrowIfNull(database);
+        var options = Options.Create(new StorageOptions
+        {
+            Engine = StorageEngine.PostgreSql,
+            PostgreSql = new PostgreSqlOptions { ConnectionString = database.ConnectionString },
+        });
+        var store = new PostgreSqlStore(options, NullLoggerFactory.Instance);
+        try
+        {
+            await Migrations.ApplyAsync(store.DataSource, CancellationToken.None);
+            if (emptyFirst)
+            {
+                await using var empty = store.DataSource.CreateCommand("TRUNCATE messages, contents, inboxes; UPDATE clock SET stored_bytes = 0");
+                await empty.ExecuteNonQueryAsync();
+            }
+
+            var feed = new ArrivalFeed();
+            var writer = new PostgreSqlWriter(store, options, NullLogger<PostgreSqlWriter>.Instance);
+            var listener = new PostgreSqlListener(store, feed, NullLogger<PostgreSqlListener>.Instance);
+            var service = new PostgreSqlHostedService(store, writer, listener, NullLogger<PostgreSqlHostedService>.Instance);
+            await service.StartAsync(CancellationToken.None);
+            return new StorageHarness(store, writer, service, feed, rootDomains);
+        }
+        catch
+        {
+            await store.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static InboxRouter Router(string[]? rootDomains) =>
+        new(Options.Create(new RoutingOptions { RootDomains = [.. rootDomains ?? ["localhost"]] }));
+
+    public StorageEngine Engine { get; }
+
+    /// <summary>The LiteDB file (LiteDB only).</summary>
     public string DatabasePath { get; }
 
-    internal LiteDbStore Store { get; }
+    /// <summary>The LiteDB store's internals, for LiteDB's own tests.</summary>
+    internal LiteDbStore Store => _liteDb ?? throw new InvalidOperationException("This harness runs PostgreSQL, not LiteDB.");
+
+    internal LiteDbWriter Writer => _liteDbWriter ?? throw new InvalidOperationException("This harness runs PostgreSQL, not LiteDB.");
+
+    /// <summary>The PostgreSQL store's internals, for PostgreSQL's own tests.</summary>
+    internal PostgreSqlStore PostgreSql => _postgreSql ?? throw new InvalidOperationException("This harness runs LiteDB, not PostgreSQL.");
 
     /// <summary>The store as every consumer sees it.</summary>
-    public IMessageRepository Messages => Store;
+    public IMessageRepository Messages { get; }
 
-    public IInboxRepository Inboxes => Store;
+    public IInboxRepository Inboxes { get; }
+
+    internal IRetentionStore Retention { get; }
 
     public ArrivalFeed Feed { get; }
 
-    internal LiteDbWriter Writer { get; }
-
     public MessageIngest Ingest { get; }
+
+    /// <summary>What the store holds as <c>MaxTotalBytes</c> counts it.</summary>
+    public Task<long> StoredBytesAsync() => Retention.StoredBytesAsync(CancellationToken.None);
 
     public Task<StoredMessage> StoreAsync(string to, string subject, string body = "body", string from = "sender@example.com") =>
         StoreRawAsync(to, Encoding.UTF8.GetBytes($"From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\n\r\n{body}\r\n"), from);
@@ -60,6 +132,12 @@ public sealed class StorageHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_postgreSqlService is not null)
+        {
+            await _postgreSqlService.StopAsync(CancellationToken.None);
+            return;
+        }
+
         await Writer.StopAsync();
         Store.Dispose();
         _directory?.Dispose();

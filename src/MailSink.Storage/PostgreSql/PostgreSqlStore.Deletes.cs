@@ -1,0 +1,52 @@
+using Npgsql;
+
+namespace MailSink.Storage.PostgreSql;
+
+/// <summary>
+/// Deletes: one message, an inbox's messages, an inbox, and what retention removes. One statement removes
+/// the copies, takes one reference off each content (deleting a content with its last copy), lowers the
+/// inbox counters and the bytes stored, inside a transaction that holds the clock's row.
+/// </summary>
+internal sealed partial class PostgreSqlStore
+{
+    public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken) =>
+        await InCountedTransactionAsync((connection, transaction) =>
+            RemoveAsync(connection, transaction, "id = @id", cancellationToken, ("id", TextFold.Storable(id))), cancellationToken) > 0;
+
+    public Task<int> DeleteAllAsync(string inbox, CancellationToken cancellationToken) =>
+        InCountedTransactionAsync((connection, transaction) =>
+            RemoveAsync(connection, transaction, "inbox = @inbox", cancellationToken, ("inbox", TextFold.Storable(inbox))), cancellationToken);
+
+    /// <summary>
+    /// Removes the messages that <paramref name="condition"/> (on <c>messages</c>) selects, with what goes
+    /// with them; how many went. In a transaction that holds the clock's row, so that the snapshot's
+    /// reference counts are the current ones.
+    /// </summary>
+    internal static async Task<int> RemoveAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string condition, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var command = new NpgsqlCommand(
+            $"""
+            WITH gone AS (
+                DELETE FROM messages WHERE {condition} RETURNING inbox, content_id, {MessageBytes} AS bytes
+            ), per_content AS (
+                SELECT content_id, count(*) AS n FROM gone GROUP BY content_id
+            ), released AS (
+                UPDATE contents c SET refs = c.refs - p.n FROM per_content p WHERE c.id = p.content_id AND c.refs > p.n
+            ), dropped AS (
+                DELETE FROM contents c USING per_content p WHERE c.id = p.content_id AND c.refs <= p.n RETURNING {ContentBytes} AS bytes
+            ), counted AS (
+                UPDATE inboxes i SET messages = greatest(0, i.messages - g.n)
+                FROM (SELECT inbox, count(*) AS n FROM gone GROUP BY inbox) g WHERE i.id = g.inbox
+            ), stored AS (
+                UPDATE clock SET stored_bytes = stored_bytes
+                    - (SELECT coalesce(sum(bytes), 0) FROM gone) - (SELECT coalesce(sum(bytes), 0) FROM dropped) WHERE id = 1
+            )
+            SELECT count(*) FROM gone
+            """,
+            connection, transaction);
+        foreach (var (name, value) in parameters)
+            command.Parameters.AddWithValue(name, value);
+        return (int)(long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+}

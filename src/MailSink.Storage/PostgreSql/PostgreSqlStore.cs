@@ -1,0 +1,146 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace MailSink.Storage.PostgreSql;
+
+/// <summary>
+/// The PostgreSQL engine: one database that any number of MailSink processes share. Tables (see
+/// <see cref="Migrations"/>): <c>messages</c> (one row per inbox copy), <c>contents</c> (what the copies of
+/// one SMTP transaction share: raw message, parsed fields, folded text for search), <c>inboxes</c> (with
+/// their counts) and <c>clock</c> (receive times and bytes stored). Nothing read is kept in memory: another
+/// node may change anything at any time. Every use takes a pooled connection for its duration; every failure
+/// of the database becomes <see cref="StorageUnavailableException"/> (503 for the API, 451 for SMTP), and
+/// the pool connects again by itself once the database is back.
+/// </summary>
+internal sealed partial class PostgreSqlStore : IAsyncDisposable
+{
+    /// <summary>The channel commits notify and <see cref="PostgreSqlListener"/> listens on.</summary>
+    internal const string ArrivalChannel = "mailsink_arrivals";
+
+    /// <summary>What a content row takes as PostgreSQL stores it (compressed or out of line), for <c>MaxTotalBytes</c>.</summary>
+    internal const string ContentBytes =
+        "pg_column_size(raw) + pg_column_size(raw_compressed) + pg_column_size(summary) + pg_column_size(detail) + pg_column_size(subject_fold)"
+        + " + pg_column_size(senders_fold) + pg_column_size(recipients_fold) + pg_column_size(body_fold) + 48";
+
+    /// <summary>What a message row takes, from its columns as stored (a whole-row size differed between insert and delete by a few bytes).</summary>
+    internal const string MessageBytes =
+        "pg_column_size(id) + pg_column_size(inbox) + pg_column_size(content_id) + pg_column_size(attachment_ids) + 40";
+
+    /// <summary>Now in .NET ticks (UTC), by the database's clock: one clock for every node.</summary>
+    internal const string NowTicks = "((extract(epoch from clock_timestamp()) * 10000000)::bigint + 621355968000000000)";
+
+    private readonly ILogger<PostgreSqlStore> _logger;
+
+    public PostgreSqlStore(IOptions<StorageOptions> options, ILoggerFactory loggerFactory)
+    {
+        _logger = loggerFactory.CreateLogger<PostgreSqlStore>();
+        var builder = new NpgsqlDataSourceBuilder(options.Value.PostgreSql.ConnectionString);
+        var settings = builder.ConnectionStringBuilder;
+        if (string.IsNullOrEmpty(settings.ApplicationName))
+            settings.ApplicationName = "MailSink";
+        // The same few statements run all the time: prepared once per connection, they skip parsing and planning.
+        if (!Names(options.Value.PostgreSql.ConnectionString, "Max Auto Prepare", "MaxAutoPrepare"))
+            settings.MaxAutoPrepare = 64;
+        builder.UseLoggerFactory(loggerFactory);
+        DataSource = builder.Build();
+        Where = $"{settings.Host}:{settings.Port}/{settings.Database}";
+    }
+
+    internal NpgsqlDataSource DataSource { get; }
+
+    /// <summary>Host, port and database, for messages and the health check (never the password).</summary>
+    internal string Where { get; }
+
+    /// <summary>
+    /// Brings the schema up to date (several nodes may start at once) and answers the clock's time, from
+    /// which the listener starts. A database that cannot be reached or used stops the start with one line.
+    /// </summary>
+    public async Task<long> OpenAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var before = await Migrations.ApplyAsync(DataSource, cancellationToken);
+            if (before < Migrations.Latest)
+                PostgreSqlLog.SchemaMigrated(_logger, Where, before, Migrations.Latest);
+            var (ticks, messages) = await UseAsync(async connection =>
+            {
+                await using var command = new NpgsqlCommand("SELECT ticks, (SELECT coalesce(sum(messages), 0)::bigint FROM inboxes) FROM clock WHERE id = 1", connection);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                await reader.ReadAsync(cancellationToken);
+                return (reader.GetInt64(0), reader.GetInt64(1));
+            }, cancellationToken);
+            Log.StorageOpened(_logger, Where, messages);
+            return ticks;
+        }
+        catch (Exception ex) when (ex is StorageUnavailableException || (IsDatabaseFault(ex) && !cancellationToken.IsCancellationRequested))
+        {
+            var cause = ex is StorageUnavailableException { InnerException: { } inner } ? inner : ex;
+            throw new StorageUnavailableException(
+                $"Cannot use the PostgreSQL database {Where}: {cause.Message.TrimEnd('.')}. Check {PostgreSqlOptions.ConnectionStringKey}.", ex);
+        }
+    }
+
+    /// <summary>Whether PostgreSQL answers within <paramref name="cancellationToken"/>'s time.</summary>
+    internal Task ProbeAsync(CancellationToken cancellationToken) => UseAsync(async connection =>
+    {
+        await using var command = new NpgsqlCommand("SELECT 1", connection);
+        return await command.ExecuteScalarAsync(cancellationToken);
+    }, cancellationToken);
+
+    /// <summary>
+    /// Runs a use of the database on a pooled connection. A failure of the database or of the way to it
+    /// becomes <see cref="StorageUnavailableException"/>; a cancellation by the caller stays one.
+    /// </summary>
+    internal async Task<T> UseAsync<T>(Func<NpgsqlConnection, Task<T>> use, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await DataSource.OpenConnectionAsync(cancellationToken);
+            return await use(connection);
+        }
+        catch (Exception ex) when (IsDatabaseFault(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            throw new StorageUnavailableException($"PostgreSQL at {Where} failed: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="use"/> in a transaction that first takes the clock's row: every change to the
+    /// counters (commits, deletes, retention) holds it, so they never deadlock on inbox or content rows.
+    /// A deadlock or serialization failure (another node's transaction) is tried again, twice.
+    /// </summary>
+    internal async Task<T> InCountedTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> use, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await UseAsync(async connection =>
+                {
+                    await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                    await using (var lockClock = new NpgsqlCommand("SELECT 1 FROM clock WHERE id = 1 FOR UPDATE", connection, transaction))
+                        await lockClock.ExecuteNonQueryAsync(cancellationToken);
+                    var result = await use(connection, transaction);
+                    await transaction.CommitAsync(cancellationToken);
+                    return result;
+                }, cancellationToken);
+            }
+            catch (StorageUnavailableException ex) when (attempt < 3 && ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure })
+            {
+                // try again
+            }
+        }
+    }
+
+    /// <summary>Failures of PostgreSQL or of the connection to it (not of MailSink's own logic).</summary>
+    internal static bool IsDatabaseFault(Exception ex) =>
+        ex is NpgsqlException or SocketException or IOException or TimeoutException or OperationCanceledException
+        || (ex is InvalidOperationException && ex.Source == "Npgsql");
+
+    private static bool Names(string connectionString, params string[] keys) =>
+        keys.Any(key => connectionString.Contains(key, StringComparison.OrdinalIgnoreCase));
+
+    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
+}

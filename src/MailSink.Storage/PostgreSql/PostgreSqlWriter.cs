@@ -1,0 +1,185 @@
+using System.Threading.Channels;
+using MailSink.Storage.Ingest;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace MailSink.Storage.PostgreSql;
+
+/// <summary>
+/// Group commit: a loop takes whatever is queued (up to <see cref="StorageOptions.MaxBatchMessages"/>),
+/// writes it in one transaction sent as one batch (one round trip), and completes each caller's task only
+/// after PostgreSQL confirmed the commit with <c>synchronous_commit = on</c>: a <c>250</c> is a message that
+/// survives a power loss. While one batch commits, the next gathers. The writer publishes nothing: each
+/// node's <see cref="PostgreSqlListener"/> announces every commit, this node's own included.
+/// </summary>
+internal sealed class PostgreSqlWriter : IMessageWriter
+{
+    private const long MaxBatchBytes = 64L * 1024 * 1024;
+
+    private readonly Channel<Queued> _queue = Channel.CreateUnbounded<Queued>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly PostgreSqlStore _store;
+    private readonly ILogger<PostgreSqlWriter> _logger;
+    private readonly int _maxBatch;
+    private Task? _loop;
+    private int _failedBatches;
+
+    public PostgreSqlWriter(PostgreSqlStore store, IOptions<StorageOptions> options, ILogger<PostgreSqlWriter> logger)
+    {
+        _store = store;
+        _logger = logger;
+        _maxBatch = options.Value.MaxBatchMessages;
+    }
+
+    public int FailedBatches => Volatile.Read(ref _failedBatches);
+
+    internal void Start() => _loop ??= Task.Run(RunAsync);
+
+    /// <summary>A write and the insert of its content, made on the caller's thread (its JSON and folded text take time the loop has not).</summary>
+    private readonly record struct Queued(PendingWrite Write, NpgsqlBatchCommand Content);
+
+    /// <summary>Queues the write; <paramref name="alone"/> changes nothing here (a commit always waits for PostgreSQL).</summary>
+    public Task WriteAsync(PendingWrite write, bool alone)
+    {
+        if (!_queue.Writer.TryWrite(new Queued(write, ContentRow.Insert(write))))
+            throw new StorageUnavailableException("Storage is shutting down.");
+        return write.Committed.Task;
+    }
+
+    /// <summary>Stops taking writes, commits what is queued, and waits for the last commit.</summary>
+    internal Task StopAsync()
+    {
+        _queue.Writer.TryComplete();
+        return _loop ?? Task.CompletedTask;
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<Queued>(_maxBatch);
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            long bytes = 0, messages = 0;
+            while (messages < _maxBatch && bytes < MaxBatchBytes && _queue.Reader.TryRead(out var queued))
+            {
+                batch.Add(queued);
+                bytes += queued.Write.Raw.StoredBytes;
+                messages += queued.Write.Messages.Count;
+            }
+
+            await CommitBatchAsync(batch);
+        }
+    }
+
+    private async Task CommitBatchAsync(List<Queued> batch)
+    {
+        try
+        {
+            var last = await _store.UseAsync(connection => CommitAsync(connection, batch), CancellationToken.None);
+            var count = batch.Sum(q => q.Write.Messages.Count);
+            var ticks = last - count + 1;
+            foreach (var message in batch.SelectMany(q => q.Write.Messages))
+                message.ReceivedTicks = ticks++;
+        }
+        catch (Exception ex)
+        {
+            Interlocked.Increment(ref _failedBatches);
+            Log.CommitFailed(_logger, batch.Count, ex);
+            foreach (var queued in batch)
+                queued.Write.Committed.TrySetException(new StorageUnavailableException("The message could not be written to storage.", ex));
+            return;
+        }
+
+        foreach (var queued in batch)
+            queued.Write.Committed.TrySetResult();
+    }
+
+    /// <summary>
+    /// One transaction, one round trip: contents first (the heavy part, before any lock), then the clock's
+    /// row, which gives the batch its receive times and holds every other commit (of any node) until this
+    /// one is confirmed, so that times are given out in commit order; then the messages, the inbox counters
+    /// (in id order), the bytes stored and the notification. Returns the last receive time given.
+    /// </summary>
+    private static async Task<long> CommitAsync(NpgsqlConnection connection, List<Queued> batch)
+    {
+        var messages = new List<StoredMessage>();
+        var contentOf = new List<string>();
+        foreach (var (write, _) in batch)
+        {
+            messages.AddRange(write.Messages);
+            contentOf.AddRange(write.Messages.Select(_ => write.RawId));
+        }
+
+        await using var commands = new NpgsqlBatch(connection);
+        Add(commands, "BEGIN");
+        Add(commands, "SET LOCAL synchronous_commit = on");
+        foreach (var queued in batch)
+            commands.BatchCommands.Add(queued.Content);
+        Add(commands, $"UPDATE clock SET ticks = GREATEST(ticks + @n, {PostgreSqlStore.NowTicks} + @n - 1) WHERE id = 1 RETURNING ticks", ("n", (long)messages.Count));
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var message = messages[i];
+            Add(commands, "INSERT INTO messages (id, inbox, received, size, content_id, attachment_ids) SELECT @id, @inbox, ticks - @back, @size, @content, @attachments FROM clock WHERE id = 1",
+                ("id", message.Id), ("inbox", message.Inbox), ("back", (long)(messages.Count - 1 - i)), ("size", message.Size), ("content", contentOf[i]),
+                ("attachments", message.Attachments.Select(a => a.Id).ToArray()));
+        }
+
+        foreach (var inbox in messages.Select((m, i) => (m.Inbox, Back: messages.Count - 1 - i)).GroupBy(m => m.Inbox, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            Add(commands,
+                "INSERT INTO inboxes (id, name, messages, created, last_received) SELECT @id, @id, @count, ticks - @back, ticks - @back FROM clock WHERE id = 1"
+                + " ON CONFLICT (id) DO UPDATE SET messages = inboxes.messages + excluded.messages, last_received = excluded.last_received",
+                ("id", inbox.Key), ("count", (long)inbox.Count()), ("back", (long)inbox.Min(m => m.Back)));
+        }
+
+        Add(commands,
+            $"UPDATE clock SET stored_bytes = stored_bytes + (SELECT coalesce(sum({PostgreSqlStore.ContentBytes}), 0) FROM contents WHERE id = ANY(@contents))"
+            + $" + (SELECT coalesce(sum({PostgreSqlStore.MessageBytes}), 0) FROM messages WHERE id = ANY(@messages)) WHERE id = 1",
+            ("contents", batch.Select(q => q.Write.RawId).ToArray()), ("messages", messages.Select(m => m.Id).ToArray()));
+        Add(commands, $"NOTIFY {PostgreSqlStore.ArrivalChannel}");
+        Add(commands, "COMMIT");
+
+        long? last = null;
+        try
+        {
+            await using var reader = await commands.ExecuteReaderAsync();
+            do
+            {
+                if (last is null && reader.FieldCount > 0 && await reader.ReadAsync())
+                    last = reader.GetInt64(0);
+            }
+            while (await reader.NextResultAsync()); // a later statement's failure (COMMIT's too) surfaces here
+        }
+        catch
+        {
+            await RollBackAsync(connection);
+            throw;
+        }
+
+        return last ?? throw new InvalidOperationException("The clock gave no receive time.");
+    }
+
+    /// <summary>Leaves the connection out of the failed transaction, when it is still there to be told.</summary>
+    private static async Task RollBackAsync(NpgsqlConnection connection)
+    {
+        if (connection.FullState != System.Data.ConnectionState.Open)
+            return;
+        try
+        {
+            await using var rollback = new NpgsqlCommand("ROLLBACK", connection);
+            await rollback.ExecuteNonQueryAsync();
+        }
+        catch (Exception ex) when (PostgreSqlStore.IsDatabaseFault(ex))
+        {
+            // the connection is broken: the pool drops it
+        }
+    }
+
+    internal static void Add(NpgsqlBatch batch, string sql, params (string Name, object Value)[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var (name, value) in parameters)
+            command.Parameters.AddWithValue(name, value);
+        batch.BatchCommands.Add(command);
+    }
+}

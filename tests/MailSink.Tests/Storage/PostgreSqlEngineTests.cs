@@ -1,0 +1,181 @@
+using System.Collections.Concurrent;
+using System.Text;
+using MailSink.Storage;
+using MailSink.Storage.PostgreSql;
+using MailSink.Tests.Support;
+using Npgsql;
+
+namespace MailSink.Tests.Storage;
+
+/// <summary>
+/// What only the PostgreSQL engine promises: search through its indexes, several nodes on one database
+/// (schema, receive times, arrivals), and a listener that finds its way back after losing its connection.
+/// </summary>
+public sealed class PostgreSqlEngineTests(PostgreSqlDatabase database, ITestOutputHelper output) : IClassFixture<PostgreSqlDatabase>
+{
+    /// <summary>5,000 messages of 1.3 KB of words that hardly compress, in one inbox; the needle is in one.</summary>
+    [Fact]
+    public async Task A_body_search_over_thousands_of_messages_is_a_trigram_index_lookup()
+    {
+        await using var storage = await StorageHarness.StartAsync(StorageEngine.PostgreSql, database);
+        await storage.StoreAsync("a@big.localhost", "real", "a real message with NEEDLE-4242 in it");
+        await using (var fill = storage.PostgreSql.DataSource.CreateCommand(
+            """
+            INSERT INTO contents (id, refs, size, raw, raw_compressed, summary, detail, subject_fold, senders_fold, recipients_fold, body_fold)
+            SELECT 'c' || n, 1, 100, '{}', '{}', '{}', '{}', 'MESSAGE ' || n, ARRAY['S@EXAMPLE.COM'], ARRAY['A@BIG.LOCALHOST'],
+                   (SELECT upper(string_agg(md5(n::text || '/' || i), ' ')) FROM generate_series(1, 40) i)
+            FROM generate_series(1, 5000) n;
+            INSERT INTO messages (id, inbox, received, size, content_id, attachment_ids)
+            SELECT 'm' || n, 'big', n, 100, 'c' || n, '{}' FROM generate_series(1, 5000) n;
+            ANALYZE contents;
+            ANALYZE messages;
+            """))
+            await fill.ExecuteNonQueryAsync();
+
+        var filter = SearchFilter.For(new SearchCriteria(null, null, null, "needle-4242"));
+        Assert.True(filter.Exact);
+        await using var connection = await storage.PostgreSql.DataSource.OpenConnectionAsync();
+        await using var explain = PostgreSqlStore.SearchCommand(connection, "big", null, filter, "ORDER BY m.received DESC OFFSET @skip LIMIT @take", ("skip", 0L), ("take", 50L));
+        explain.CommandText = "EXPLAIN " + explain.CommandText;
+        var plan = new StringBuilder();
+        await using (var reader = await explain.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+                plan.AppendLine(reader.GetString(0));
+        }
+
+        output.WriteLine(plan.ToString());
+        Assert.Contains("contents_body_trgm", plan.ToString(), StringComparison.Ordinal);
+        Assert.Equal(["real"], (await storage.Messages.SearchAsync("big", new SearchCriteria(null, null, null, "needle-4242"), 0, 50, null, default)).Select(m => m.Subject));
+    }
+
+    [Fact]
+    public async Task Two_nodes_on_one_database_see_every_arrival_once_in_commit_order_with_times_increasing_across_both()
+    {
+        await using var first = await StorageHarness.StartAsync(StorageEngine.PostgreSql, database);
+        await using var second = await StorageHarness.StartAsync(StorageEngine.PostgreSql, database, emptyFirst: false);
+        var seen = new[] { new ConcurrentQueue<StoredMessage>(), new ConcurrentQueue<StoredMessage>() };
+        using var firstFeed = first.Feed.Subscribe(null, seen[0].Enqueue);
+        using var secondFeed = second.Feed.Subscribe(null, seen[1].Enqueue);
+
+        // Both nodes write at once, each from several sessions, some messages to two inboxes.
+        var stored = new ConcurrentBag<StoredMessage>();
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(session => Task.Run(async () =>
+        {
+            var node = session % 2 == 0 ? first : second;
+            for (var i = 0; i < 40; i++)
+            {
+                var to = i % 10 == 0 ? new[] { $"a@n{session}.localhost", "b@shared.localhost" } : [$"a@n{session}.localhost"];
+                foreach (var message in await node.Ingest.IngestAsync(Encoding.ASCII.GetBytes($"Subject: s{session} m{i}\r\n\r\nbody\r\n"),
+                             new SmtpEnvelope("s@example.com", to, "test", null, null, null, false), CancellationToken.None))
+                    stored.Add(message);
+            }
+        })));
+
+        var expected = stored.OrderBy(m => m.ReceivedTicks).ToList();
+        Assert.Equal(expected.Count, expected.Select(m => m.ReceivedTicks).Distinct().Count()); // no two alike, across nodes
+        foreach (var node in seen)
+        {
+            await Poll.UntilAsync(() => Task.FromResult(node.Count >= expected.Count), TimeSpan.FromSeconds(30), "both nodes announced every message");
+            var announced = node.ToList();
+            Assert.Equal(expected.Select(m => (m.Id, m.ReceivedTicks)), announced.Select(m => (m.Id, m.ReceivedTicks))); // each once, in time order
+            Assert.Equal(expected.Select(m => m.Subject), announced.Select(m => m.Subject));
+        }
+
+        // The times are the commit order: what one node lists is what the other lists.
+        var listed = await first.Messages.ListAsync("shared", 0, 100, null, default);
+        Assert.Equal(expected.Where(m => m.Inbox == "shared").Select(m => m.Id).Reverse(), listed.Select(m => m.Id));
+        Assert.Equal(listed.Count, (await second.Inboxes.GetAsync("shared", default))!.Messages);
+    }
+
+    [Fact]
+    public async Task The_bytes_stored_stay_what_the_rows_take_through_arrivals_deletes_and_retention()
+    {
+        await using var storage = await StorageHarness.StartAsync(StorageEngine.PostgreSql, database);
+        var copies = new List<StoredMessage>();
+        for (var i = 0; i < 30; i++)
+        {
+            var to = i % 3 == 0 ? new[] { "a@one.localhost", "b@two.localhost", "c@three.localhost" } : ["a@one.localhost"];
+            copies.AddRange(await storage.Ingest.IngestAsync(Encoding.UTF8.GetBytes($"Subject: m{i} caf\u00e9\r\n\r\n{new string('x', i * 300)}\r\n"),
+                new SmtpEnvelope("s@example.com", to, "test", null, null, null, false), CancellationToken.None));
+        }
+
+        Assert.Equal(await RecountAsync(), await storage.StoredBytesAsync());
+        Assert.True(await storage.Messages.DeleteAsync(copies[0].Id, default));
+        Assert.True(await storage.Messages.DeleteAsync(copies[^1].Id, default));
+        Assert.Equal(await RecountAsync(), await storage.StoredBytesAsync());
+        await storage.Messages.DeleteAllAsync("two", default);
+        Assert.True(await storage.Inboxes.DeleteAsync("three", default));
+        Assert.Equal(await RecountAsync(), await storage.StoredBytesAsync());
+        Assert.True(await storage.Retention.ApplyRetentionAsync(new StorageOptions { MaxMessagesPerInbox = 5 }, DateTimeOffset.UtcNow, default) > 0);
+        Assert.Equal(await RecountAsync(), await storage.StoredBytesAsync());
+        await storage.Messages.DeleteAllAsync("one", default);
+        Assert.Equal(0, await storage.StoredBytesAsync());
+
+        async Task<long> RecountAsync()
+        {
+            await using var recount = storage.PostgreSql.DataSource.CreateCommand(
+                $"SELECT (SELECT coalesce(sum({PostgreSqlStore.ContentBytes}), 0) FROM contents) + (SELECT coalesce(sum({PostgreSqlStore.MessageBytes}), 0) FROM messages)");
+            return Convert.ToInt64(await recount.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
+    [Fact]
+    public async Task Nodes_starting_at_once_on_a_new_database_apply_the_schema_once()
+    {
+        var server = await PostgreSqlServer.SharedAsync();
+        var name = await server.CreateDatabaseAsync();
+        try
+        {
+            var sources = Enumerable.Range(0, 4).Select(_ => NpgsqlDataSource.Create(server.ConnectionString(name))).ToList();
+            var before = await Task.WhenAll(sources.Select(source => Task.Run(() => Migrations.ApplyAsync(source, CancellationToken.None))));
+            Assert.Equal([0, Migrations.Latest, Migrations.Latest, Migrations.Latest], before.Order());
+            await using (var versions = sources[0].CreateCommand("SELECT array_agg(version) FROM schema_version"))
+                Assert.Equal([Migrations.Latest], (int[])(await versions.ExecuteScalarAsync())!);
+            foreach (var source in sources)
+                await source.DisposeAsync();
+        }
+        finally
+        {
+            await server.DropDatabaseAsync(name);
+        }
+    }
+
+    [Fact]
+    public async Task A_listener_that_lost_its_connection_catches_up_with_what_was_committed_meanwhile()
+    {
+        await using var listening = await StorageHarness.StartAsync(StorageEngine.PostgreSql, database);
+        await using var writing = await StorageHarness.StartAsync(StorageEngine.PostgreSql, database, emptyFirst: false);
+        var seen = new ConcurrentQueue<StoredMessage>();
+        using var subscription = listening.Feed.Subscribe("lost", seen.Enqueue);
+        await writing.StoreAsync("a@lost.localhost", "before");
+        await Poll.UntilAsync(() => Task.FromResult(seen.Count == 1), TimeSpan.FromSeconds(10), "the first message was announced");
+
+        // Every connection to the database is cut (as by a restart or a network fault), then mail comes.
+        await using (var cut = await NpgsqlDataSource.Create(database.ConnectionString).OpenConnectionAsync())
+        {
+            await using var terminate = new NpgsqlCommand("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", cut);
+            await terminate.ExecuteNonQueryAsync();
+        }
+
+        var during = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            while (true)
+            {
+                try
+                {
+                    during.Add((await writing.StoreAsync("a@lost.localhost", $"meanwhile {i}")).Id);
+                    break;
+                }
+                catch (StorageUnavailableException)
+                {
+                    // a pooled connection that was cut fails once; the next use connects again
+                }
+            }
+        }
+
+        await Poll.UntilAsync(() => Task.FromResult(seen.Count == 6), TimeSpan.FromSeconds(20), "the listener connected again and announced what came meanwhile");
+        Assert.Equal(during, seen.Skip(1).Select(m => m.Id));
+    }
+}
