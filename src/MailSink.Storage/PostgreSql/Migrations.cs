@@ -49,7 +49,8 @@ internal static class Migrations
             subject_fold text NOT NULL,
             senders_fold text[] NOT NULL,
             recipients_fold text[] NOT NULL,
-            body_fold text NOT NULL
+            body_fold text NOT NULL,
+            bytes bigint NOT NULL -- what MaxTotalBytes counts of this row (ContentRow.Bytes)
         );
         -- Already compressed (or random): not worth compressing again.
         ALTER TABLE contents ALTER COLUMN raw SET STORAGE EXTERNAL;
@@ -60,7 +61,8 @@ internal static class Migrations
             received bigint NOT NULL,
             size bigint NOT NULL,
             content_id text NOT NULL REFERENCES contents (id),
-            attachment_ids text[] NOT NULL
+            attachment_ids text[] NOT NULL,
+            bytes bigint NOT NULL -- what MaxTotalBytes counts of this row
         );
         CREATE UNIQUE INDEX messages_inbox_received ON messages (inbox, received);
         CREATE INDEX messages_received ON messages (received);

@@ -28,13 +28,13 @@ internal sealed partial class PostgreSqlStore
         await using var command = new NpgsqlCommand(
             $"""
             WITH gone AS (
-                DELETE FROM messages WHERE {condition} RETURNING inbox, content_id, {MessageBytes} AS bytes
+                DELETE FROM messages WHERE {condition} RETURNING inbox, content_id, bytes
             ), per_content AS (
                 SELECT content_id, count(*) AS n FROM gone GROUP BY content_id
             ), released AS (
                 UPDATE contents c SET refs = c.refs - p.n FROM per_content p WHERE c.id = p.content_id AND c.refs > p.n
             ), dropped AS (
-                DELETE FROM contents c USING per_content p WHERE c.id = p.content_id AND c.refs <= p.n RETURNING {ContentBytes} AS bytes
+                DELETE FROM contents c USING per_content p WHERE c.id = p.content_id AND c.refs <= p.n RETURNING c.bytes
             ), counted AS (
                 UPDATE inboxes i SET messages = greatest(0, i.messages - g.n)
                 FROM (SELECT inbox, count(*) AS n FROM gone GROUP BY inbox) g WHERE i.id = g.inbox

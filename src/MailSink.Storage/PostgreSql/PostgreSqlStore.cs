@@ -19,15 +19,6 @@ internal sealed partial class PostgreSqlStore : IAsyncDisposable
     /// <summary>The channel commits notify and <see cref="PostgreSqlListener"/> listens on.</summary>
     internal const string ArrivalChannel = "mailsink_arrivals";
 
-    /// <summary>What a content row takes as PostgreSQL stores it (compressed or out of line), for <c>MaxTotalBytes</c>.</summary>
-    internal const string ContentBytes =
-        "pg_column_size(raw) + pg_column_size(raw_compressed) + pg_column_size(summary) + pg_column_size(detail) + pg_column_size(subject_fold)"
-        + " + pg_column_size(senders_fold) + pg_column_size(recipients_fold) + pg_column_size(body_fold) + 48";
-
-    /// <summary>What a message row takes, from its columns as stored (a whole-row size differed between insert and delete by a few bytes).</summary>
-    internal const string MessageBytes =
-        "pg_column_size(id) + pg_column_size(inbox) + pg_column_size(content_id) + pg_column_size(attachment_ids) + 40";
-
     /// <summary>Now in .NET ticks (UTC), by the database's clock: one clock for every node.</summary>
     internal const string NowTicks = "((extract(epoch from clock_timestamp()) * 10000000)::bigint + 621355968000000000)";
 
@@ -43,6 +34,10 @@ internal sealed partial class PostgreSqlStore : IAsyncDisposable
         // The same few statements run all the time: prepared once per connection, they skip parsing and planning.
         if (!Names(options.Value.PostgreSql.ConnectionString, "Max Auto Prepare", "MaxAutoPrepare"))
             settings.MaxAutoPrepare = 64;
+        // MailSink changes no session state a pooled connection could carry over (its SETs are LOCAL to a
+        // transaction, its advisory locks are let go), so the pool need not reset each connection it hands
+        // back: five statements fewer for every commit and every API call.
+        settings.NoResetOnClose = true;
         builder.UseLoggerFactory(loggerFactory);
         DataSource = builder.Build();
         Where = $"{settings.Host}:{settings.Port}/{settings.Database}";

@@ -35,13 +35,14 @@ internal sealed class PostgreSqlWriter : IMessageWriter
 
     internal void Start() => _loop ??= Task.Run(RunAsync);
 
-    /// <summary>A write and the insert of its content, made on the caller's thread (its JSON and folded text take time the loop has not).</summary>
-    private readonly record struct Queued(PendingWrite Write, NpgsqlBatchCommand Content);
+    /// <summary>A write and the insert of its content (and the bytes it stores), made on the caller's thread: its JSON and folded text take time the loop has not.</summary>
+    private readonly record struct Queued(PendingWrite Write, NpgsqlBatchCommand Content, long ContentBytes);
 
     /// <summary>Queues the write; <paramref name="alone"/> changes nothing here (a commit always waits for PostgreSQL).</summary>
     public Task WriteAsync(PendingWrite write, bool alone)
     {
-        if (!_queue.Writer.TryWrite(new Queued(write, ContentRow.Insert(write))))
+        var (content, bytes) = ContentRow.Insert(write);
+        if (!_queue.Writer.TryWrite(new Queued(write, content, bytes)))
             throw new StorageUnavailableException("Storage is shutting down.");
         return write.Committed.Task;
     }
@@ -104,10 +105,12 @@ internal sealed class PostgreSqlWriter : IMessageWriter
     {
         var messages = new List<StoredMessage>();
         var contentOf = new List<string>();
-        foreach (var (write, _) in batch)
+        var bytes = 0L;
+        foreach (var (write, _, contentBytes) in batch)
         {
             messages.AddRange(write.Messages);
             contentOf.AddRange(write.Messages.Select(_ => write.RawId));
+            bytes += contentBytes;
         }
 
         await using var commands = new NpgsqlBatch(connection);
@@ -119,9 +122,11 @@ internal sealed class PostgreSqlWriter : IMessageWriter
         for (var i = 0; i < messages.Count; i++)
         {
             var message = messages[i];
-            Add(commands, "INSERT INTO messages (id, inbox, received, size, content_id, attachment_ids) SELECT @id, @inbox, ticks - @back, @size, @content, @attachments FROM clock WHERE id = 1",
+            var messageBytes = ContentRow.MessageBytes(message, contentOf[i]);
+            bytes += messageBytes;
+            Add(commands, "INSERT INTO messages (id, inbox, received, size, content_id, attachment_ids, bytes) SELECT @id, @inbox, ticks - @back, @size, @content, @attachments, @bytes FROM clock WHERE id = 1",
                 ("id", message.Id), ("inbox", message.Inbox), ("back", (long)(messages.Count - 1 - i)), ("size", message.Size), ("content", contentOf[i]),
-                ("attachments", message.Attachments.Select(a => a.Id).ToArray()));
+                ("attachments", message.Attachments.Select(a => a.Id).ToArray()), ("bytes", messageBytes));
         }
 
         foreach (var inbox in messages.Select((m, i) => (m.Inbox, Back: messages.Count - 1 - i)).GroupBy(m => m.Inbox, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
@@ -132,10 +137,7 @@ internal sealed class PostgreSqlWriter : IMessageWriter
                 ("id", inbox.Key), ("count", (long)inbox.Count()), ("back", (long)inbox.Min(m => m.Back)));
         }
 
-        Add(commands,
-            $"UPDATE clock SET stored_bytes = stored_bytes + (SELECT coalesce(sum({PostgreSqlStore.ContentBytes}), 0) FROM contents WHERE id = ANY(@contents))"
-            + $" + (SELECT coalesce(sum({PostgreSqlStore.MessageBytes}), 0) FROM messages WHERE id = ANY(@messages)) WHERE id = 1",
-            ("contents", batch.Select(q => q.Write.RawId).ToArray()), ("messages", messages.Select(m => m.Id).ToArray()));
+        Add(commands, "UPDATE clock SET stored_bytes = stored_bytes + @bytes WHERE id = 1", ("bytes", bytes));
         Add(commands, $"NOTIFY {PostgreSqlStore.ArrivalChannel}");
         Add(commands, "COMMIT");
 

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# The PostgreSQL engine's figures (issue 12), on loopback, with a throwaway PostgreSQL cluster made here
+# (Debian's postgresql package; run as the postgres user when this runs as root):
+#   1. one node: 5,000 × 2 KB over 10 sessions (smtp-source), interleaved with aiosmtpd (which stores
+#      nothing) in the same run, five rounds each, medians and their ratio; server CPU per message;
+#   2. two nodes on the one database, fed at once: the combined rate, and every message accounted for;
+#   3. await on node B for mail accepted on node A, 500 messages/s (ApiBench await);
+#   4. with 100,000 messages stored: list, search by subject and by sender, and a body word no message
+#      holds, asked of node B (ApiBench api).
+# Usage: bash bench/postgresql.sh [--quick]    Prints tab-separated figures; the record is docs/performance.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=0; [[ "${1:-}" == "--quick" ]] && quick=1
+if ((quick)); then rounds=1; n2k=2000; fill=10000; api_iter=100; await_s=3; else rounds=5; n2k=5000; fill=100000; api_iter=500; await_s=10; fi
+
+say() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
+as_root() { if ((EUID == 0)); then "$@"; else sudo "$@"; fi; }
+missing=()
+[[ -x /usr/sbin/smtp-source ]] || missing+=(postfix)
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+if ((${#missing[@]})); then
+  say "installing ${missing[*]}"
+  echo "postfix postfix/main_mailer_type select No configuration" | as_root debconf-set-selections
+  as_root apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+python=/usr/bin/python3
+
+say "building MailSink and the load tools (Release)"
+dotnet build -c Release -v q --nologo src/MailSink.Server >/dev/null
+dotnet build -c Release -v q --nologo bench/SmtpLoad >/dev/null
+dotnet build -c Release -v q --nologo bench/ApiBench >/dev/null
+server_dll=src/MailSink.Server/bin/Release/net10.0/MailSink.Server.dll
+smtpload() { dotnet bench/SmtpLoad/bin/Release/net10.0/SmtpLoad.dll "$@"; }
+apibench() { dotnet bench/ApiBench/bin/Release/net10.0/ApiBench.dll "$@"; }
+
+work=$(mktemp -d /tmp/mailsink-pgbench.XXXXXX)
+chmod 755 "$work"
+pids=()
+as_pg() { if ((EUID == 0)); then runuser -u postgres -- "$@"; else "$@"; fi; }
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  [[ -d "$work/pg" ]] && as_pg "$pgbin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() { "$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_port() { local i; for i in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.02; done; echo "port $1 never opened" >&2; return 1; }
+now_ns() { date +%s%N; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+timed_rate() { local n=$1 t0 t1; shift; t0=$(now_ns); "$@" >/dev/null; t1=$(now_ns); awk -v n="$n" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }'; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# CPU of the PostgreSQL server: the postmaster and its children (the backends, which the pool keeps open).
+pg_ticks() { local pm p sum; pm=$(head -1 "$work/pg/postmaster.pid"); sum=$(cpu_ticks "$pm"); for p in $(pgrep -P "$pm"); do sum=$((sum + $(cpu_ticks "$p" 2>/dev/null || echo 0))); done; echo "$sum"; }
+
+say "PostgreSQL: a cluster of its own in $work/pg"
+mkdir -p "$work/pg" "$work/sock"; ((EUID == 0)) && chown postgres "$work/pg" "$work/sock"
+as_pg "$pgbin/initdb" -D "$work/pg" --auth=trust -U postgres --locale=C.UTF-8 -E UTF8 >/dev/null
+pg_port=$(free_port)
+as_pg "$pgbin/pg_ctl" -D "$work/pg" -w -l "$work/pg/server.log" -o "-p $pg_port -k $work/sock -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+"$pgbin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -qc "CREATE DATABASE mailsink" >/dev/null
+cs="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=mailsink"
+echo "PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}'), synchronous_commit on, fsync $(as_pg "$pgbin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -Atc 'show fsync')"
+
+# Starts a MailSink node on the database; sets node_pid, node_smtp, node_http.
+start_node() {
+  node_smtp=$(free_port); node_http=$(free_port)
+  mkdir -p "$work/$1"
+  dotnet "$server_dll" --contentRoot="$work/$1" --urls "http://127.0.0.1:$node_http" \
+    --MailSink:Smtp:BindAddress=127.0.0.1 --MailSink:Smtp:Listeners:0:Port="$node_smtp" --MailSink:Smtp:Listeners:0:Tls=None \
+    --MailSink:Storage:Engine=PostgreSql "--MailSink:Storage:PostgreSql:ConnectionString=$cs" \
+    --Logging:LogLevel:Default=Warning >>"$work/$1.log" 2>&1 &
+  node_pid=$!; pids+=("$node_pid")
+  local i
+  for i in $(seq 600); do curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$node_http/health" && return 0; sleep 0.1; done
+  cat "$work/$1.log" >&2; echo "node $1 never became healthy" >&2; exit 1
+}
+count_in() { curl -sf "http://127.0.0.1:$1/api/servers" | "$python" -c "import json,sys; print(sum(s['messages'] for s in json.load(sys.stdin)['items'] if s['id'].startswith('$2')))"; }
+
+start_node a; a_pid=$node_pid; a_smtp=$node_smtp; a_http=$node_http
+aio_port=$(free_port)
+"$python" -m aiosmtpd -n -l "127.0.0.1:$aio_port" >/dev/null 2>&1 &
+pids+=($!); wait_port "$aio_port"
+
+src() { /usr/sbin/smtp-source -f bench@example.com -M bench.localhost "$@"; }
+say "warm-up: 10,000 messages to node A"
+src -s 10 -m 10000 -l 2048 -t "warm@warm.localhost" "127.0.0.1:$a_smtp" >/dev/null
+
+say "1. one node against aiosmtpd: $rounds interleaved rounds of $n2k × 2 KB over 10 sessions"
+ms=(); aio=(); cpu=()
+for r in $(seq "$rounds"); do
+  ms_before=$(cpu_ticks "$a_pid"); pg_before=$(pg_ticks)
+  ms+=("$(timed_rate "$n2k" src -s 10 -m "$n2k" -l 2048 -t "load@one$r.localhost" "127.0.0.1:$a_smtp")")
+  ms_t=$(( $(cpu_ticks "$a_pid") - ms_before )); pg_t=$(( $(pg_ticks) - pg_before ))
+  per_msg() { awk -v t="$1" -v n="$n2k" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", t / hz * 1000 / n }'; }
+  cpu+=("$(per_msg $((ms_t + pg_t)))")
+  aio+=("$(timed_rate "$n2k" src -s 10 -m "$n2k" -l 2048 -t "load@aio.localhost" "127.0.0.1:$aio_port")")
+  echo -e "round $r\tMailSink-PostgreSQL ${ms[-1]}/s (CPU per message: MailSink $(per_msg "$ms_t") ms, PostgreSQL $(per_msg "$pg_t") ms)\taiosmtpd ${aio[-1]}/s"
+done
+m_ms=$(median "${ms[@]}"); m_aio=$(median "${aio[@]}")
+echo -e "one node\tmedian ${m_ms}/s\taiosmtpd ${m_aio}/s\tratio $(awk -v a="$m_ms" -v b="$m_aio" 'BEGIN { printf "%.2f", a / b }')\tCPU $(median "${cpu[@]}") ms/msg (MailSink and PostgreSQL together)"
+for r in $(seq "$rounds"); do
+  got=$(count_in "$a_http" "one$r")
+  [[ "$got" == "$n2k" ]] || { echo "round $r: $got of $n2k messages listed" >&2; exit 1; }
+done
+
+say "2. two nodes fed at once"
+start_node b; b_pid=$node_pid; b_smtp=$node_smtp; b_http=$node_http
+src -s 10 -m 2000 -l 2048 -t "warm@warm.localhost" "127.0.0.1:$b_smtp" >/dev/null
+t0=$(now_ns)
+src -s 10 -m "$n2k" -l 2048 -t "two@twoa.localhost" "127.0.0.1:$a_smtp" >/dev/null &
+fa=$!
+src -s 10 -m "$n2k" -l 2048 -t "two@twob.localhost" "127.0.0.1:$b_smtp" >/dev/null &
+fb=$!
+wait "$fa" "$fb"
+t1=$(now_ns)
+echo -e "two nodes\t$((2 * n2k)) messages in $(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.1f", ns / 1e9 }') s\t$(awk -v n=$((2 * n2k)) -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }')/s combined"
+for node in "$a_http" "$b_http"; do
+  got=$(( $(count_in "$node" twoa) + $(count_in "$node" twob) ))
+  [[ "$got" == "$((2 * n2k))" ]] || { echo "node on $node lists $got of $((2 * n2k))" >&2; exit 1; }
+done
+echo -e "two nodes\tevery message listed on both nodes: $((2 * n2k))"
+
+say "3. await on node B for mail accepted on node A, 500 messages/s for ${await_s} s"
+apibench await "$a_smtp" "$b_http" 500 "$await_s" 10 cross
+
+say "4. $fill messages stored, asked of node B"
+smtpload "$a_smtp" "$fill" 10 2048 fill api >/dev/null
+apibench api "$b_http" api "$fill" "$api_iter"
