@@ -47,7 +47,12 @@ public sealed class PostgreSqlOutageTests(ITestOutputHelper output) : IAsyncLife
         await _server.StopServerAsync();
 
         using (var listed = await _host.Http.GetAsync($"/api/messages?server={inbox}"))
+        {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, listed.StatusCode);
+            var error = (await listed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors")[0]; // Mailosaur's error shape
+            Assert.False(string.IsNullOrEmpty(error.GetProperty("detail")[0].GetProperty("description").GetString()));
+        }
+
         using (var health = await _host.Http.GetAsync("/health"))
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
@@ -75,6 +80,43 @@ public sealed class PostgreSqlOutageTests(ITestOutputHelper output) : IAsyncLife
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         Assert.Equal(["after", "before"], (await _host.ListAsync(inbox)).Select(m => m.GetProperty("subject").GetString()));
         Assert.Equal(2, await StartupGuard.ExitCodeAsync(_host.Services)); // the refused batch is reported at exit
+    }
+
+    [Fact]
+    public async Task Stopped_and_started_under_a_stream_of_mail_no_acknowledged_message_is_lost()
+    {
+        var inbox = MailSinkHost.NewInbox();
+        var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
+        var refused = 0;
+        using var stop = new CancellationTokenSource();
+        var senders = Enumerable.Range(0, 4).Select(async sender =>
+        {
+            for (var n = 0; !stop.IsCancellationRequested; n++)
+            {
+                var subject = $"stream {sender}-{n}";
+                var reply = await SendAsync(inbox, subject);
+                if (reply.StartsWith("250", StringComparison.Ordinal))
+                    acknowledged[RawSmtpClient.StoredId(reply)] = subject;
+                else if (reply.StartsWith("451", StringComparison.Ordinal))
+                    Interlocked.Increment(ref refused); // never a 250 for what was not committed
+                else
+                    Assert.Fail($"unexpected reply {reply}");
+            }
+        }).ToList();
+
+        await Poll.UntilAsync(() => Task.FromResult(acknowledged.Count >= 50), TimeSpan.FromSeconds(30), "50 messages are acknowledged");
+        await _server.StopServerAsync(immediate: true); // as a crash would
+        await Poll.UntilAsync(() => Task.FromResult(Volatile.Read(ref refused) >= 4), TimeSpan.FromSeconds(30), "mail is refused with 451");
+        await _server.StartServerAsync();
+        var atRestart = acknowledged.Count;
+        await Poll.UntilAsync(() => Task.FromResult(acknowledged.Count >= atRestart + 50), TimeSpan.FromSeconds(60), "mail is acknowledged again");
+        await stop.CancelAsync();
+        await Task.WhenAll(senders);
+
+        output.WriteLine($"{acknowledged.Count} acknowledged, {refused} refused with 451");
+        var listed = (await _host.GetJsonAsync($"/api/messages?server={inbox}&itemsPerPage=1000")).GetProperty("items")
+            .EnumerateArray().Select(m => m.GetProperty("id").GetString()!).ToHashSet();
+        Assert.All(acknowledged.Keys, id => Assert.Contains(id, listed));
     }
 
     private async Task<string> SendAsync(string inbox, string subject)
