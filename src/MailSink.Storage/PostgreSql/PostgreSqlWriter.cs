@@ -10,8 +10,9 @@ namespace MailSink.Storage.PostgreSql;
 /// Group commit: a loop takes whatever is queued (up to <see cref="StorageOptions.MaxBatchMessages"/>),
 /// writes it in one transaction sent as one batch (one round trip), and completes each caller's task only
 /// after PostgreSQL confirmed the commit with <c>synchronous_commit = on</c>: a <c>250</c> is a message that
-/// survives a power loss. While one batch commits, the next gathers. The writer publishes nothing: each
-/// node's <see cref="PostgreSqlListener"/> announces every commit, this node's own included.
+/// survives a power loss. While one batch commits, the next gathers. The writer announces this node's own
+/// messages on its <see cref="ArrivalFeed"/> right after the commit; other nodes hear of them through their
+/// <see cref="PostgreSqlListener"/>, told by the commit's notification.
 /// </summary>
 internal sealed class PostgreSqlWriter : IMessageWriter
 {
@@ -19,14 +20,18 @@ internal sealed class PostgreSqlWriter : IMessageWriter
 
     private readonly Channel<Queued> _queue = Channel.CreateUnbounded<Queued>(new UnboundedChannelOptions { SingleReader = true });
     private readonly PostgreSqlStore _store;
+    private readonly PostgreSqlListener _listener;
+    private readonly ArrivalFeed _feed;
     private readonly ILogger<PostgreSqlWriter> _logger;
     private readonly int _maxBatch;
     private Task? _loop;
     private int _failedBatches;
 
-    public PostgreSqlWriter(PostgreSqlStore store, IOptions<StorageOptions> options, ILogger<PostgreSqlWriter> logger)
+    public PostgreSqlWriter(PostgreSqlStore store, PostgreSqlListener listener, ArrivalFeed feed, IOptions<StorageOptions> options, ILogger<PostgreSqlWriter> logger)
     {
         _store = store;
+        _listener = listener;
+        _feed = feed;
         _logger = logger;
         _maxBatch = options.Value.MaxBatchMessages;
     }
@@ -74,16 +79,19 @@ internal sealed class PostgreSqlWriter : IMessageWriter
 
     private async Task CommitBatchAsync(List<Queued> batch)
     {
+        var messages = batch.SelectMany(q => q.Write.Messages).ToList();
+        _listener.Expect(messages.Select(m => m.Id));
         try
         {
-            var last = await _store.UseAsync(connection => CommitAsync(connection, batch), CancellationToken.None);
-            var count = batch.Sum(q => q.Write.Messages.Count);
-            var ticks = last - count + 1;
-            foreach (var message in batch.SelectMany(q => q.Write.Messages))
+            var last = await _store.UseAsync(connection => CommitAsync(connection, batch, _listener.NodeId), CancellationToken.None);
+            var ticks = last - messages.Count + 1;
+            foreach (var message in messages)
                 message.ReceivedTicks = ticks++;
         }
         catch (Exception ex)
         {
+            // Not committed (a commit whose answer was lost may still be: the listener announces it then).
+            _listener.Forget(messages.Select(m => m.Id));
             Interlocked.Increment(ref _failedBatches);
             Log.CommitFailed(_logger, batch.Count, ex);
             foreach (var queued in batch)
@@ -93,6 +101,7 @@ internal sealed class PostgreSqlWriter : IMessageWriter
 
         foreach (var queued in batch)
             queued.Write.Committed.TrySetResult();
+        _feed.Publish(messages);
     }
 
     /// <summary>
@@ -101,7 +110,7 @@ internal sealed class PostgreSqlWriter : IMessageWriter
     /// one is confirmed, so that times are given out in commit order; then the messages, the inbox counters
     /// (in id order), the bytes stored and the notification. Returns the last receive time given.
     /// </summary>
-    private static async Task<long> CommitAsync(NpgsqlConnection connection, List<Queued> batch)
+    private static async Task<long> CommitAsync(NpgsqlConnection connection, List<Queued> batch, string nodeId)
     {
         var messages = new List<StoredMessage>();
         var contentOf = new List<string>();
@@ -138,7 +147,7 @@ internal sealed class PostgreSqlWriter : IMessageWriter
         }
 
         Add(commands, "UPDATE clock SET stored_bytes = stored_bytes + @bytes WHERE id = 1", ("bytes", bytes));
-        Add(commands, $"NOTIFY {PostgreSqlStore.ArrivalChannel}");
+        Add(commands, $"NOTIFY {PostgreSqlStore.ArrivalChannel}, '{nodeId}'");
         Add(commands, "COMMIT");
 
         long? last = null;

@@ -77,8 +77,8 @@ public sealed class StorageHarness : IAsyncDisposable
             }
 
             var feed = new ArrivalFeed();
-            var writer = new PostgreSqlWriter(store, options, NullLogger<PostgreSqlWriter>.Instance);
             var listener = new PostgreSqlListener(store, feed, NullLogger<PostgreSqlListener>.Instance);
+            var writer = new PostgreSqlWriter(store, listener, feed, options, NullLogger<PostgreSqlWriter>.Instance);
             var service = new PostgreSqlHostedService(store, writer, listener, NullLogger<PostgreSqlHostedService>.Instance);
             await service.StartAsync(CancellationToken.None);
             return new StorageHarness(store, writer, service, feed, rootDomains);

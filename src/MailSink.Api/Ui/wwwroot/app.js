@@ -245,7 +245,11 @@ function onArrival(summary) {
   if (summary.server !== state.inbox || state.page !== 0) return;
   if (state.loading) state.loading.push(summary);
   if (state.items.some(m => m.id === summary.id)) return;
-  state.items = [summary, ...state.items].slice(0, PAGE_SIZE);
+  // Newest first by the time it was received: with several nodes, one's arrival can be announced a moment
+  // after a later one of another's.
+  state.items = [summary, ...state.items]
+    .sort((a, b) => Date.parse(b.received) - Date.parse(a.received))
+    .slice(0, PAGE_SIZE);
   state.fresh.add(summary.id);
   renderMessages();
 }
