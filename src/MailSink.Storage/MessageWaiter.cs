@@ -10,6 +10,7 @@ namespace MailSink.Storage;
 public sealed class MessageWaiter(IMessageRepository repository, ArrivalFeed feed)
 {
     private static readonly TimeSpan MinimumLook = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan RetryLook = TimeSpan.FromSeconds(1);
 
     public async Task<StoredMessage?> WaitAsync(
         string inbox,
@@ -48,14 +49,30 @@ public sealed class MessageWaiter(IMessageRepository repository, ArrivalFeed fee
         lookDeadline.CancelAfter(timeout > MinimumLook ? timeout : MinimumLook);
         try
         {
-            var existing = await repository.SearchAsync(inbox, criteria, 0, 1, receivedAfter, lookDeadline.Token);
-            if (existing.Count > 0)
+            while (true)
             {
-                // A search gives what lists show; the answer is the whole message (a body search may have read it already).
-                return existing[0].ContentLoaded ? existing[0] : await repository.GetAsync(existing[0].Id, cancellationToken) ?? existing[0];
-            }
+                IReadOnlyList<StoredMessage> existing;
+                try
+                {
+                    existing = await repository.SearchAsync(inbox, criteria, 0, 1, receivedAfter, lookDeadline.Token);
+                }
+                catch (StorageUnavailableException)
+                {
+                    // The store is down for now: a wait outlives that. What arrives meanwhile answers it; the
+                    // look is tried again in a moment, for what was stored before the store went away.
+                    if (await Task.WhenAny(arrived.Task, Task.Delay(RetryLook, deadline.Token)) == arrived.Task)
+                        return await arrived.Task;
+                    continue;
+                }
 
-            return await arrived.Task.WaitAsync(deadline.Token);
+                if (existing.Count > 0)
+                {
+                    // A search gives what lists show; the answer is the whole message (a body search may have read it already).
+                    return existing[0].ContentLoaded ? existing[0] : await repository.GetAsync(existing[0].Id, cancellationToken) ?? existing[0];
+                }
+
+                return await arrived.Task.WaitAsync(deadline.Token);
+            }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -163,127 +163,12 @@ public static partial class MessageParser
             message.ParseError = string.Join(" ", problems);
     }
 
-    /// <summary>
-    /// The text and HTML bodies and the headers of a raw message, exactly as <see cref="Parse"/> gives them
-    /// at ingest. The stored document keeps neither (they would store most of a message twice); a read of
-    /// one message takes them from the raw bytes, which costs a MIME parse (tens of microseconds for 2 KB).
-    /// </summary>
-    public static MessageContent ReadContent(ReadOnlyMemory<byte> raw)
-    {
-        if (raw.IsEmpty)
-            return new MessageContent(null, null, []);
-        if (!TryLoad(raw, out var mime, out _, out _))
-            return new MessageContent(UnparsedText(raw), null, []);
-        var (text, html) = Bodies(mime, []);
-        return new MessageContent(
-            text is null ? null : Cap(text, MaxBodyChars),
-            html is null ? null : Cap(html, MaxBodyChars),
-            Headers(mime, []));
-    }
-
-    private static bool TryLoad(ReadOnlyMemory<byte> raw, [NotNullWhen(true)] out MimeMessage? mime, out List<string> cutFields, out string? error)
-    {
-        var parsed = HeaderFieldLimiter.Limit(raw, out cutFields);
-        try
-        {
-            mime = Load(parsed);
-            error = null;
-            return true;
-        }
-        catch (Exception ex) when (ex is FormatException or ParseException or InvalidOperationException or ArgumentException)
-        {
-            mime = null;
-            error = ex.Message;
-            return false;
-        }
-    }
-
-    /// <summary>No header section, as in a hand-typed "DATA / hello / .": the whole message is its text.</summary>
-    private static string UnparsedText(ReadOnlyMemory<byte> raw) =>
-        Cap(Encoding.UTF8.GetString(raw.Span).Replace("\r\n", "\n", StringComparison.Ordinal), MaxBodyChars);
-
-    /// <summary>
-    /// What <see cref="MimeMessage.TextBody"/> and <see cref="MimeMessage.HtmlBody"/> give, each part decoded
-    /// once (<see cref="TextPartDecoder"/>); the decoded parts go into <paramref name="decoded"/> so that
-    /// <see cref="IsBodyText"/> need not decode them again.
-    /// </summary>
-    private static (string? Text, string? Html) Bodies(MimeMessage mime, List<string> problems, Dictionary<TextPart, string>? decoded = null) =>
-        (Safe(() => Body(mime, TextFormat.Plain, decoded), problems, "text body"),
-         Safe(() => Body(mime, TextFormat.Html, decoded), problems, "HTML body"));
-
-    /// <summary>The part chosen as <see cref="MimeMessage.GetTextBody"/> chooses it, and its text.</summary>
-    private static string? Body(MimeMessage mime, TextFormat format, Dictionary<TextPart, string>? decoded)
-    {
-        var part = mime.Body switch
-        {
-            Multipart multipart => multipart.TryGetValue(format, out var body) ? body : null,
-            TextPart single when (format == TextFormat.Html ? single.IsHtml : single.IsPlain) && !single.IsAttachment => single,
-            _ => null,
-        };
-        if (part is null)
-            return null;
-        if (part.IsFlowed)
-            return mime.GetTextBody(format); // MimeKit unwraps format=flowed text itself; rare, so decoded as before
-
-        var text = TextPartDecoder.GetText(part);
-        if (decoded is not null)
-            decoded[part] = text;
-        return text;
-    }
-
     /// <summary>Without parsed headers, the envelope is all there is: sender as From, recipients as Bcc.</summary>
     private static void FillFromEnvelope(StoredMessage message, SmtpEnvelope envelope)
     {
         if (envelope.MailFrom.Length > 0)
             message.From.Add(new StoredAddress { Email = envelope.MailFrom });
         message.Bcc = envelope.RcptTo.Select(r => new StoredAddress { Email = r }).ToList();
-    }
-
-    /// <summary>
-    /// The n-th body part, in the order <see cref="StoredAttachment.PartIndex"/> counts them. Its content is read
-    /// from <paramref name="raw"/>, which must stay unchanged while the part is used.
-    /// </summary>
-    public static MimeEntity? FindPart(ReadOnlyMemory<byte> raw, int partIndex) =>
-        Load(HeaderFieldLimiter.Limit(raw, out _)).BodyParts.ElementAtOrDefault(partIndex);
-
-    /// <summary>
-    /// A persistent parse: each part's content is a window on <paramref name="bytes"/> rather than MimeKit's
-    /// copy of it (a 25 MB message was held twice while it was parsed, and copying was a third of the parse).
-    /// The stream over the bytes holds nothing to release, so it is left open for as long as the message or
-    /// a part of it is used. The bytes must not change meanwhile: <see cref="Parse"/> and
-    /// <see cref="ReadContent"/> are done with the message before they return; the part that
-    /// <see cref="FindPart"/> returns reads the caller's bytes when it is written out.
-    /// </summary>
-    private static MimeMessage Load(ReadOnlyMemory<byte> bytes)
-    {
-        // What MimeMessage.Load does, with the thread's parser instead of a new one each time: building a
-        // parser (its buffers) took 4-10 µs, a third of the MIME parse of a 2 KB message. SetStream resets
-        // every bit of its state; afterwards it lets go of the bytes. Parsing never calls back into MailSink,
-        // so a thread's parser is never in use twice at once.
-        var parser = _threadParser ??= new MimeParser(Options, Stream.Null, MimeFormat.Entity, persistent: true);
-        try
-        {
-            parser.SetStream(new ReadOnlyMemoryStream(bytes), MimeFormat.Entity, persistent: true);
-            return parser.ParseMessage();
-        }
-        finally
-        {
-            parser.SetStream(Stream.Null, MimeFormat.Entity, persistent: true);
-        }
-    }
-
-    /// <summary>An attachment's bytes as a download gives them: decoded content, or an attached message as received.</summary>
-    public static void WriteAttachment(MimeEntity part, Stream destination)
-    {
-        switch (part)
-        {
-            case MimePart { Content: { } content }:
-                content.DecodeTo(destination);
-                break;
-            case MessagePart { Message: { } attached }:
-                attached.WriteTo(WireFormat, destination);
-                break;
-        }
     }
 
     /// <summary>Whether this part is the one MimeKit took as the text or the HTML body (the first that matches).</summary>
@@ -431,6 +316,3 @@ public static partial class MessageParser
         RegexOptions.IgnoreCase | RegexOptions.Singleline)]
     private static partial Regex TagOrScript();
 }
-
-/// <summary>What a full read of a message takes from its raw bytes (see <see cref="MessageParser.ReadContent"/>).</summary>
-public sealed record MessageContent(string? Text, string? Html, List<StoredHeader> Headers);

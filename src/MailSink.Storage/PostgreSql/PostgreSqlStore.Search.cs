@@ -40,7 +40,7 @@ internal sealed partial class PostgreSqlStore
                 await using var command = SearchCommand(connection, inbox, receivedAfter, filter, narrow,
                     "ORDER BY m.received DESC OFFSET @skip LIMIT @take", ("skip", (long)skip), ("take", (long)take));
                 return await ReadListedAsync(command, cancellationToken);
-            }, cancellationToken);
+            }, cancellationToken, search: true);
         }
 
         return await SearchInexactAsync(inbox, criteria, filter, narrow, skip, take, receivedAfter, cancellationToken);
@@ -93,7 +93,7 @@ internal sealed partial class PostgreSqlStore
                 await using var command = SearchCommand(connection, inbox, receivedAfter, filter, narrow,
                     "AND m.received < @before ORDER BY m.received DESC LIMIT @page", ("before", before), ("page", (long)CandidatePage));
                 return await ReadListedAsync(command, cancellationToken);
-            }, cancellationToken);
+            }, cancellationToken, search: true);
             foreach (var candidate in page)
             {
                 if (!await MatchesAsync(candidate, criteria, cancellationToken) || skipped++ < skip)

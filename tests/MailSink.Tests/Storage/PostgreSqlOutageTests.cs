@@ -83,6 +83,26 @@ public sealed class PostgreSqlOutageTests(ITestOutputHelper output) : IAsyncLife
     }
 
     [Fact]
+    public async Task A_wait_begun_while_PostgreSQL_is_down_is_answered_once_it_is_back()
+    {
+        var inbox = MailSinkHost.NewInbox();
+        await _server.StopServerAsync();
+        var waiting = _host.Http.PostAsync($"/api/messages/await?server={inbox}&timeout=60000",
+            new StringContent("""{"subject":"later"}""", Encoding.UTF8, "application/json"));
+        var feed = _host.Services.GetRequiredService<ArrivalFeed>();
+        await Poll.UntilAsync(() => Task.FromResult(feed.SubscriberCount(inbox) == 1), TimeSpan.FromSeconds(10), "the wait has begun");
+        Assert.StartsWith("451", await SendAsync(inbox, "refused"));
+        Assert.False(waiting.IsCompleted); // its look failed: it waits on
+
+        await _server.StartServerAsync();
+        await Poll.UntilAsync(async () => (await SendAsync(inbox, "later")).StartsWith("250", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30), "mail is taken again");
+        using var answer = await waiting.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal("later", (await answer.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("subject").GetString());
+    }
+
+    [Fact]
     public async Task Stopped_and_started_under_a_stream_of_mail_no_acknowledged_message_is_lost()
     {
         var inbox = MailSinkHost.NewInbox();
