@@ -2,8 +2,11 @@
 # The PostgreSQL engine's figures (issue 12), on loopback, with a throwaway PostgreSQL cluster made here
 # (Debian's postgresql package; run as the postgres user when this runs as root):
 #   1. one node: 5,000 × 2 KB over 10 sessions (smtp-source), interleaved with aiosmtpd (which stores
-#      nothing) in the same run, five rounds each, medians and their ratio; server CPU per message;
-#   2. two nodes on the one database, fed at once: the combined rate, and every message accounted for;
+#      nothing) and with MailSink on LiteDB in the same run, five rounds each, medians and their ratio,
+#      server CPU per message; once with each session's messages on one connection (bench/run.sh's first
+#      row) and once with a new connection for every message;
+#   2. two nodes on the one database, fed at once (sessions kept): the combined rate, and every message
+#      accounted for;
 #   3. await on node B for mail accepted on node A, 500 messages/s (ApiBench await);
 #   4. with 100,000 messages stored: list, search by subject and by sender, and a body word no message
 #      holds, asked of node B (ApiBench api).
@@ -98,24 +101,40 @@ src -s 10 -m 10000 -l 2048 -t "warm@warm.localhost" "127.0.0.1:$a_smtp" >/dev/nu
 parts=" ${PARTS:-1 2 3 4} "
 part() { [[ "$parts" == *" $1 "* ]]; }
 if part 1; then
-say "1. one node against aiosmtpd: $rounds interleaved rounds of $n2k × 2 KB over 10 sessions"
-ms=(); aio=(); cpu=()
-for r in $(seq "$rounds"); do
-  ms_before=$(cpu_ticks "$a_pid"); pg_before=$(pg_ticks)
-  ms+=("$(timed_rate "$n2k" src -s 10 -m "$n2k" -l 2048 -t "load@one$r.localhost" "127.0.0.1:$a_smtp")")
-  ms_t=$(( $(cpu_ticks "$a_pid") - ms_before )); pg_t=$(( $(pg_ticks) - pg_before ))
-  per_msg() { awk -v t="$1" -v n="$n2k" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", t / hz * 1000 / n }'; }
-  cpu+=("$(per_msg $((ms_t + pg_t)))")
-  aio+=("$(timed_rate "$n2k" src -s 10 -m "$n2k" -l 2048 -t "load@aio.localhost" "127.0.0.1:$aio_port")")
-  echo -e "round $r\tMailSink-PostgreSQL ${ms[-1]}/s (CPU per message: MailSink $(per_msg "$ms_t") ms, PostgreSQL $(per_msg "$pg_t") ms)\taiosmtpd ${aio[-1]}/s"
-done
-m_ms=$(median "${ms[@]}"); m_aio=$(median "${aio[@]}")
-echo -e "one node\tmedian ${m_ms}/s\taiosmtpd ${m_aio}/s\tratio $(awk -v a="$m_ms" -v b="$m_aio" 'BEGIN { printf "%.2f", a / b }')\tCPU $(median "${cpu[@]}") ms/msg (MailSink and PostgreSQL together)"
-for r in $(seq "$rounds"); do
-  got=$(count_in "$a_http" "one$r")
-  [[ "$got" == "$n2k" ]] || { echo "round $r: $got of $n2k messages listed" >&2; exit 1; }
-done
-
+# The same MailSink on LiteDB, for the figures beside today's engine.
+lite_smtp=$(free_port); lite_http=$(free_port); mkdir -p "$work/lite"
+dotnet "$server_dll" --contentRoot="$work/lite" --urls "http://127.0.0.1:$lite_http" \
+  --MailSink:Smtp:BindAddress=127.0.0.1 --MailSink:Smtp:Listeners:0:Port="$lite_smtp" --MailSink:Smtp:Listeners:0:Tls=None \
+  --MailSink:Storage:Path="$work/lite/mail.db" --Logging:LogLevel:Default=Warning >>"$work/lite.log" 2>&1 &
+lite_pid=$!; pids+=("$lite_pid"); wait_port "$lite_smtp"
+src -s 10 -m 10000 -l 2048 -d -t "warm@warm.localhost" "127.0.0.1:$lite_smtp" >/dev/null
+per_msg() { awk -v t="$1" -v n="$n2k" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", t / hz * 1000 / n }'; }
+# $1: "kept" (each of the 10 sessions sends its share of the messages on one connection, smtp-source -d,
+# as bench/run.sh's first row) or "each" (a new connection for every message).
+one_node() {
+  local mode=$1 keep=() r ms=() aio=() lite=() cpu=() ms_before pg_before ms_t pg_t
+  [[ $mode == kept ]] && keep=(-d)
+  say "1. one node against aiosmtpd and LiteDB: $rounds interleaved rounds of $n2k × 2 KB over 10 sessions, connections $mode"
+  for r in $(seq "$rounds"); do
+    ms_before=$(cpu_ticks "$a_pid"); pg_before=$(pg_ticks)
+    ms+=("$(timed_rate "$n2k" src -s 10 -m "$n2k" -l 2048 "${keep[@]}" -t "load@$mode$r.localhost" "127.0.0.1:$a_smtp")")
+    ms_t=$(( $(cpu_ticks "$a_pid") - ms_before )); pg_t=$(( $(pg_ticks) - pg_before ))
+    cpu+=("$(per_msg $((ms_t + pg_t)))")
+    aio+=("$(timed_rate "$n2k" src -s 10 -m "$n2k" -l 2048 "${keep[@]}" -t "load@aio.localhost" "127.0.0.1:$aio_port")")
+    lite+=("$(timed_rate "$n2k" src -s 10 -m "$n2k" -l 2048 "${keep[@]}" -t "load@lite.localhost" "127.0.0.1:$lite_smtp")")
+    echo -e "round $r\tMailSink-PostgreSQL ${ms[-1]}/s (CPU per message: MailSink $(per_msg "$ms_t") ms, PostgreSQL $(per_msg "$pg_t") ms)\taiosmtpd ${aio[-1]}/s\tMailSink-LiteDB ${lite[-1]}/s"
+  done
+  local m_ms m_aio m_lite
+  m_ms=$(median "${ms[@]}"); m_aio=$(median "${aio[@]}"); m_lite=$(median "${lite[@]}")
+  echo -e "one node, connections $mode\tmedian ${m_ms}/s\taiosmtpd ${m_aio}/s\tratio $(awk -v a="$m_ms" -v b="$m_aio" 'BEGIN { printf "%.2f", a / b }')\tLiteDB ${m_lite}/s\tCPU $(median "${cpu[@]}") ms/msg (MailSink and PostgreSQL together)"
+  for r in $(seq "$rounds"); do
+    got=$(count_in "$a_http" "$mode$r")
+    [[ "$got" == "$n2k" ]] || { echo "round $r: $got of $n2k messages listed" >&2; exit 1; }
+  done
+}
+one_node kept
+one_node each
+kill "$lite_pid"
 fi
 
 say "2. two nodes fed at once"
@@ -123,9 +142,9 @@ start_node b; b_pid=$node_pid; b_smtp=$node_smtp; b_http=$node_http
 if part 2; then
 src -s 10 -m 2000 -l 2048 -t "warm@warm.localhost" "127.0.0.1:$b_smtp" >/dev/null
 t0=$(now_ns)
-src -s 10 -m "$n2k" -l 2048 -t "two@twoa.localhost" "127.0.0.1:$a_smtp" >/dev/null &
+src -s 10 -m "$n2k" -l 2048 -d -t "two@twoa.localhost" "127.0.0.1:$a_smtp" >/dev/null &
 fa=$!
-src -s 10 -m "$n2k" -l 2048 -t "two@twob.localhost" "127.0.0.1:$b_smtp" >/dev/null &
+src -s 10 -m "$n2k" -l 2048 -d -t "two@twob.localhost" "127.0.0.1:$b_smtp" >/dev/null &
 fb=$!
 wait "$fa" "$fb"
 t1=$(now_ns)

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# A/B of MailSink's SMTP ingest: a git revision against the working tree, on LiteDB, interleaved.
+#
+#   bash bench/ab.sh <revision> [rounds]     e.g.  bash bench/ab.sh e99d91b 5
+#
+# Builds <revision> (in a temporary git worktree) and the working tree in Release, starts both on fresh
+# databases and free 127.0.0.1 ports, warms each with 20,000 messages of 2 KB (the JIT, and a database
+# that is not empty), then runs each workload on A and B in turn, the order swapped every round, so that
+# the machine's minute-to-minute noise falls on both. Prints, per workload, the medians of messages/s
+# and of the server's CPU per message (user + system, from /proc), and B ÷ A.
+# Needs Postfix's smtp-source (Debian: `apt-get install postfix`, which bench/run.sh installs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+rev=${1:?usage: bash bench/ab.sh <revision> [rounds]}
+rounds=${2:-5}
+smtp_source=/usr/sbin/smtp-source
+[[ -x $smtp_source ]] || { echo "needs $smtp_source (Debian: apt-get install postfix)" >&2; exit 2; }
+
+work=$(mktemp -d /tmp/mailsink-ab.XXXXXX)
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  git worktree remove --force "$work/a-src" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "building $rev and the working tree (Release)" >&2
+git worktree add -q --detach "$work/a-src" "$rev"
+dotnet build -c Release -v q --nologo "$work/a-src/src/MailSink.Server" -o "$work/a-bin" >/dev/null
+dotnet build -c Release -v q --nologo src/MailSink.Server -o "$work/b-bin" >/dev/null
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+declare -A smtp pid
+start() { # name
+  local http; smtp[$1]=$(free_port); http=$(free_port)
+  mkdir -p "$work/$1"
+  dotnet "$work/$1-bin/MailSink.Server.dll" --contentRoot="$work/$1" --urls "http://127.0.0.1:$http" \
+    --MailSink:Smtp:BindAddress=127.0.0.1 --MailSink:Smtp:Listeners:0:Port="${smtp[$1]}" \
+    --MailSink:Smtp:Listeners:0:Tls=None --MailSink:Storage:Path="$work/$1/mail.db" \
+    --Logging:LogLevel:Default=Warning >"$work/$1.log" 2>&1 &
+  pid[$1]=$!; pids+=("${pid[$1]}")
+  local i
+  for i in $(seq 600); do
+    curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$http/health" && return 0
+    kill -0 "${pid[$1]}" 2>/dev/null || { cat "$work/$1.log" >&2; exit 1; }
+    sleep 0.05
+  done
+  echo "$1 never became healthy" >&2; exit 1
+}
+start a; start b
+
+src() { "$smtp_source" -f bench@example.com -t load@ab.localhost -M bench.localhost "$@" >/dev/null; }
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+run() { # name workload -> "rate cpu_us_per_message"
+  local who=$1 p=${smtp[$1]} n t0 t1 c0 c1
+  case $2 in
+    w2k) n=5000; set -- src -s 10 -m $n -l 2048 -d "127.0.0.1:$p" ;;
+    w100k) n=2000; set -- src -s 10 -m $n -l 102400 -d "127.0.0.1:$p" ;;
+    conn1) n=1000; set -- src -s 1 -m $n -l 2048 "127.0.0.1:$p" ;;
+    conn10) n=1000; set -- src -s 10 -m $n -l 2048 "127.0.0.1:$p" ;;
+  esac
+  c0=$(ticks "${pid[$who]}"); t0=$(date +%s%N)
+  "$@"
+  t1=$(date +%s%N); c1=$(ticks "${pid[$who]}")
+  awk -v n=$n -v ns=$((t1 - t0)) -v t=$((c1 - c0)) -v hz="$hz" 'BEGIN { printf "%.0f %.0f\n", n / (ns / 1e9), t / hz * 1e6 / n }'
+}
+
+echo "warming both with 20,000 × 2 KB" >&2
+for name in a b; do src -s 10 -m 20000 -l 2048 -d "127.0.0.1:${smtp[$name]}"; done
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+workloads=(w2k w100k conn1 conn10)
+declare -A rate cpu
+for ((r = 1; r <= rounds; r++)); do
+  order=(a b); ((r % 2)) || order=(b a)
+  for w in "${workloads[@]}"; do
+    for name in "${order[@]}"; do
+      read -r x c < <(run "$name" "$w")
+      rate[$name,$w]+="$x "; cpu[$name,$w]+="$c "
+    done
+  done
+  echo "round $r of $rounds done" >&2
+done
+
+printf '\n%s (A) against the working tree (B), %d rounds, medians; load before: %s\n\n' "$rev" "$rounds" "$load_before"
+printf '| workload | A msg/s | B msg/s | B ÷ A | A CPU µs/msg | B CPU µs/msg | B ÷ A |\n|---|---|---|---|---|---|---|\n'
+for w in "${workloads[@]}"; do
+  # shellcheck disable=SC2086
+  ra=$(median ${rate[a,$w]}); rb=$(median ${rate[b,$w]}); ca=$(median ${cpu[a,$w]}); cb=$(median ${cpu[b,$w]})
+  awk -v w="$w" -v ra="$ra" -v rb="$rb" -v ca="$ca" -v cb="$cb" \
+    'BEGIN { printf "| %s | %d | %d | %.2f | %d | %d | %.2f |\n", w, ra, rb, rb / ra, ca, cb, cb / ca }'
+done
