@@ -7,8 +7,12 @@ namespace MailSink.Storage;
 /// </summary>
 public interface IMessageRepository
 {
-    /// <summary>One inbox's messages, newest first, with what a listing shows (no bodies or headers).</summary>
-    Task<IReadOnlyList<StoredMessage>> ListAsync(string inbox, int skip, int take, DateTimeOffset? receivedAfter, CancellationToken cancellationToken);
+    /// <summary>
+    /// One inbox's messages, newest first (oldest first when <paramref name="oldestFirst"/>), with what a
+    /// listing shows (no bodies or headers).
+    /// </summary>
+    Task<IReadOnlyList<StoredMessage>> ListAsync(
+        string inbox, int skip, int take, DateTimeOffset? receivedAfter, CancellationToken cancellationToken, bool oldestFirst = false);
 
     /// <summary>One inbox's messages matching the criteria, newest first (Mailosaur's semantics: <see cref="SearchCriteria"/>).</summary>
     Task<IReadOnlyList<StoredMessage>> SearchAsync(

@@ -78,6 +78,8 @@ public static class StorageServiceCollectionExtensions
         services.AddSingleton<PostgreSqlStore>();
         services.AddSingleton<IMessageRepository>(sp => sp.GetRequiredService<PostgreSqlStore>());
         services.AddSingleton<IInboxRepository>(sp => sp.GetRequiredService<PostgreSqlStore>());
+        services.AddSingleton<IDeviceRepository>(sp => sp.GetRequiredService<PostgreSqlStore>());
+        services.AddSingleton<IUsageReader>(sp => sp.GetRequiredService<PostgreSqlStore>());
         services.AddSingleton<IRetentionStore>(sp => sp.GetRequiredService<PostgreSqlStore>());
         services.AddSingleton<PostgreSqlWriter>();
         services.AddSingleton<IMessageWriter>(sp => sp.GetRequiredService<PostgreSqlWriter>());
@@ -96,6 +98,8 @@ public static class StorageServiceCollectionExtensions
         services.AddSingleton<LiteDbStore>();
         services.AddSingleton<IMessageRepository>(sp => sp.GetRequiredService<LiteDbStore>());
         services.AddSingleton<IInboxRepository>(sp => sp.GetRequiredService<LiteDbStore>());
+        services.AddSingleton<IDeviceRepository>(sp => sp.GetRequiredService<LiteDbStore>());
+        services.AddSingleton<IUsageReader>(sp => sp.GetRequiredService<LiteDbStore>());
         services.AddSingleton<IRetentionStore>(sp => sp.GetRequiredService<LiteDbStore>());
         services.AddSingleton<IStorageSpace>(sp => sp.GetRequiredService<LiteDbStore>());
         services.AddSingleton<LiteDbWriter>();

@@ -13,6 +13,7 @@ public sealed class InboxRouter
 {
     private static readonly IdnMapping Idn = new();
     private readonly string[] _roots;
+    private readonly string _primaryRoot;
 
     public InboxRouter(IOptions<RoutingOptions> options)
     {
@@ -20,10 +21,14 @@ public sealed class InboxRouter
         var roots = value.RootDomains.Count == 0 ? RoutingOptions.DefaultRootDomains : value.RootDomains.ToArray();
         // Longest first, so that "mail.example.com" wins over "example.com".
         _roots = roots.Select(NormalizeDomain).Distinct().OrderByDescending(r => r.Length).ToArray();
+        _primaryRoot = NormalizeDomain(roots[0]);
         CatchAllInbox = value.CatchAllInbox;
     }
 
     public string CatchAllInbox { get; }
+
+    /// <summary>An address that routes to <paramref name="inbox"/>: <c>{local}@{inbox}.{first root domain}</c>.</summary>
+    public string AddressOf(string inbox, string? local = null) => $"{local ?? inbox}@{inbox}.{_primaryRoot}";
 
     /// <summary>The inbox id for one envelope or header address.</summary>
     public string Route(string address)
@@ -50,6 +55,25 @@ public sealed class InboxRouter
         }
 
         return CatchAllInbox;
+    }
+
+    /// <summary>
+    /// Whether mail to the address stays in MailSink: its domain is a root domain or under one. Anything else
+    /// is the outside world, which MailSink never sends to unless a relay is configured to allow it.
+    /// </summary>
+    public bool IsLocal(string address)
+    {
+        var at = address.LastIndexOf('@');
+        if (at < 0 || at == address.Length - 1)
+            return false;
+        var domain = NormalizeDomain(address[(at + 1)..]);
+        foreach (var root in _roots)
+        {
+            if (domain == root || (domain.Length > root.Length + 1 && domain.EndsWith(root, StringComparison.Ordinal) && domain[domain.Length - root.Length - 1] == '.'))
+                return true;
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -13,17 +13,22 @@ public sealed class MessageIngest(IMessageWriter writer, InboxRouter router, ILo
     /// <param name="alone">
     /// The sender is the only client connected: the engine may commit on this thread (see <see cref="IMessageWriter"/>).
     /// </param>
-    public async Task<IReadOnlyList<StoredMessage>> IngestAsync(byte[] raw, SmtpEnvelope envelope, CancellationToken cancellationToken, bool alone = false)
+    /// <param name="inbox">
+    /// The one inbox the message goes to, whatever its recipients (a message made through the API for an
+    /// inbox); null: each recipient's inbox, as routed.
+    /// </param>
+    public async Task<IReadOnlyList<StoredMessage>> IngestAsync(
+        byte[] raw, SmtpEnvelope envelope, CancellationToken cancellationToken, bool alone = false, string? inbox = null)
     {
         var template = MessageParser.Parse(raw, envelope);
         ContentAnalyzer.Analyze(template);
 
-        var inboxes = envelope.RcptTo.Select(router.Route).Distinct(StringComparer.Ordinal).ToList();
+        var inboxes = inbox is not null ? [inbox] : envelope.RcptTo.Select(router.Route).Distinct(StringComparer.Ordinal).ToList();
         if (inboxes.Count == 0)
             inboxes.Add(router.CatchAllInbox);
 
         var rawId = Guid.CreateVersion7().ToString("N");
-        var messages = inboxes.Select(inbox => CopyFor(template, inbox)).ToList();
+        var messages = inboxes.Select(target => CopyFor(template, target)).ToList();
 
         // The write is not cancelled once queued: a message that reaches the disk is kept even if the
         // session ends before its 250 goes out (a duplicate at worst, never a loss).

@@ -80,6 +80,7 @@ internal sealed partial class LiteDbStore
         _raw = _db.GetCollection("raw");
         _inboxes = _db.GetCollection<InboxRecord>("inboxes");
         _attachments = _db.GetCollection("attachments");
+        _devices = _db.GetCollection<DeviceRecord>("devices");
         _messages.EnsureIndex(m => m.Key, unique: true);
         UpgradeFromRawIdIndex();
         LastReceivedTicks = Math.Max(LastReceivedTicks, _inboxes.FindAll().Select(i => i.LastReceivedTicks).DefaultIfEmpty(0).Max());

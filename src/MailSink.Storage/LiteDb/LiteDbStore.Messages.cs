@@ -15,12 +15,12 @@ internal sealed partial class LiteDbStore : IMessageRepository
     private readonly BsonExpression _contentSummaryFields = BsonExpression.Create(
         "{ _id: $._id, Subject: $.Subject, From: $.From, To: $.To, Cc: $.Cc, Bcc: $.Bcc, Summary: $.Summary, Attachments: $.Attachments }");
 
-    public Task<IReadOnlyList<StoredMessage>> ListAsync(string inbox, int skip, int take, DateTimeOffset? receivedAfter, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<StoredMessage>> ListAsync(
+        string inbox, int skip, int take, DateTimeOffset? receivedAfter, CancellationToken cancellationToken, bool oldestFirst = false) =>
         UseAsync<IReadOnlyList<StoredMessage>>(() =>
         {
-            var copies = _messageDocuments.Query()
-                .Where(InboxRange(inbox, receivedAfter))
-                .OrderByDescending("Key")
+            var query = _messageDocuments.Query().Where(InboxRange(inbox, receivedAfter));
+            var copies = (oldestFirst ? query.OrderBy("Key") : query.OrderByDescending("Key"))
                 .Select(_summaryFields)
                 .Skip(skip)
                 .Limit(take)

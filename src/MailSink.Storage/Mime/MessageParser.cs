@@ -197,8 +197,13 @@ public static partial class MessageParser
         }
     }
 
+    /// <summary>
+    /// The part's file name; failing that its Content-ID without angle brackets (an inline image in
+    /// multipart/related often has nothing else, and Mailosaur names it so); failing that null.
+    /// </summary>
     private static string? FileName(MimeEntity part) =>
-        part is MimePart mimePart ? mimePart.FileName : part.ContentDisposition?.FileName ?? part.ContentType.Name;
+        (part is MimePart mimePart ? mimePart.FileName : part.ContentDisposition?.FileName ?? part.ContentType.Name)
+        ?? (string.IsNullOrEmpty(part.ContentId) ? null : part.ContentId);
 
     private static long AttachmentLength(MimeEntity part, List<string> problems)
     {

@@ -83,6 +83,16 @@ internal static class Migrations
             NULL;
         END $$;
         """,
+
+        // 2: virtual security devices (TOTP shared secrets), kept like inboxes.
+        """
+        CREATE TABLE devices (
+            id text PRIMARY KEY,
+            name text NOT NULL,
+            shared_secret text NOT NULL,
+            created bigint NOT NULL
+        );
+        """,
     ];
 
     /// <summary>The version a database has once every step is applied.</summary>

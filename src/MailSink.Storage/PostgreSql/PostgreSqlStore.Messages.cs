@@ -19,11 +19,12 @@ internal sealed partial class PostgreSqlStore : IMessageRepository
 
     internal const string Joined = "messages m JOIN contents c ON c.id = m.content_id";
 
-    public Task<IReadOnlyList<StoredMessage>> ListAsync(string inbox, int skip, int take, DateTimeOffset? receivedAfter, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<StoredMessage>> ListAsync(
+        string inbox, int skip, int take, DateTimeOffset? receivedAfter, CancellationToken cancellationToken, bool oldestFirst = false) =>
         UseAsync<IReadOnlyList<StoredMessage>>(async connection =>
         {
             await using var command = new NpgsqlCommand(
-                $"SELECT {ListedColumns} FROM messages m WHERE m.inbox = @inbox AND m.received > @after ORDER BY m.received DESC OFFSET @skip LIMIT @take",
+                $"SELECT {ListedColumns} FROM messages m WHERE m.inbox = @inbox AND m.received > @after ORDER BY m.received {(oldestFirst ? "ASC" : "DESC")} OFFSET @skip LIMIT @take",
                 connection);
             command.Parameters.AddWithValue("inbox", TextFold.Storable(inbox));
             command.Parameters.AddWithValue("after", After(receivedAfter));

@@ -1,0 +1,66 @@
+using Npgsql;
+
+namespace MailSink.Storage.PostgreSql;
+
+/// <summary>Devices and usage counts through the seam.</summary>
+internal sealed partial class PostgreSqlStore : IDeviceRepository, IUsageReader
+{
+    private const string DeviceColumns = "id, name, shared_secret, created";
+
+    Task<IReadOnlyList<DeviceRecord>> IDeviceRepository.ListAsync(CancellationToken cancellationToken) =>
+        UseAsync<IReadOnlyList<DeviceRecord>>(async connection =>
+        {
+            await using var command = new NpgsqlCommand($"SELECT {DeviceColumns} FROM devices ORDER BY created, id", connection);
+            return await ReadDevicesAsync(command, cancellationToken);
+        }, cancellationToken);
+
+    Task<DeviceRecord?> IDeviceRepository.GetAsync(string id, CancellationToken cancellationToken) =>
+        UseAsync(async connection =>
+        {
+            await using var command = new NpgsqlCommand($"SELECT {DeviceColumns} FROM devices WHERE id = @id", connection);
+            command.Parameters.AddWithValue("id", TextFold.Storable(id));
+            return (await ReadDevicesAsync(command, cancellationToken)).FirstOrDefault();
+        }, cancellationToken);
+
+    Task<DeviceRecord> IDeviceRepository.CreateAsync(string name, string sharedSecret, CancellationToken cancellationToken) =>
+        UseAsync(async connection =>
+        {
+            await using var command = new NpgsqlCommand(
+                $"INSERT INTO devices ({DeviceColumns}) VALUES (@id, @name, @secret, {NowTicks}) RETURNING {DeviceColumns}", connection);
+            command.Parameters.AddWithValue("id", Guid.NewGuid().ToString());
+            command.Parameters.AddWithValue("name", TextFold.Storable(name));
+            command.Parameters.AddWithValue("secret", TextFold.Storable(sharedSecret));
+            return (await ReadDevicesAsync(command, cancellationToken)).Single();
+        }, cancellationToken);
+
+    Task<bool> IDeviceRepository.DeleteAsync(string id, CancellationToken cancellationToken) =>
+        UseAsync(async connection =>
+        {
+            await using var command = new NpgsqlCommand("DELETE FROM devices WHERE id = @id", connection);
+            command.Parameters.AddWithValue("id", TextFold.Storable(id));
+            return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+        }, cancellationToken);
+
+    /// <summary>Grouped in the database over the index on receive time (ticks; 864,000,000,000 to a day).</summary>
+    Task<IReadOnlyList<DailyCount>> IUsageReader.CountByDayAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
+        UseAsync<IReadOnlyList<DailyCount>>(async connection =>
+        {
+            await using var command = new NpgsqlCommand(
+                "SELECT received / 864000000000 AS day, count(*) FROM messages WHERE received >= @since GROUP BY day ORDER BY day", connection);
+            command.Parameters.AddWithValue("since", since.UtcTicks);
+            var days = new List<DailyCount>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                days.Add(new DailyCount(DateOnly.FromDayNumber((int)reader.GetInt64(0)), reader.GetInt64(1)));
+            return days;
+        }, cancellationToken);
+
+    private static async Task<IReadOnlyList<DeviceRecord>> ReadDevicesAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var devices = new List<DeviceRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            devices.Add(new DeviceRecord { Id = reader.GetString(0), Name = reader.GetString(1), SharedSecret = reader.GetString(2), CreatedTicks = reader.GetInt64(3) });
+        return devices;
+    }
+}
