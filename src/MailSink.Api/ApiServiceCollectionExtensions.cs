@@ -1,3 +1,4 @@
+using MailSink.Api.Outgoing;
 using MailSink.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -19,6 +20,9 @@ public static class ApiServiceCollectionExtensions
         services.AddHealthChecks();
         services.AddOpenApi();
         services.TryAddSingleton<IInboxPasswords, NoInboxPasswords>();
+        services.AddOptions<RelayOptions>().BindConfiguration(RelayOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RelayOptions>, RelayOptionsValidator>();
+        services.AddSingleton<MessageDelivery>();
         services.AddMailSinkUi();
         return services;
     }
@@ -32,12 +36,15 @@ public static class ApiServiceCollectionExtensions
         app.UseExceptionHandler(error => error.Run(WriteUnexpectedErrorAsync));
         app.UseMiddleware<HostCheckMiddleware>();
         app.UseStatusCodePages(WriteUnsupportedMediaTypeAsync);
-        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<ApiKeyMiddleware>().UseMiddleware<JsonBodyMiddleware>());
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<ApiKeyMiddleware>().UseMiddleware<JsonBodyMiddleware>().UseUnsupportedApi());
 
         var group = app.MapGroup("/api");
         group.MapMessagesApi();
+        group.MapComposeApi();
         group.MapServersApi();
         group.MapFilesApi();
+        group.MapDevicesApi();
+        group.MapUsageApi();
         app.MapMailSinkUi();
 
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponseWriter.WriteAsync });

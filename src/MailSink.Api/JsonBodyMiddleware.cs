@@ -10,13 +10,13 @@ namespace MailSink.Api;
 /// although the page cannot read the answer: a probe created inboxes and ran searches that way. A browser
 /// sends a JSON type cross-site only after a CORS preflight, which MailSink never answers with consent.
 /// Routing alone refused only declared non-JSON types, and only on endpoints that declare a body.
-/// Requests without a body (a wait for any message, deletes) need no Content-Type.
+/// Requests without a body (a wait for any message, deletes) need no Content-Type; an upload sends a message.
 /// </summary>
 internal sealed class JsonBodyMiddleware(RequestDelegate next)
 {
     public Task InvokeAsync(HttpContext context)
     {
-        if (!HasBody(context) || IsJson(context.Request.ContentType))
+        if (!HasBody(context) || IsJson(context.Request.ContentType) || IsUpload(context.Request))
             return next(context);
         return ApiServiceCollectionExtensions.WriteUnsupportedMediaTypeAsync(context.Response);
     }
@@ -26,6 +26,15 @@ internal sealed class JsonBodyMiddleware(RequestDelegate next)
         context.Request.ContentLength is { } length
             ? length > 0
             : context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? context.Request.Headers.TransferEncoding.Count > 0;
+
+    /// <summary>
+    /// The upload call takes a raw message as <c>message/rfc822</c> (or <c>application/octet-stream</c>): neither
+    /// is a type a browser may send cross-site without a preflight, so the reasoning above holds for them too.
+    /// </summary>
+    private static bool IsUpload(HttpRequest request) =>
+        request.Path.Equals("/api/messages/raw", StringComparison.OrdinalIgnoreCase)
+        && MediaTypeHeaderValue.TryParse(request.ContentType, out var media)
+        && (media.MediaType.Equals("message/rfc822", StringComparison.OrdinalIgnoreCase) || media.MediaType.Equals("application/octet-stream", StringComparison.OrdinalIgnoreCase));
 
     internal static bool IsJson(string? contentType) =>
         MediaTypeHeaderValue.TryParse(contentType, out var media)

@@ -34,14 +34,16 @@ internal static class MessagesApi
         return group;
     }
 
-    private static async Task<IResult> List(IMessageRepository messages, HttpContext context, string? server, string? page, string? itemsPerPage, string? receivedAfter)
+    private static async Task<IResult> List(
+        IMessageRepository messages, HttpContext context, string? server, string? page, string? itemsPerPage, string? receivedAfter, string? dir)
     {
         if (!QueryParameters.TryServer(server, out var error)
             || !QueryParameters.TryPaging(page, itemsPerPage, out var skip, out var take, out error)
-            || !QueryParameters.TryDate(receivedAfter, "receivedAfter", out var after, out error))
+            || !QueryParameters.TryDate(receivedAfter, "receivedAfter", out var after, out error)
+            || !QueryParameters.TryDirection(dir, out var oldestFirst, out error))
             return error!;
 
-        var items = (await messages.ListAsync(Inbox(server), skip, take, after, context.RequestAborted)).Select(m => m.ToSummaryDto()).ToList();
+        var items = (await messages.ListAsync(Inbox(server), skip, take, after, context.RequestAborted, oldestFirst)).Select(m => m.ToSummaryDto()).ToList();
         return TypedResults.Ok(new ListResultDto<MessageSummaryDto>(items));
     }
 
@@ -52,11 +54,13 @@ internal static class MessagesApi
         string? server,
         string? page,
         string? itemsPerPage,
-        string? receivedAfter)
+        string? receivedAfter,
+        string? dir)
     {
         if (!QueryParameters.TryServer(server, out var error)
             || !QueryParameters.TryPaging(page, itemsPerPage, out var skip, out var take, out error)
-            || !QueryParameters.TryDate(receivedAfter, "receivedAfter", out var after, out error))
+            || !QueryParameters.TryDate(receivedAfter, "receivedAfter", out var after, out error)
+            || !QueryParameters.TryDirection(dir, out var oldestFirst, out error))
             return error!;
 
         var (body, bodyError) = await RequestBodies.ReadObjectAsync(request, "criteria", required: true);
@@ -68,9 +72,22 @@ internal static class MessagesApi
             return ApiErrors.BadRequest("criteria", "Give at least one of sentFrom, sentTo, subject or body.");
 
         response.Headers["x-ms-delay"] = PollDelays;
-        var found = await messages.SearchAsync(Inbox(server), criteria, skip, take, after, request.HttpContext.RequestAborted);
+        var found = oldestFirst
+            ? await OldestFirstAsync(messages, Inbox(server), criteria, skip, take, after, request.HttpContext.RequestAborted)
+            : await messages.SearchAsync(Inbox(server), criteria, skip, take, after, request.HttpContext.RequestAborted);
         var items = found.Select(m => m.ToSummaryDto()).ToList();
         return TypedResults.Ok(new ListResultDto<MessageSummaryDto>(items));
+    }
+
+    /// <summary>
+    /// A search oldest first: engines search newest first, so every match is found and the page is taken
+    /// from the other end (bounded by the inbox's size; <c>dir=asc</c> is rare and its inboxes small).
+    /// </summary>
+    private static async Task<IReadOnlyList<StoredMessage>> OldestFirstAsync(
+        IMessageRepository messages, string inbox, SearchCriteria criteria, int skip, int take, DateTimeOffset? after, CancellationToken cancellationToken)
+    {
+        var all = await messages.SearchAsync(inbox, criteria, 0, int.MaxValue, after, cancellationToken);
+        return all.Reverse().Skip(skip).Take(take).ToList();
     }
 
     private static async Task<IResult> Await(

@@ -48,6 +48,30 @@ internal static class QueryParameters
         return false;
     }
 
+    /// <summary>
+    /// <c>dir</c>, in both its meanings: Mailosaur's clients send the direction, <c>Received</c> (the default:
+    /// every message in a sink was received) or <c>Sent</c> (refused: MailSink keeps no sent folder; what the
+    /// API sends lands in its recipients' inboxes); <c>asc</c> or <c>desc</c> give the order (newest first
+    /// by default). Any case.
+    /// </summary>
+    public static bool TryDirection(string? dir, out bool oldestFirst, out IResult? error)
+    {
+        oldestFirst = false;
+        error = null;
+        if (string.IsNullOrEmpty(dir) || dir.Equals("desc", StringComparison.OrdinalIgnoreCase) || dir.Equals("Received", StringComparison.OrdinalIgnoreCase))
+            return true;
+        if (dir.Equals("asc", StringComparison.OrdinalIgnoreCase))
+        {
+            oldestFirst = true;
+            return true;
+        }
+
+        error = dir.Equals("Sent", StringComparison.OrdinalIgnoreCase)
+            ? ApiErrors.BadRequest("dir", "Sent messages are not available in MailSink: it keeps no sent folder; what create (send: true), forward and reply send lands in its recipients' inboxes.")
+            : ApiErrors.BadRequest("dir", "dir must be Received (the default), asc (oldest first) or desc (newest first).");
+        return false;
+    }
+
     public static bool TryServer(string? server, out IResult? error)
     {
         error = null;

@@ -11,7 +11,10 @@ internal static class RequestBodies
 {
     private const int MaxBodyBytes = 64 * 1024;
 
-    public static async Task<(JsonElement? Body, IResult? Error)> ReadObjectAsync(HttpRequest request, string field, bool required)
+    /// <summary>A message made through the API: room for attachments of MailSink's default SMTP size limit, in base64.</summary>
+    public const int MaxComposeBodyBytes = 36 * 1024 * 1024;
+
+    public static async Task<(JsonElement? Body, IResult? Error)> ReadObjectAsync(HttpRequest request, string field, bool required, int maxBodyBytes = MaxBodyBytes)
     {
         using var buffer = new MemoryStream();
         var chunk = new byte[8192];
@@ -19,8 +22,8 @@ internal static class RequestBodies
         while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
         {
             buffer.Write(chunk, 0, read);
-            if (buffer.Length > MaxBodyBytes)
-                return (null, ApiErrors.BadRequest(field, $"The request body is larger than {MaxBodyBytes} bytes."));
+            if (buffer.Length > maxBodyBytes)
+                return (null, ApiErrors.BadRequest(field, $"The request body is larger than {maxBodyBytes} bytes."));
         }
 
         if (buffer.Length == 0 || buffer.ToArray().All(b => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
@@ -135,7 +138,7 @@ internal static class RequestBodies
         }
     }
 
-    private static bool TryProperty(JsonElement body, string name, out JsonElement value)
+    internal static bool TryProperty(JsonElement body, string name, out JsonElement value)
     {
         foreach (var property in body.EnumerateObject())
         {

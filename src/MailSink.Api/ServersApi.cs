@@ -16,7 +16,7 @@ internal static class ServersApi
         group.MapPut("/{id}", Update).WithName("UpdateServer").WithSummary("Renames an inbox.")
             .Accepts<ServerDto>("application/json").Produces<ServerDto>().Produces(StatusCodes.Status400BadRequest).Produces(StatusCodes.Status404NotFound);
         group.MapDelete("/{id}", Delete).WithName("DeleteServer").WithSummary("Deletes an inbox and all its messages.");
-        group.MapGet("/{id}/password", Password).WithName("GetServerPassword").WithSummary("The inbox's SMTP password, empty when it has none.");
+        group.MapGet("/{id}/password", Password).WithName("GetServerPassword").WithSummary("The inbox's SMTP password (user name: the inbox id); empty in Users mode when no user is named like the inbox.");
         return group;
     }
 

@@ -164,8 +164,10 @@ await step('servers.update renames it (the client sends the whole server object)
   assert.equal((await client.servers.get(server.id)).name, `renamed ${tag}`);
 });
 
-await step('servers.getPassword is empty when the server has none', async () => {
-  assert.equal(await client.servers.getPassword(server.id), '');
+await step('servers.getPassword gives a real password (the SMTP user is the server id)', async () => {
+  const password = await client.servers.getPassword(server.id);
+  assert.match(password, /^[a-z0-9]{8,}$/);
+  assert.equal(await client.servers.getPassword(server.id), password, 'the password is stable');
 });
 
 const firstAddress = `first.${tag}@${server.id}.${domain}`;
@@ -390,6 +392,121 @@ await step('messages.deleteAll empties the server', async () => {
   await client.messages.deleteAll(server.id);
   assert.deepEqual((await client.messages.list(server.id)).items, []);
   assert.equal((await client.servers.get(server.id)).messages, 0);
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Calls that make mail, devices, usage and honest refusals, each through the client's own method.
+
+const logo = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+const created = await step('messages.create stores a message with attachments in the server (send: false)', async () => {
+  const message = await client.messages.create(server.id, {
+    to: `created.${tag}@${server.id}.${domain}`,
+    subject: `Created ${tag}`,
+    text: `Created by the node client. Code 424242.`,
+    html: `<p>Created by the node client. <img src="cid:logo.${tag}"></p>`,
+    attachments: [
+      { fileName: 'payload.bin', contentType: 'application/octet-stream', content: payload.toString('base64') },
+      { fileName: 'logo.png', contentType: 'image/png', content: logo.toString('base64'), contentId: `logo.${tag}` },
+    ],
+    send: false,
+  });
+  assert.equal(message.server, server.id);
+  assert.equal(message.subject, `Created ${tag}`);
+  assert.deepEqual(addresses(message.from), [{ name: '', email: `${server.id}@${server.id}.${domain}` }]);
+  assert.deepEqual(plain(message.text.codes), [{ value: '424242' }]);
+  const files = Object.fromEntries(message.attachments.map((a) => [a.fileName, a]));
+  assert.equal(files['logo.png'].contentId, `logo.${tag}`);
+  assert.deepEqual(Buffer.from(await client.files.getAttachment(files['payload.bin'].id)), payload);
+  assert.deepEqual(Buffer.from(await client.files.getAttachment(files['logo.png'].id)), logo);
+  assert.equal((await client.messages.getById(message.id)).subject, `Created ${tag}`);
+  return message;
+});
+
+await step('messages.create with send: true delivers to a MailSink address, where messages.get finds it', async () => {
+  const to = `sent.${tag}@${server.id}.${domain}`;
+  const sent = await client.messages.create(server.id, { to, subject: `Sent ${tag}`, text: 'sent through the API', send: true });
+  const found = await client.messages.get(server.id, { sentTo: to }, { timeout: 10_000 });
+  assert.equal(found.id, sent.id);
+  assert.deepEqual(found.metadata.mailFrom, `${server.id}@${server.id}.${domain}`);
+});
+
+await step('messages.forward sends the message on with its attachments, "Fwd:" and the given text on top', async () => {
+  const to = `forwarded.${tag}@${server.id}.${domain}`;
+  const forwarded = await client.messages.forward(created.id, { to, text: `Please look ${tag}` });
+  assert.equal(forwarded.subject, `Fwd: Created ${tag}`);
+  assert.deepEqual(addresses(forwarded.to), [{ name: '', email: to }]);
+  assert.ok(forwarded.text.body.startsWith(`Please look ${tag}`), forwarded.text.body);
+  assert.ok(forwarded.text.body.includes('---------- Forwarded message ---------'), forwarded.text.body);
+  const payloadCopy = forwarded.attachments.find((a) => a.fileName === 'payload.bin');
+  assert.deepEqual(Buffer.from(await client.files.getAttachment(payloadCopy.id)), payload);
+});
+
+await step('messages.reply answers the sender, threaded with In-Reply-To and References', async () => {
+  const original = await client.messages.getById(created.id);
+  const messageId = original.metadata.headers.find((h) => h.field.toLowerCase() === 'message-id').value;
+  const reply = await client.messages.reply(created.id, { text: `Thanks ${tag}` });
+  assert.equal(reply.subject, `Re: Created ${tag}`);
+  assert.deepEqual(addresses(reply.to), addresses(original.from));
+  const header = (name) => reply.metadata.headers.find((h) => h.field.toLowerCase() === name)?.value;
+  assert.equal(header('in-reply-to'), messageId);
+  assert.equal(header('references'), messageId);
+});
+
+await step('messages.reply to an outside sender is refused with a 400 that says why (no relay configured)', async () => {
+  const outside = await client.messages.create(server.id, { from: 'someone@example.com', subject: `Outside ${tag}`, text: 'x' });
+  const error = await rejectsWith(client.messages.reply(outside.id, { text: 'no' }), {
+    message: '(to) Sending to someone@example.com is not available in MailSink without a relay: it delivers only to its own inboxes '
+      + '(addresses such as anything@<server>.localhost) unless MailSink:Relay:Host and MailSink:Relay:AllowedRecipients are configured.\r\n',
+    errorType: 'invalid_request',
+    httpStatusCode: 400,
+  });
+  assert.ok(error.httpResponseBody.includes('not available in MailSink'));
+});
+
+await step('messages.list with dir asc gives the oldest first', async () => {
+  const newestFirst = (await client.messages.list(server.id)).items.map((m) => m.id);
+  const oldestFirst = (await client.messages.list(server.id, { dir: 'asc' })).items.map((m) => m.id);
+  assert.ok(newestFirst.length >= 4, `only ${newestFirst.length} messages`);
+  assert.deepEqual(oldestFirst, [...newestFirst].reverse());
+});
+
+await step('devices: create, list, otp by id and by secret, delete', async () => {
+  const sharedSecret = 'ONSWG4TFOQYTEMY=';
+  const device = await client.devices.create({ name: `phone ${tag}`, sharedSecret });
+  assert.ok(device.id.includes('-'), `the client tells ids from secrets by a hyphen: ${device.id}`);
+  assert.equal(device.name, `phone ${tag}`);
+  assert.ok((await client.devices.list()).items.some((d) => d.id === device.id));
+  for (;;) {
+    const byId = await client.devices.otp(device.id);
+    const bySecret = await client.devices.otp(sharedSecret);
+    assert.match(byId.code, /^\d{6}$/);
+    assert.ok(byId.expires.getTime() > Date.now() - 1000 && byId.expires.getTime() <= Date.now() + 31_000, `expires ${byId.expires}`);
+    if (byId.expires.getTime() !== bySecret.expires.getTime()) continue; // the two calls straddled a 30 s step
+    assert.equal(byId.code, bySecret.code);
+    break;
+  }
+  await client.devices.del(device.id);
+  assert.ok(!(await client.devices.list()).items.some((d) => d.id === device.id));
+  await rejectsWith(client.devices.otp(device.id), { message: 'Not found, check input parameters.', errorType: 'invalid_request', httpStatusCode: 404 });
+});
+
+await step('usage.limits and usage.transactions count what MailSink holds', async () => {
+  const limits = await client.usage.limits();
+  const kept = (await client.servers.list()).items.reduce((sum, s) => sum + s.messages, 0);
+  assert.ok(limits.servers.current >= 1);
+  assert.equal(limits.email.current, kept);
+  assert.equal(limits.sms.current, 0);
+  const transactions = await client.usage.transactions();
+  assert.equal(transactions.items.length, 31);
+  assert.ok(transactions.items[0].email >= (await client.messages.list(server.id)).items.length);
+});
+
+await step('analysis.spam is refused with a 400 that names the missing feature, not a 404', async () => {
+  await rejectsWith(client.analysis.spam(created.id), {
+    message: '(analysis) Spam analysis is not available in MailSink yet: it needs a SpamAssassin daemon (spamd), which MailSink does not run.\r\n',
+    errorType: 'invalid_request',
+    httpStatusCode: 400,
+  });
 });
 
 await step('401 with the client\'s message when the API key is wrong', async () => {

@@ -1,0 +1,54 @@
+namespace MailSink.Api;
+
+/// <summary>
+/// Every other <c>/api</c> path: a 400 in Mailosaur's error shape naming what is not served and why, so a
+/// client reports "… is not available in MailSink" instead of a bare 404 it would read as a wrong id. A
+/// wrong id on a served call (<c>GET api/messages/{id}</c>) stays a 404.
+/// </summary>
+internal static class UnsupportedApi
+{
+    private static readonly (string Prefix, string Field, string Why)[] Known =
+    [
+        ("analysis/spam", "analysis", "Spam analysis is not available in MailSink yet: it needs a SpamAssassin daemon (spamd), which MailSink does not run."),
+        ("analysis/deliverability", "analysis", "Deliverability reports are not available in MailSink: they need Mailosaur's outside checks (DNS, blocklists)."),
+        ("screenshots", "screenshots", "Email previews are not available in MailSink: they are screenshots taken in real mail clients on Mailosaur's devices."),
+        ("files/screenshots", "screenshots", "Email previews are not available in MailSink: they are screenshots taken in real mail clients on Mailosaur's devices."),
+        ("messages/*/screenshots", "screenshots", "Email previews are not available in MailSink: they are screenshots taken in real mail clients on Mailosaur's devices."),
+        ("sms", "sms", "SMS is not available in MailSink: it receives email only."),
+    ];
+
+    /// <summary>
+    /// A middleware, not a fallback endpoint: a fallback route takes part in endpoint selection and won over
+    /// calls that declare a JSON body when a request has none (a wait for any message).
+    /// </summary>
+    public static IApplicationBuilder UseUnsupportedApi(this IApplicationBuilder api) =>
+        api.Use((context, next) => context.GetEndpoint() is null ? Refuse(context.Request).ExecuteAsync(context) : next(context));
+
+    private static IResult Refuse(HttpRequest request)
+    {
+        var path = (request.Path.Value ?? "")["/api".Length..].Trim('/');
+        foreach (var (prefix, field, why) in Known)
+        {
+            if (Matches(path, prefix))
+                return ApiErrors.BadRequest(field, why);
+        }
+
+        return ApiErrors.BadRequest("path", $"{request.Method} /api/{path} is not available in MailSink: it serves Mailosaur's servers, messages, files, devices and usage calls (see /openapi/v1.json).");
+    }
+
+    /// <summary>Whether the path starts with the prefix's segments, <c>*</c> matching any one segment.</summary>
+    private static bool Matches(string path, string prefix)
+    {
+        var segments = path.Split('/');
+        var wanted = prefix.Split('/');
+        if (segments.Length < wanted.Length)
+            return false;
+        for (var i = 0; i < wanted.Length; i++)
+        {
+            if (wanted[i] != "*" && !wanted[i].Equals(segments[i], StringComparison.OrdinalIgnoreCase))
+                return false;
+        }
+
+        return true;
+    }
+}
