@@ -78,12 +78,11 @@ internal static class ComposeApi
                 return ApiErrors.BadRequest("server", "server must be an inbox id: letters, digits, '-' or '_'.");
         }
 
-        using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
+        using var buffer = await RequestBodies.ReadBytesAsync(request, RequestBodies.MaxComposeBodyBytes);
+        if (buffer is null)
+            return ApiErrors.BadRequest("message", $"The message is larger than {RequestBodies.MaxComposeBodyBytes} bytes.");
         if (buffer.Length == 0)
             return ApiErrors.BadRequest("message", "Send the raw message (.eml) as the request body, with Content-Type: message/rfc822.");
-        if (buffer.Length > RequestBodies.MaxComposeBodyBytes)
-            return ApiErrors.BadRequest("message", $"The message is larger than {RequestBodies.MaxComposeBodyBytes} bytes.");
         var raw = buffer.ToArray();
 
         // The envelope a sending client would have given: its From and recipients, as the headers say.

@@ -16,15 +16,9 @@ internal static class RequestBodies
 
     public static async Task<(JsonElement? Body, IResult? Error)> ReadObjectAsync(HttpRequest request, string field, bool required, int maxBodyBytes = MaxBodyBytes)
     {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[8192];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
-        {
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > maxBodyBytes)
-                return (null, ApiErrors.BadRequest(field, $"The request body is larger than {maxBodyBytes} bytes."));
-        }
+        using var buffer = await ReadBytesAsync(request, maxBodyBytes);
+        if (buffer is null)
+            return (null, ApiErrors.BadRequest(field, $"The request body is larger than {maxBodyBytes} bytes."));
 
         if (buffer.Length == 0 || buffer.ToArray().All(b => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
             return required ? (null, ApiErrors.BadRequest(field, "A JSON object is required in the request body.")) : (null, null);
@@ -42,6 +36,39 @@ internal static class RequestBodies
         {
             return (null, ApiErrors.BadRequest(field, $"The request body is not valid JSON: {ex.Message}"));
         }
+    }
+
+    /// <summary>
+    /// The whole body, or null as soon as it passes <paramref name="maxBodyBytes"/> (nothing more is read).
+    /// Kestrel's own cap (30,000,000 bytes) is lifted to that for this request, so that a message with
+    /// attachments of MailSink's SMTP size limit can be made through the API.
+    /// </summary>
+    public static async Task<MemoryStream?> ReadBytesAsync(HttpRequest request, int maxBodyBytes)
+    {
+        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            // A declared length over the limit is refused unread; the server then reads past the body (up to
+            // twice the limit) so that the client, still sending, gets the answer instead of a broken pipe.
+            if (request.ContentLength > maxBodyBytes)
+            {
+                limit.MaxRequestBodySize = Math.Max(limit.MaxRequestBodySize ?? 0, Math.Min(request.ContentLength.Value, 2L * maxBodyBytes));
+                return null;
+            }
+
+            if (limit.MaxRequestBodySize < maxBodyBytes + 1L)
+                limit.MaxRequestBodySize = maxBodyBytes + 1L;
+        }
+        var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > maxBodyBytes)
+                return null;
+        }
+
+        return buffer;
     }
 
     /// <summary>A string property, looked up case-insensitively; null when absent or null.</summary>

@@ -146,6 +146,31 @@ public abstract class ComposeApiTests(ConfiguredHost shared)
     }
 
     [Fact]
+    public async Task A_message_with_attachments_of_the_smtp_size_limit_can_be_created_and_uploaded()
+    {
+        // 24 MB of attachment is 32 MB of base64 JSON: past Kestrel's default cap of 30,000,000 bytes.
+        var inbox = MailSinkHost.NewInbox();
+        var big = new byte[24 * 1024 * 1024];
+        new Random(7).NextBytes(big);
+        var message = await PostOkAsync($"/api/messages?server={inbox}",
+            $$"""{"subject":"big","text":"x","attachments":[{"fileName":"big.bin","contentType":"application/octet-stream","content":"{{Convert.ToBase64String(big)}}"}]}""");
+        Assert.Equal(big, await AttachmentAsync(message, "big.bin"));
+
+        var raw = await Host.RawAsync(message.GetProperty("id").GetString()!);
+        var content = new ByteArrayContent(raw);
+        content.Headers.ContentType = new MediaTypeHeaderValue("message/rfc822");
+        using var uploaded = await Host.Http.PostAsync($"/api/messages/raw?server={inbox}", content);
+        Assert.Equal(HttpStatusCode.OK, uploaded.StatusCode);
+        Assert.Equal(raw.Length, (await uploaded.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("size").GetInt64());
+
+        var tooLarge = new ByteArrayContent(new byte[37 * 1024 * 1024]);
+        tooLarge.Headers.ContentType = new MediaTypeHeaderValue("message/rfc822");
+        using var refused = await Host.Http.PostAsync($"/api/messages/raw?server={inbox}", tooLarge);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal(2, (await Host.ListAsync(inbox)).Length);
+    }
+
+    [Fact]
     public async Task Forward_quotes_the_original_under_the_given_text_and_carries_its_attachments()
     {
         var inbox = MailSinkHost.NewInbox();
