@@ -11,8 +11,9 @@ public sealed class SmtpOptions
     public string BindAddress { get; set; } = "0.0.0.0";
 
     /// <summary>
-    /// Empty means the defaults (25 and 587 with STARTTLS, 465 with implicit TLS, AUTH optional): a list
-    /// bound from configuration is appended to, so defaults are applied after binding.
+    /// Empty means the defaults (25 and 587 with STARTTLS, 465 with implicit TLS, AUTH optional). Listeners
+    /// named in configuration replace them, each slot starting from the default of its index (see
+    /// <see cref="ListenerSlots"/>).
     /// </summary>
     public List<ListenerOptions> Listeners { get; set; } = [];
 
@@ -69,6 +70,35 @@ public sealed class SmtpOptions
     ];
 
     internal IReadOnlyList<ListenerOptions> EffectiveListeners => Listeners.Count == 0 ? DefaultListeners : Listeners;
+
+    /// <summary>
+    /// The listeners configuration names, in index order, each starting from the default of its slot
+    /// (0: 25 STARTTLS, 1: 587 STARTTLS, 2: 465 implicit TLS; later ones port 0, STARTTLS), so that
+    /// <c>--MailSink:Smtp:Listeners:2:Port=2465</c> is implicit TLS whether or not a settings file lists
+    /// the listeners: the defaults live here, not in appsettings.json, and a published build, the tool
+    /// and <c>dotnet run</c> behave the same. A value that does not convert keeps the slot's default (the
+    /// validator names it). None named: the defaults.
+    /// </summary>
+    internal static List<ListenerOptions> ListenerSlots(IConfigurationSection section)
+    {
+        var slots = new List<(int Index, ListenerOptions Listener)>();
+        foreach (var item in section.GetChildren())
+        {
+            if (!int.TryParse(item.Key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index))
+                continue;
+            var slot = index < DefaultListeners.Length ? DefaultListeners[index] : new ListenerOptions();
+            var listener = new ListenerOptions { Port = slot.Port, Tls = slot.Tls, Auth = slot.Auth };
+            if (item["Port"] is { } port && int.TryParse(port, System.Globalization.CultureInfo.InvariantCulture, out var number))
+                listener.Port = number;
+            if (item["Tls"] is { } tls && Enum.TryParse<TlsMode>(tls, ignoreCase: true, out var mode))
+                listener.Tls = mode;
+            if (item["Auth"] is { } auth && Enum.TryParse<ListenerAuth>(auth, ignoreCase: true, out var required))
+                listener.Auth = required;
+            slots.Add((index, listener));
+        }
+
+        return [.. slots.OrderBy(s => s.Index).Select(s => s.Listener)];
+    }
 }
 
 public sealed class ListenerOptions

@@ -18,6 +18,7 @@ public static class SmtpServiceCollectionExtensions
     {
         services.AddOptions<SmtpOptions>()
             .BindConfiguration(SmtpOptions.Section)
+            .PostConfigure(o => o.Listeners = SmtpOptions.ListenerSlots(configuration.GetSection($"{SmtpOptions.Section}:Listeners")))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<SmtpOptions>, SmtpOptionsValidator>();
         // The HTTP side answers to the name the SMTP side announces (the API knows nothing of SMTP).
