@@ -1,3 +1,4 @@
+using MailSink.Api.Chaos;
 using MailSink.Api.Outgoing;
 using MailSink.Storage;
 using Microsoft.AspNetCore.Diagnostics;
@@ -23,6 +24,8 @@ public static class ApiServiceCollectionExtensions
         services.AddOptions<RelayOptions>().BindConfiguration(RelayOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RelayOptions>, RelayOptionsValidator>();
         services.AddSingleton<MessageDelivery>();
+        services.AddOptions<ChaosOptions>().BindConfiguration(ChaosOptions.Section);
+        services.AddSingleton<ChaosRules>();
         services.AddMailSinkUi();
         return services;
     }
@@ -45,6 +48,7 @@ public static class ApiServiceCollectionExtensions
         group.MapFilesApi();
         group.MapDevicesApi();
         group.MapUsageApi();
+        group.MapChaosApi();
         app.MapMailSinkUi();
 
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponseWriter.WriteAsync });

@@ -1,3 +1,4 @@
+using MailSink.Api.Chaos;
 using System.Globalization;
 using System.Reflection;
 using System.Text.RegularExpressions;
@@ -80,6 +81,8 @@ internal sealed partial class SessionAdapter
                 Reply($"500 Command not recognized: {SmtpPathParser.Printable(typed, 32)}; type HELP for the list of commands");
                 break;
         }
+
+        await AfterChaosAsync(cancellationToken);
     }
 
     private void Hello(string verb, string args)
@@ -93,6 +96,9 @@ internal sealed partial class SessionAdapter
         // RFC 5321: EHLO/HELO inside a transaction resets it. The library refuses EHLO there, so reset it first.
         if (_state.InTransaction)
             Enqueue(ForwardKind.SilentRset, "RSET");
+
+        if (Chaos(ChaosStage.Helo, []))
+            return;
 
         var name = args.Split(' ', 2)[0];
         var forwarded = HostName().IsMatch(name) ? name : "client.invalid";
@@ -195,6 +201,8 @@ internal sealed partial class SessionAdapter
             return;
         }
 
+        if (Chaos(ChaosStage.Mail, [address]))
+            return;
         Enqueue(ForwardKind.Mail, $"MAIL FROM:<{ForLibrary(address)}>", text: address, flag: smtpUtf8);
     }
 
@@ -241,6 +249,9 @@ internal sealed partial class SessionAdapter
             Reply($"452 Too many recipients: at most {settings.MaxRecipients} per message; send the rest in another message");
             return;
         }
+
+        if (Chaos(ChaosStage.Rcpt, parsed.Addresses))
+            return;
 
         var group = new RcptGroup(parsed.Addresses.Count);
         foreach (var address in parsed.Addresses)
@@ -360,6 +371,14 @@ internal sealed partial class SessionAdapter
                     Reply("354 Start mail input; end with <CRLF>.<CRLF> (a line holding only a dot)");
                     _libraryAwaitsBody = true;
                     return false; // the final reply comes after the body
+                }
+
+                if (_state.DropAfterData)
+                {
+                    _state.DropAfterData = false;
+                    _state.ResetTransaction();
+                    Drop();
+                    return true;
                 }
 
                 if (code == 250 && _state.StoreReply is { } stored)

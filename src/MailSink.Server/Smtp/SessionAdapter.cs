@@ -98,6 +98,8 @@ internal sealed partial class SessionAdapter(
         {
             // The library's banner names its version; ours says what this server is.
             _bannerSent = true;
+            if (await ChaosAtConnectAsync(cancellationToken))
+                return;
             Reply($"220 {settings.ServerName} ESMTP MailSink ready; mail to anything@<inbox>.localhost lands in inbox <inbox>");
             await FlushAsync(cancellationToken);
             return;

@@ -141,6 +141,18 @@ internal sealed class SessionPipe : ISecurableDuplexPipe
         }
     }
 
+    /// <summary>Closes the connection at once, without TLS's goodbye (a fault rule's drop); Dispose still tidies up.</summary>
+    public void Abort()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

@@ -1,10 +1,14 @@
+using MailSink.Api.Chaos;
 using MailSink.Storage;
 
 namespace MailSink.Server.Smtp;
 
 /// <summary>What one listener's sessions need to know, resolved once from the options.</summary>
-internal sealed class SessionSettings(SmtpOptions options, ListenerOptions listener, BodySpool spool, IStorageSpace storage)
+internal sealed class SessionSettings(SmtpOptions options, ListenerOptions listener, BodySpool spool, IStorageSpace storage, ChaosRules chaos)
 {
+    /// <summary>Fault rules, asked at each stage (connect, helo, mail, rcpt, data).</summary>
+    public ChaosRules Chaos { get; } = chaos;
+
     /// <summary>Whether the store has room for new mail (asked at MAIL).</summary>
     public IStorageSpace Storage { get; } = storage;
 

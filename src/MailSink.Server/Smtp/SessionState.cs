@@ -35,6 +35,9 @@ internal sealed class SessionState
     /// </summary>
     public string? StoreReply { get; set; }
 
+    /// <summary>A fault rule dropped the connection at the end of DATA: no reply is written, nothing was stored.</summary>
+    public bool DropAfterData { get; set; }
+
     public void ResetTransaction()
     {
         MailFrom = null;

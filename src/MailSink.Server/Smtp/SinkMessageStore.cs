@@ -1,3 +1,4 @@
+using MailSink.Api.Chaos;
 using System.Buffers;
 using MailSink.Storage;
 using MailSink.Storage.Ingest;
@@ -48,6 +49,16 @@ internal sealed class SinkMessageStore(MessageIngest ingest, ILogger<SinkMessage
                 return new SmtpResponse(SmtpReplyCode.SizeLimitExceeded, $"Message exceeds the limit of {limit} bytes; nothing was stored");
             }
 
+            var settings = (context.Pipe as SessionPipe)?.Settings;
+            var chaos = settings?.Chaos.Apply(ChaosStage.Data, state.Recipients, Id(context));
+            if (chaos?.Action == ChaosAction.Reply)
+                return new SmtpResponse((SmtpReplyCode)chaos.Code, ChaosRules.ReplyLine(chaos)[4..]);
+            if (chaos?.Action == ChaosAction.Disconnect)
+            {
+                state.DropAfterData = true;
+                return new SmtpResponse((SmtpReplyCode)451, "Dropped by a fault rule");
+            }
+
             var envelope = new SmtpEnvelope(
                 state.MailFrom ?? "",
                 [.. state.Recipients],
@@ -63,6 +74,8 @@ internal sealed class SinkMessageStore(MessageIngest ingest, ILogger<SinkMessage
                 ? await ingest.IngestAsync(body.ToArray(), envelope, cancellationToken, alone: context.Pipe is SessionPipe { Alone: true })
                 : await IngestLargeAsync(body, envelope, cancellationToken);
             state.StoreReply = StoredReply(stored);
+            if (chaos?.Action == ChaosAction.Delay)
+                await Task.Delay(chaos.DelayMilliseconds, cancellationToken); // stored first: the 250 is late, the message is not
             return new SmtpResponse(SmtpReplyCode.Ok, "OK message stored");
         }
         catch (Exception ex)

@@ -1,3 +1,4 @@
+using MailSink.Api.Chaos;
 using System.Net;
 using System.Net.Sockets;
 using MailSink.Storage;
@@ -16,14 +17,16 @@ public sealed class SmtpListeners : IEndpointListenerFactory
 {
     private readonly SmtpOptions _options;
     private readonly IStorageSpace _storage;
+    private readonly ChaosRules _chaos;
     private readonly ILoggerFactory _loggers;
     private readonly Dictionary<IEndpointDefinition, BoundListener> _byDefinition = new(ReferenceEqualityComparer.Instance);
     private readonly List<BoundListener> _bound = [];
     private readonly CancellationTokenSource _stopAccepting = new();
 
-    public SmtpListeners(IOptions<SmtpOptions> options, ILoggerFactory loggers, IHostEnvironment environment, IStorageSpace storage)
+    public SmtpListeners(IOptions<SmtpOptions> options, ILoggerFactory loggers, IHostEnvironment environment, IStorageSpace storage, ChaosRules chaos)
     {
         _storage = storage;
+        _chaos = chaos;
         _options = options.Value;
         _loggers = loggers;
         Tracker = new SessionTracker(_options.MaxConnections, _options.MaxConnectionsPerAddress);
@@ -80,7 +83,7 @@ public sealed class SmtpListeners : IEndpointListenerFactory
                     "or set MailSink:Smtp:BindAddress.");
             }
 
-            _bound.Add(new BoundListener(listener, (IPEndPoint)socket.LocalEndPoint!, socket, new SessionSettings(_options, listener, Spool, _storage)));
+            _bound.Add(new BoundListener(listener, (IPEndPoint)socket.LocalEndPoint!, socket, new SessionSettings(_options, listener, Spool, _storage, _chaos)));
         }
     }
 
