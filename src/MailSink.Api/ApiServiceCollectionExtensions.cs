@@ -1,5 +1,6 @@
 using MailSink.Api.Chaos;
 using MailSink.Api.Outgoing;
+using MailSink.Api.Webhooks;
 using MailSink.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -26,6 +27,10 @@ public static class ApiServiceCollectionExtensions
         services.AddSingleton<MessageDelivery>();
         services.AddOptions<ChaosOptions>().BindConfiguration(ChaosOptions.Section);
         services.AddSingleton<ChaosRules>();
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
+        services.AddSingleton<WebhookSender>();
+        services.AddHostedService(sp => sp.GetRequiredService<WebhookSender>());
         services.AddMailSinkUi();
         return services;
     }
@@ -49,6 +54,8 @@ public static class ApiServiceCollectionExtensions
         group.MapDevicesApi();
         group.MapUsageApi();
         group.MapChaosApi();
+        group.MapGet("/webhooks", (WebhookSender webhooks) => TypedResults.Ok(new ListResultDto<WebhookStatusDto>(webhooks.Status())))
+            .WithTags("Webhooks").WithName("GetWebhooks").WithSummary("Each webhook endpoint with its queue and delivery counts.");
         app.MapMailSinkUi();
 
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponseWriter.WriteAsync });

@@ -12,6 +12,7 @@ public sealed class ArrivalFeed
 {
     private const string EveryInbox = "";
     private readonly ConcurrentDictionary<string, ImmutableArray<Action<StoredMessage>>> _subscribers = new(StringComparer.Ordinal);
+    private ImmutableArray<Action<StoredMessage>> _local = [];
 
     /// <summary>Subscribes to one inbox, or to all when <paramref name="inbox"/> is null.</summary>
     public IDisposable Subscribe(string? inbox, Action<StoredMessage> onArrival)
@@ -21,13 +22,28 @@ public sealed class ArrivalFeed
         return new Subscription(this, key, onArrival);
     }
 
+    /// <summary>
+    /// Subscribes to the messages this process stored itself, in every inbox: what must happen once per
+    /// message however many nodes share the store (a webhook), where <see cref="Subscribe"/> also hears
+    /// other nodes' arrivals.
+    /// </summary>
+    public IDisposable SubscribeLocal(Action<StoredMessage> onArrival)
+    {
+        ImmutableInterlocked.Update(ref _local, list => list.Add(onArrival));
+        return new LocalSubscription(this, onArrival);
+    }
+
     /// <summary>How many subscribers wait on one inbox (what a health view or a test can look at).</summary>
     public int SubscriberCount(string inbox) => _subscribers.TryGetValue(inbox, out var list) ? list.Length : 0;
 
-    internal void Publish(IReadOnlyList<StoredMessage> messages)
+    /// <param name="local">Stored by this process (its writer), not heard from another node.</param>
+    internal void Publish(IReadOnlyList<StoredMessage> messages, bool local = true)
     {
+        var locals = local ? _local : [];
         foreach (var message in messages)
         {
+            if (!locals.IsEmpty)
+                Notify(locals, message);
             if (_subscribers.TryGetValue(message.Inbox, out var inboxSubscribers))
                 Notify(inboxSubscribers, message);
             if (_subscribers.TryGetValue(EveryInbox, out var everySubscribers))
@@ -50,6 +66,17 @@ public sealed class ArrivalFeed
                     ? _subscribers.TryRemove(new KeyValuePair<string, ImmutableArray<Action<StoredMessage>>>(key, list))
                     : _subscribers.TryUpdate(key, updated, list))
                 return;
+        }
+    }
+
+    private sealed class LocalSubscription(ArrivalFeed feed, Action<StoredMessage> onArrival) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+                ImmutableInterlocked.Update(ref feed._local, list => list.Remove(onArrival));
         }
     }
 

@@ -137,7 +137,7 @@ internal sealed class PostgreSqlListener : HostedLoop
                 return;
             var others = arrived.Where(m => !_own.TryRemove(m.Id, out _)).ToList();
             if (others.Count > 0)
-                _feed.Publish(others);
+                _feed.Publish(others, local: false);
             Interlocked.Exchange(ref _cursor, arrived[^1].ReceivedTicks);
             if (arrived.Count < Page)
                 return;
