@@ -2,6 +2,9 @@ using MailSink.Api.Chaos;
 using MailSink.Api.Outgoing;
 using MailSink.Api.Webhooks;
 using MailSink.Storage;
+using System.Diagnostics.Metrics;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Configuration;
@@ -30,6 +33,15 @@ public static class ApiServiceCollectionExtensions
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
         services.AddSingleton<WebhookSender>();
+        services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section);
+        if (configuration.GetValue($"{MetricsOptions.Section}:{nameof(MetricsOptions.Enabled)}", true))
+        {
+            services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("mailsink")).WithMetrics(metrics => metrics
+                .AddMeter(MailSinkMetrics.MeterName, "Microsoft.AspNetCore.Hosting")
+                .Deferred((provider, builder) => builder.AddView(View(provider.GetRequiredService<IMeterFactory>())))
+                .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
+        }
+
         services.AddHostedService(sp => sp.GetRequiredService<WebhookSender>());
         services.AddMailSinkUi();
         return services;
@@ -58,10 +70,32 @@ public static class ApiServiceCollectionExtensions
             .WithTags("Webhooks").WithName("GetWebhooks").WithSummary("Each webhook endpoint with its queue and delivery counts.");
         app.MapMailSinkUi();
 
+        if (app.Configuration.GetValue($"{MetricsOptions.Section}:{nameof(MetricsOptions.Enabled)}", true))
+        {
+            // Behind the API key (when one is set) unless MailSink:Metrics:AllowAnonymous says otherwise.
+            if (!app.Configuration.GetValue<bool>($"{MetricsOptions.Section}:{nameof(MetricsOptions.AllowAnonymous)}"))
+                app.UseWhen(c => c.Request.Path.StartsWithSegments("/metrics"), metrics => metrics.UseMiddleware<ApiKeyMiddleware>());
+            app.MapPrometheusScrapingEndpoint("/metrics");
+        }
+
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponseWriter.WriteAsync });
         app.MapOpenApi();
         return app;
     }
+
+    private static MeterProviderBuilder Deferred(this MeterProviderBuilder builder, Action<IServiceProvider, MeterProviderBuilder> configure) =>
+        builder is IDeferredMeterProviderBuilder deferred ? deferred.Configure(configure) : throw new InvalidOperationException("The metrics builder cannot reach the host's services.");
+
+    /// <summary>
+    /// What /metrics shows of an instrument: only this host's (a meter made by another host's factory, in
+    /// the same process, as in tests, has the same name and would be counted too), and of ASP.NET Core's,
+    /// the request duration (route, method, status) under MailSink's prefix.
+    /// </summary>
+    private static Func<Instrument, MetricStreamConfiguration?> View(IMeterFactory mine) => instrument =>
+        instrument.Meter.Scope is IMeterFactory scope && !ReferenceEquals(scope, mine) ? MetricStreamConfiguration.Drop
+        : instrument.Meter.Name != "Microsoft.AspNetCore.Hosting" ? null
+        : instrument.Name == "http.server.request.duration" ? new MetricStreamConfiguration { Name = "mailsink.http.server.request.duration" }
+        : MetricStreamConfiguration.Drop;
 
     /// <summary>
     /// A body sent as something other than JSON (curl's -d sends a form type) is refused by routing with an

@@ -7,12 +7,45 @@ namespace MailSink.Storage;
 /// otherwise when the arrival feed announces one. A waiter is a task completion source and a feed
 /// subscription: nothing runs while it waits.
 /// </summary>
-public sealed class MessageWaiter(IMessageRepository repository, ArrivalFeed feed)
+public sealed class MessageWaiter
 {
+    private readonly IMessageRepository repository;
+    private readonly ArrivalFeed feed;
+
+    public MessageWaiter(IMessageRepository repository, ArrivalFeed feed, MailSinkMetrics? metrics = null)
+    {
+        this.repository = repository;
+        this.feed = feed;
+        metrics?.Observe("mailsink.await.waiters", "{request}", "API awaits waiting for a message now", () => Waiting);
+    }
+
     private static readonly TimeSpan MinimumLook = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan RetryLook = TimeSpan.FromSeconds(1);
 
+    private int _waiting;
+
+    /// <summary>Waits in progress now (a gauge of the metrics).</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
+
     public async Task<StoredMessage?> WaitAsync(
+        string inbox,
+        SearchCriteria criteria,
+        DateTimeOffset? receivedAfter,
+        TimeSpan timeout,
+        CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            return await WaitCoreAsync(inbox, criteria, receivedAfter, timeout, cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+    }
+
+    private async Task<StoredMessage?> WaitCoreAsync(
         string inbox,
         SearchCriteria criteria,
         DateTimeOffset? receivedAfter,

@@ -33,6 +33,8 @@ public static class StorageServiceCollectionExtensions
             .ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<MailSinkMetrics>();
         services.AddSingleton<InboxRouter>();
         services.AddSingleton<ArrivalFeed>();
         services.AddSingleton<MessageIngest>();

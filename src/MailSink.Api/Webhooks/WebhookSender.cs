@@ -28,8 +28,11 @@ public sealed partial class WebhookSender : IHostedService, IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private IDisposable? _subscription;
 
-    public WebhookSender(IOptions<WebhookOptions> options, ArrivalFeed feed, ILogger<WebhookSender> logger)
+    private readonly MailSinkMetrics? _metrics;
+
+    public WebhookSender(IOptions<WebhookOptions> options, ArrivalFeed feed, ILogger<WebhookSender> logger, MailSinkMetrics? metrics = null)
     {
+        _metrics = metrics;
         _options = options.Value;
         _feed = feed;
         _logger = logger;
@@ -80,6 +83,7 @@ public sealed partial class WebhookSender : IHostedService, IDisposable
                 continue;
             if (!endpoint.Queue.Writer.TryWrite(message))
             {
+                Count("dropped");
                 if (Interlocked.Increment(ref endpoint.Dropped) is var dropped && (dropped & (dropped - 1)) == 0)
                     Log.Dropped(_logger, endpoint.Config.Url, dropped, _options.MaxQueued); // the 1st, 2nd, 4th, 8th… drop
             }
@@ -122,6 +126,7 @@ public sealed partial class WebhookSender : IHostedService, IDisposable
                 if (response.IsSuccessStatusCode)
                 {
                     Interlocked.Increment(ref endpoint.Delivered);
+                    Count("delivered");
                     return;
                 }
 
@@ -135,16 +140,20 @@ public sealed partial class WebhookSender : IHostedService, IDisposable
             if (attempt >= _options.MaxAttempts)
             {
                 Interlocked.Increment(ref endpoint.Failed);
+                Count("failed");
                 Log.GaveUp(_logger, endpoint.Config.Url, message.Id, attempt, problem);
                 return;
             }
 
             Interlocked.Increment(ref endpoint.Retried);
+            Count("retried");
             Log.WillRetry(_logger, endpoint.Config.Url, message.Id, attempt, problem, wait.TotalSeconds);
             await Task.Delay(wait, stopping);
             wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromMinutes(1).Ticks));
         }
     }
+
+    private void Count(string result) => _metrics?.WebhookDeliveries.Add(1, new KeyValuePair<string, object?>("result", result));
 
     private sealed class Endpoint(WebhookEndpoint config, int capacity)
     {

@@ -24,6 +24,7 @@ internal sealed partial class SessionAdapter
         var typed = space < 0 ? trimmed : trimmed[..space];
         var verb = typed.ToUpperInvariant();
         var args = space < 0 ? "" : trimmed[(space + 1)..].Trim(' ', '\t');
+        _stage = StageOf(verb);
 
         // RCPT and DATA move a transaction on; anything else without a message stored in between only
         // keeps the session open.
@@ -84,6 +85,13 @@ internal sealed partial class SessionAdapter
 
         await AfterChaosAsync(cancellationToken);
     }
+
+    private static string StageOf(string verb) => verb switch
+    {
+        "EHLO" => "ehlo", "HELO" => "helo", "MAIL" => "mail", "RCPT" => "rcpt", "DATA" => "data", "RSET" => "rset", "NOOP" => "noop",
+        "QUIT" => "quit", "HELP" => "help", "VRFY" => "vrfy", "EXPN" => "expn", "STARTTLS" => "starttls", "AUTH" => "auth",
+        _ => "other",
+    };
 
     private void Hello(string verb, string args)
     {

@@ -46,6 +46,9 @@ internal sealed partial class SessionAdapter(
     private int _errors;
     private int _commandsWithoutMessage;
 
+    /// <summary>What the next replies answer, for the rejects metric: "connect", a command's verb in lower case, or "other".</summary>
+    private string _stage = "connect";
+
     public SessionState State => _state;
 
     private string Id => context.SessionId.ToString("N")[..8];
@@ -152,8 +155,13 @@ internal sealed partial class SessionAdapter(
     /// </summary>
     private void Reply(string line)
     {
-        if (line.Length >= 4 && line[0] == '5' && line[3] == ' ')
-            _errors++;
+        if (line.Length >= 4 && line[3] == ' ' && line[0] is '4' or '5')
+        {
+            if (line[0] == '5')
+                _errors++;
+            settings.Metrics?.SmtpRejects.Add(1, new("code", line[..3]), new("stage", _stage));
+        }
+
         var output = pipe.TransportOutput;
         var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(line.Length) + 2);
         var length = Encoding.UTF8.GetBytes(line, span);

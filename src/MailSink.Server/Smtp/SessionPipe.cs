@@ -39,6 +39,7 @@ internal sealed class SessionPipe : ISecurableDuplexPipe
         TransportInput = PipeReader.Create(_network, ReaderOptions);
         TransportOutput = PipeWriter.Create(_network, WriterOptions);
         Settings = settings;
+        settings.Metrics?.SmtpSessions.Add(1);
         Adapter = new SessionAdapter(this, context, settings, tracker, logger);
         context.Properties[SessionState.PropertyKey] = Adapter.State;
         Input = new CommandReader(Adapter);

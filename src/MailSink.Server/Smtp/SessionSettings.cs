@@ -4,8 +4,11 @@ using MailSink.Storage;
 namespace MailSink.Server.Smtp;
 
 /// <summary>What one listener's sessions need to know, resolved once from the options.</summary>
-internal sealed class SessionSettings(SmtpOptions options, ListenerOptions listener, BodySpool spool, IStorageSpace storage, ChaosRules chaos)
+internal sealed class SessionSettings(SmtpOptions options, ListenerOptions listener, BodySpool spool, IStorageSpace storage, ChaosRules chaos, MailSinkMetrics? metrics = null)
 {
+    /// <summary>Sessions, messages and rejects are counted here (null in tests that build settings alone).</summary>
+    public MailSinkMetrics? Metrics { get; } = metrics;
+
     /// <summary>Fault rules, asked at each stage (connect, helo, mail, rcpt, data).</summary>
     public ChaosRules Chaos { get; } = chaos;
 

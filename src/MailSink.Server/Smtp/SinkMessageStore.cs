@@ -74,6 +74,8 @@ internal sealed class SinkMessageStore(MessageIngest ingest, ILogger<SinkMessage
                 ? await ingest.IngestAsync(body.ToArray(), envelope, cancellationToken, alone: context.Pipe is SessionPipe { Alone: true })
                 : await IngestLargeAsync(body, envelope, cancellationToken);
             state.StoreReply = StoredReply(stored);
+            settings?.Metrics?.SmtpMessagesAccepted.Add(1);
+            settings?.Metrics?.SmtpBytesAccepted.Add(body.Length);
             if (chaos?.Action == ChaosAction.Delay)
                 await Task.Delay(chaos.DelayMilliseconds, cancellationToken); // stored first: the 250 is late, the message is not
             return new SmtpResponse(SmtpReplyCode.Ok, "OK message stored");

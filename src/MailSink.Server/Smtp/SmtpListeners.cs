@@ -18,18 +18,22 @@ public sealed class SmtpListeners : IEndpointListenerFactory
     private readonly SmtpOptions _options;
     private readonly IStorageSpace _storage;
     private readonly ChaosRules _chaos;
+    private readonly MailSinkMetrics? _metrics;
     private readonly ILoggerFactory _loggers;
     private readonly Dictionary<IEndpointDefinition, BoundListener> _byDefinition = new(ReferenceEqualityComparer.Instance);
     private readonly List<BoundListener> _bound = [];
     private readonly CancellationTokenSource _stopAccepting = new();
 
-    public SmtpListeners(IOptions<SmtpOptions> options, ILoggerFactory loggers, IHostEnvironment environment, IStorageSpace storage, ChaosRules chaos)
+    public SmtpListeners(
+        IOptions<SmtpOptions> options, ILoggerFactory loggers, IHostEnvironment environment, IStorageSpace storage, ChaosRules chaos, MailSinkMetrics? metrics = null)
     {
         _storage = storage;
         _chaos = chaos;
+        _metrics = metrics;
         _options = options.Value;
         _loggers = loggers;
         Tracker = new SessionTracker(_options.MaxConnections, _options.MaxConnectionsPerAddress);
+        metrics?.Observe("mailsink.smtp.sessions.active", "{session}", "SMTP sessions open now", () => Tracker.Active);
         Spool = new BodySpool(
             _options.DataMemoryBytes,
             string.IsNullOrEmpty(_options.SpoolPath) ? Path.GetTempPath() : Path.GetFullPath(_options.SpoolPath, environment.ContentRootPath));
@@ -83,7 +87,7 @@ public sealed class SmtpListeners : IEndpointListenerFactory
                     "or set MailSink:Smtp:BindAddress.");
             }
 
-            _bound.Add(new BoundListener(listener, (IPEndPoint)socket.LocalEndPoint!, socket, new SessionSettings(_options, listener, Spool, _storage, _chaos)));
+            _bound.Add(new BoundListener(listener, (IPEndPoint)socket.LocalEndPoint!, socket, new SessionSettings(_options, listener, Spool, _storage, _chaos, _metrics)));
         }
     }
 

@@ -8,7 +8,7 @@ namespace MailSink.Storage.Ingest;
 /// Files one received message: parse once, route every recipient to its inbox, write the raw bytes once
 /// and one message per inbox in the engine's next group commit, and return only after that commit.
 /// </summary>
-public sealed class MessageIngest(IMessageWriter writer, InboxRouter router, ILogger<MessageIngest> logger)
+public sealed class MessageIngest(IMessageWriter writer, InboxRouter router, ILogger<MessageIngest> logger, MailSinkMetrics? metrics = null)
 {
     /// <param name="alone">
     /// The sender is the only client connected: the engine may commit on this thread (see <see cref="IMessageWriter"/>).
@@ -32,7 +32,13 @@ public sealed class MessageIngest(IMessageWriter writer, InboxRouter router, ILo
 
         // The write is not cancelled once queued: a message that reaches the disk is kept even if the
         // session ends before its 250 goes out (a duplicate at worst, never a loss).
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await writer.WriteAsync(new PendingWrite(rawId, RawMessage.Pack(raw), messages), alone).WaitAsync(cancellationToken);
+        if (metrics is not null)
+        {
+            metrics.StorageWriteDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+            metrics.MessagesStored.Add(messages.Count);
+        }
 
         foreach (var message in messages)
             Log.MessageStored(logger, message.Id, message.Inbox, message.Size);

@@ -47,7 +47,7 @@ internal sealed partial class LiteDbStore : IStorageSpace, IDisposable
     // serves every lookup by id in every collection, its parameter set before each.
     private readonly BsonExpression _byId = BsonExpression.Create("_id = @0", BsonValue.Null);
 
-    public LiteDbStore(IOptions<StorageOptions> options, IHostEnvironment environment, TimeProvider time, ILogger<LiteDbStore> logger)
+    public LiteDbStore(IOptions<StorageOptions> options, IHostEnvironment environment, TimeProvider time, ILogger<LiteDbStore> logger, MailSinkMetrics? metrics = null)
     {
         _logger = logger;
         _time = time;
@@ -55,6 +55,15 @@ internal sealed partial class LiteDbStore : IStorageSpace, IDisposable
         FilePath = System.IO.Path.GetFullPath(options.Value.Path, environment.ContentRootPath);
         _fileLock = new DataFileLock(FilePath);
         _space = new DiskSpace(FilePath, options.Value.MinFreeBytes);
+        metrics?.Observe("mailsink.storage.size", "By", "The LiteDB data file and its log, as they take on disk", FileBytes);
+    }
+
+    /// <summary>The data file and LiteDB's log beside it (<c>name-log.ext</c>), as long as they are now.</summary>
+    private long FileBytes()
+    {
+        var log = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(FilePath)!,
+            System.IO.Path.GetFileNameWithoutExtension(FilePath) + "-log" + System.IO.Path.GetExtension(FilePath));
+        return (File.Exists(FilePath) ? new FileInfo(FilePath).Length : 0) + (File.Exists(log) ? new FileInfo(log).Length : 0);
     }
 
     /// <summary>Free space where the database is, and the reserve kept for a full disk.</summary>
