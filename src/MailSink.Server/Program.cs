@@ -8,6 +8,19 @@ public static class Program
 {
     public static Task<int> Main(string[] args)
     {
+        if (args.Any(a => a is "--help" or "-h" or "-?" or "help"))
+        {
+            Console.Out.Write(Help);
+            return Task.FromResult(0);
+        }
+
+        if (args.Any(a => a is "--version"))
+        {
+            Console.Out.WriteLine(typeof(Program).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+                .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion.Split('+')[0] ?? "dev");
+            return Task.FromResult(0);
+        }
+
         RunSocketCompletionsInline();
         return StartupGuard.RunAsync(() => Build(args));
     }
@@ -32,6 +45,40 @@ public static class Program
         app.MapMailSinkApi();
         return app;
     }
+
+    /// <summary>What <c>mailsink --help</c> prints: the main settings, each given as <c>--Key=value</c>.</summary>
+    internal const string Help = """
+        MailSink: a catch-all SMTP sink with a Mailosaur-shaped HTTP API and a web UI.
+        Mail to anything@<inbox>.localhost lands in inbox <inbox>; nothing is relayed unless configured.
+
+        Usage: mailsink [--Key=value ...]
+          Runs in the current folder: the store goes to data/, the certificate to certs/ (made on first start).
+          Every setting can also come from appsettings.json in that folder or from MailSink__Section__Key
+          environment variables.
+
+        Main settings (defaults in brackets):
+          --urls=http://0.0.0.0:8025                 HTTP: the API, the web UI, /health, /metrics
+          --MailSink:Smtp:BindAddress=0.0.0.0         address the SMTP listeners bind
+          --MailSink:Smtp:Listeners:0:Port=25         STARTTLS [25]; Listeners:1 STARTTLS [587]; Listeners:2 implicit TLS [465]
+          --MailSink:Smtp:Listeners:0:Tls=None        None, StartTls or Implicit; naming listeners replaces the defaults
+          --MailSink:Smtp:Listeners:0:Auth=Required   Optional [Optional] or Required
+          --MailSink:Smtp:Auth:Mode=Users             AcceptAny [AcceptAny] or Users (MailSink:Smtp:Auth:Users:0:Name/Password)
+          --MailSink:Smtp:MaxMessageBytes=26214400    larger messages get 552
+          --MailSink:Routing:RootDomains:0=localhost  domains whose first sub-label names the inbox
+          --MailSink:Storage:Path=data/mailsink.db    the LiteDB file
+          --MailSink:Storage:Engine=PostgreSql        with --MailSink:Storage:PostgreSql:ConnectionString=... (several nodes)
+          --MailSink:Storage:MaxAge=7.00:00:00        retention; also MaxMessagesPerInbox, MaxTotalBytes
+          --MailSink:Api:ApiKey=secret                require HTTP Basic (the key as user name) on /api
+          --MailSink:Relay:Host=smtp.example.com      relay for API-sent mail, with MailSink:Relay:AllowedRecipients:0=*@example.com
+          --MailSink:Webhooks:Endpoints:0:Url=...     POST every stored message there
+          --MailSink:Chaos:Rules:0:Stage=Rcpt         fault injection (also /api/chaos)
+
+          --help      this text
+          --version   the version
+
+        The README beside the source lists every setting.
+
+        """;
 
     /// <summary>
     /// Settings whose defaults are not an options class's own (the log's format and levels), as the

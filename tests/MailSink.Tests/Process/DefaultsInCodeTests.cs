@@ -17,19 +17,6 @@ namespace MailSink.Tests.Processes;
 /// </summary>
 public sealed class DefaultsInCodeTests
 {
-    private static readonly string RepositoryRoot = FindRepositoryRoot();
-
-    private static string FindRepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "MailSink.sln")))
-                return folder.FullName;
-        }
-
-        throw new InvalidOperationException($"No MailSink.sln above {AppContext.BaseDirectory}.");
-    }
-
     /// <summary>Every option class and the log settings, as JSON, for an application built (not started) with these arguments.</summary>
     private static async Task<string> EffectiveSettingsAsync(string contentRoot, params string[] args)
     {
@@ -57,8 +44,8 @@ public sealed class DefaultsInCodeTests
     {
         using var empty = new TempDirectory();
         Assert.False(File.Exists(Path.Combine(empty.Path, "appsettings.json")));
-        Assert.True(File.Exists(Path.Combine(RepositoryRoot, "appsettings.json")));
-        Assert.Equal(await EffectiveSettingsAsync(empty.Path, args), await EffectiveSettingsAsync(RepositoryRoot, args));
+        Assert.True(File.Exists(Path.Combine(Repository.Root, "appsettings.json")));
+        Assert.Equal(await EffectiveSettingsAsync(empty.Path, args), await EffectiveSettingsAsync(Repository.Root, args));
     }
 
     [Fact]

@@ -28,7 +28,7 @@ public sealed class MailSinkProcess : IAsyncDisposable
     private readonly ConcurrentQueue<string> _stderr = new();
     private readonly Task _exited;
 
-    private MailSinkProcess(ITestOutputHelper output, string root, int httpPort, int smtpPort, IReadOnlyList<string> arguments)
+    private MailSinkProcess(ITestOutputHelper output, string root, int httpPort, int smtpPort, IReadOnlyList<string> arguments, string? executable = null)
     {
         _output = output;
         Root = root;
@@ -36,7 +36,7 @@ public sealed class MailSinkProcess : IAsyncDisposable
         SmtpPort = smtpPort;
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(10) };
 
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(executable ?? DotnetHost())
         {
             WorkingDirectory = root,
             RedirectStandardOutput = true,
@@ -45,7 +45,8 @@ public sealed class MailSinkProcess : IAsyncDisposable
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        start.ArgumentList.Add(ServerDll.Value);
+        if (executable is null)
+            start.ArgumentList.Add(ServerDll.Value);
         foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
 
@@ -129,6 +130,13 @@ public sealed class MailSinkProcess : IAsyncDisposable
         ];
         return new MailSinkProcess(output, root, httpPort, smtpPort, arguments);
     }
+
+    /// <summary>
+    /// Starts another MailSink executable (the installed dotnet tool's <c>mailsink</c>) in <paramref name="root"/>
+    /// with exactly <paramref name="arguments"/>: nothing is added, so its own defaults hold.
+    /// </summary>
+    public static MailSinkProcess LaunchCommand(ITestOutputHelper output, string root, string executable, int httpPort, int smtpPort, params string[] arguments) =>
+        new(output, root, httpPort, smtpPort, arguments, executable);
 
     /// <summary>Two different free ports: both are held while the second is chosen (released one by one, the kernel may hand out the same port twice).</summary>
     public static (int First, int Second) TwoFreePorts()
