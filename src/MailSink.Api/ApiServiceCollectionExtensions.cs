@@ -1,3 +1,4 @@
+using MailSink.Api.Analysis;
 using MailSink.Api.Chaos;
 using MailSink.Api.Outgoing;
 using MailSink.Api.Webhooks;
@@ -30,6 +31,8 @@ public static class ApiServiceCollectionExtensions
         services.AddSingleton<MessageDelivery>();
         services.AddOptions<ChaosOptions>().BindConfiguration(ChaosOptions.Section);
         services.AddSingleton<ChaosRules>();
+        services.AddOptions<SpamAssassinOptions>().BindConfiguration(SpamAssassinOptions.Section);
+        services.AddSingleton<SpamAssassinClient>();
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
         services.AddSingleton<WebhookSender>();
@@ -66,6 +69,7 @@ public static class ApiServiceCollectionExtensions
         group.MapDevicesApi();
         group.MapUsageApi();
         group.MapChaosApi();
+        group.MapAnalysisApi();
         group.MapGet("/webhooks", (WebhookSender webhooks) => TypedResults.Ok(new ListResultDto<WebhookStatusDto>(webhooks.Status())))
             .WithTags("Webhooks").WithName("GetWebhooks").WithSummary("Each webhook endpoint with its queue and delivery counts.");
         app.MapMailSinkUi();

@@ -9,7 +9,6 @@ internal static class UnsupportedApi
 {
     private static readonly (string Prefix, string Field, string Why)[] Known =
     [
-        ("analysis/spam", "analysis", "Spam analysis is not available in MailSink yet: it needs a SpamAssassin daemon (spamd), which MailSink does not run."),
         ("analysis/deliverability", "analysis", "Deliverability reports are not available in MailSink: they need Mailosaur's outside checks (DNS, blocklists)."),
         ("screenshots", "screenshots", "Email previews are not available in MailSink: they are screenshots taken in real mail clients on Mailosaur's devices."),
         ("files/screenshots", "screenshots", "Email previews are not available in MailSink: they are screenshots taken in real mail clients on Mailosaur's devices."),

@@ -351,7 +351,7 @@ public abstract class ComposeApiTests(ConfiguredHost shared)
     }
 
     [Theory]
-    [InlineData("GET", "/api/analysis/spam/0193a1b2-0000-7000-8000-000000000000", "analysis", "Spam analysis is not available in MailSink")]
+    [InlineData("GET", "/api/analysis/spam/0193a1b2-0000-7000-8000-000000000000", "analysis", "Spam analysis is not available: it needs SpamAssassin's spamd")]
     [InlineData("GET", "/api/analysis/deliverability/x", "analysis", "Deliverability reports are not available in MailSink")]
     [InlineData("GET", "/api/screenshots/clients", "screenshots", "Email previews are not available in MailSink")]
     [InlineData("POST", "/api/messages/x/screenshots", "screenshots", "Email previews are not available in MailSink")]

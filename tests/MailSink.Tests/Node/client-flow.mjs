@@ -501,9 +501,22 @@ await step('usage.limits and usage.transactions count what MailSink holds', asyn
   assert.ok(transactions.items[0].email >= (await client.messages.list(server.id)).items.length);
 });
 
-await step('analysis.spam is refused with a 400 that names the missing feature, not a 404', async () => {
-  await rejectsWith(client.analysis.spam(created.id), {
-    message: '(analysis) Spam analysis is not available in MailSink yet: it needs a SpamAssassin daemon (spamd), which MailSink does not run.\r\n',
+await step('analysis.spam scores a message with SpamAssassin (GTUBE is spam, with its rule)', async () => {
+  const gtube = await client.messages.create(server.id, {
+    subject: `Spam ${tag}`,
+    text: 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X',
+  });
+  const result = await client.analysis.spam(gtube.id);
+  assert.ok(result.score >= 1000, `score ${result.score}`);
+  const rule = result.spamFilterResults.spamAssassin.find((r) => r.rule === 'GTUBE');
+  assert.ok(rule, JSON.stringify(result));
+  assert.equal(rule.score, 1000);
+  assert.match(rule.description, /Generic Test for Unsolicited Bulk Email/);
+});
+
+await step('analysis.deliverability is refused with a 400 that names the missing feature, not a 404', async () => {
+  await rejectsWith(client.analysis.deliverability(created.id), {
+    message: '(analysis) Deliverability reports are not available in MailSink: they need Mailosaur\'s outside checks (DNS, blocklists).\r\n',
     errorType: 'invalid_request',
     httpStatusCode: 400,
   });

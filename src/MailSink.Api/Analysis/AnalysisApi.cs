@@ -1,0 +1,47 @@
+using MailSink.Storage;
+
+namespace MailSink.Api.Analysis;
+
+/// <summary><c>api/analysis</c>: what Mailosaur's analysis calls answer, from real tools MailSink talks to.</summary>
+internal static class AnalysisApi
+{
+    public static RouteGroupBuilder MapAnalysisApi(this RouteGroupBuilder api)
+    {
+        var group = api.MapGroup("/analysis").WithTags("Analysis");
+        group.MapGet("/spam/{id}", Spam).WithName("AnalyzeSpam")
+            .WithSummary("The message scored by SpamAssassin's spamd: {score, spamFilterResults:{spamAssassin:[{rule, score, description}]}}.")
+            .Produces<SpamAnalysisDto>().Produces(StatusCodes.Status400BadRequest).Produces(StatusCodes.Status404NotFound);
+        return group;
+    }
+
+    private static async Task<IResult> Spam(SpamAssassinClient spamd, IMessageRepository messages, HttpContext context, string id)
+    {
+        if (!spamd.Configured)
+        {
+            return ApiErrors.BadRequest("analysis",
+                $"Spam analysis is not available: it needs SpamAssassin's spamd (Debian: apt-get install spamd; then start it), and {SpamAssassinOptions.Section}:Host (and :Port, 783 by default) set to where it listens.");
+        }
+
+        if (await messages.GetRawAsync(id, context.RequestAborted) is not { } raw)
+            return TypedResults.NotFound();
+        if (raw.Length > spamd.Options.MaxBytes)
+            return ApiErrors.BadRequest("analysis", $"The message is {raw.Length} bytes, more than spam analysis takes ({SpamAssassinOptions.Section}:MaxBytes = {spamd.Options.MaxBytes}).");
+        try
+        {
+            var report = await spamd.AnalyzeAsync(raw, context.RequestAborted);
+            return TypedResults.Ok(new SpamAnalysisDto(
+                new SpamFilterResultsDto([.. report.Rules.Select(r => new SpamAssassinRuleDto(r.Score, r.Rule, r.Description))]),
+                report.Score));
+        }
+        catch (SpamAssassinException ex)
+        {
+            return ApiErrors.BadRequest("analysis", $"Spam analysis is not available: {ex.Message} Check that spamd runs and that {SpamAssassinOptions.Section}:Host and :Port name it.");
+        }
+    }
+}
+
+public sealed record SpamAssassinRuleDto(double Score, string Rule, string Description);
+
+public sealed record SpamFilterResultsDto(IReadOnlyList<SpamAssassinRuleDto> SpamAssassin);
+
+public sealed record SpamAnalysisDto(SpamFilterResultsDto SpamFilterResults, double Score);
