@@ -33,6 +33,8 @@ public static class ApiServiceCollectionExtensions
         services.AddSingleton<ChaosRules>();
         services.AddOptions<SpamAssassinOptions>().BindConfiguration(SpamAssassinOptions.Section);
         services.AddSingleton<SpamAssassinClient>();
+        services.AddOptions<LinkCheckOptions>().BindConfiguration(LinkCheckOptions.Section);
+        services.AddSingleton<LinkChecker>();
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
         services.AddSingleton<WebhookSender>();

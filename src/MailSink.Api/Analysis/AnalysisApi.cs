@@ -11,8 +11,16 @@ internal static class AnalysisApi
         group.MapGet("/spam/{id}", Spam).WithName("AnalyzeSpam")
             .WithSummary("The message scored by SpamAssassin's spamd: {score, spamFilterResults:{spamAssassin:[{rule, score, description}]}}.")
             .Produces<SpamAnalysisDto>().Produces(StatusCodes.Status400BadRequest).Produces(StatusCodes.Status404NotFound);
+        group.MapPost("/links/{id}", Links).WithName("CheckLinks")
+            .WithSummary("MailSink's own: checks each link of the message (HEAD, then GET; redirects followed) and gives each one's outcome.")
+            .Produces<LinkCheckDto>().Produces(StatusCodes.Status404NotFound);
         return group;
     }
+
+    private static async Task<IResult> Links(LinkChecker checker, IMessageRepository messages, HttpContext context, string id) =>
+        await messages.GetAsync(id, context.RequestAborted) is { } message
+            ? TypedResults.Ok(await checker.CheckAsync(message, context.RequestAborted))
+            : TypedResults.NotFound();
 
     private static async Task<IResult> Spam(SpamAssassinClient spamd, IMessageRepository messages, HttpContext context, string id)
     {
