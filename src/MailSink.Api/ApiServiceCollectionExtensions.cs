@@ -35,6 +35,8 @@ public static class ApiServiceCollectionExtensions
         services.AddSingleton<SpamAssassinClient>();
         services.AddOptions<LinkCheckOptions>().BindConfiguration(LinkCheckOptions.Section);
         services.AddSingleton<LinkChecker>();
+        services.AddOptions<PreviewOptions>().BindConfiguration(PreviewOptions.Section);
+        services.AddSingleton<Previews>();
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
         services.AddSingleton<WebhookSender>();
@@ -72,6 +74,7 @@ public static class ApiServiceCollectionExtensions
         group.MapUsageApi();
         group.MapChaosApi();
         group.MapAnalysisApi();
+        group.MapPreviewsApi();
         group.MapGet("/webhooks", (WebhookSender webhooks) => TypedResults.Ok(new ListResultDto<WebhookStatusDto>(webhooks.Status())))
             .WithTags("Webhooks").WithName("GetWebhooks").WithSummary("Each webhook endpoint with its queue and delivery counts.");
         app.MapMailSinkUi();

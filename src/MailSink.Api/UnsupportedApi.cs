@@ -9,10 +9,7 @@ internal static class UnsupportedApi
 {
     private static readonly (string Prefix, string Field, string Why)[] Known =
     [
-        ("analysis/deliverability", "analysis", "Deliverability reports are not available in MailSink: they need Mailosaur's outside checks (DNS, blocklists)."),
-        ("screenshots", "screenshots", "Email previews are not available in MailSink: they are screenshots taken in real mail clients on Mailosaur's devices."),
-        ("files/screenshots", "screenshots", "Email previews are not available in MailSink: they are screenshots taken in real mail clients on Mailosaur's devices."),
-        ("messages/*/screenshots", "screenshots", "Email previews are not available in MailSink: they are screenshots taken in real mail clients on Mailosaur's devices."),
+        ("analysis/deliverability", "analysis", "Deliverability reports (SPF, DKIM, DMARC, block lists) are not available in MailSink yet; spam analysis (analysis/spam) and link checks (analysis/links) are."),
         ("sms", "sms", "SMS is not available in MailSink: it receives email only."),
     ];
 

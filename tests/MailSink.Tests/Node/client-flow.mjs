@@ -516,7 +516,7 @@ await step('analysis.spam scores a message with SpamAssassin (GTUBE is spam, wit
 
 await step('analysis.deliverability is refused with a 400 that names the missing feature, not a 404', async () => {
   await rejectsWith(client.analysis.deliverability(created.id), {
-    message: '(analysis) Deliverability reports are not available in MailSink: they need Mailosaur\'s outside checks (DNS, blocklists).\r\n',
+    message: '(analysis) Deliverability reports (SPF, DKIM, DMARC, block lists) are not available in MailSink yet; spam analysis (analysis/spam) and link checks (analysis/links) are.\r\n',
     errorType: 'invalid_request',
     httpStatusCode: 400,
   });
