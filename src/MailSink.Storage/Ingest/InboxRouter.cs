@@ -33,47 +33,38 @@ public sealed class InboxRouter
     /// <summary>The inbox id for one envelope or header address.</summary>
     public string Route(string address)
     {
-        var at = address.LastIndexOf('@');
-        if (at < 0 || at == address.Length - 1)
+        if (Split(address) is not var (domain, root) || domain.Length == root.Length)
             return CatchAllInbox;
-
-        var domain = NormalizeDomain(address[(at + 1)..]);
-        foreach (var root in _roots)
-        {
-            // The longest root the domain is (or is under) decides; a shorter root must not read the
-            // longer one's own labels as an inbox ("x@mail.example.com" is at root mail.example.com).
-            if (domain == root)
-                return CatchAllInbox;
-            if (domain.Length <= root.Length + 1
-                || !domain.EndsWith(root, StringComparison.Ordinal)
-                || domain[domain.Length - root.Length - 1] != '.')
-                continue;
-
-            var prefix = domain[..(domain.Length - root.Length - 1)];
-            var label = prefix[(prefix.LastIndexOf('.') + 1)..];
-            return IsValidInboxId(label) ? label : CatchAllInbox;
-        }
-
-        return CatchAllInbox;
+        var prefix = domain[..(domain.Length - root.Length - 1)];
+        var label = prefix[(prefix.LastIndexOf('.') + 1)..];
+        return IsValidInboxId(label) ? label : CatchAllInbox;
     }
 
     /// <summary>
     /// Whether mail to the address stays in MailSink: its domain is a root domain or under one. Anything else
     /// is the outside world, which MailSink never sends to unless a relay is configured to allow it.
     /// </summary>
-    public bool IsLocal(string address)
+    public bool IsLocal(string address) => Split(address) is not null;
+
+    /// <summary>
+    /// The address's domain (normalised) and the root domain it is or is under, or null. The longest root
+    /// decides: a shorter root must not read the longer one's own labels as an inbox ("x@mail.example.com"
+    /// is at root mail.example.com).
+    /// </summary>
+    private (string Domain, string Root)? Split(string address)
     {
         var at = address.LastIndexOf('@');
         if (at < 0 || at == address.Length - 1)
-            return false;
+            return null;
         var domain = NormalizeDomain(address[(at + 1)..]);
         foreach (var root in _roots)
         {
-            if (domain == root || (domain.Length > root.Length + 1 && domain.EndsWith(root, StringComparison.Ordinal) && domain[domain.Length - root.Length - 1] == '.'))
-                return true;
+            if (domain == root
+                || (domain.Length > root.Length + 1 && domain.EndsWith(root, StringComparison.Ordinal) && domain[domain.Length - root.Length - 1] == '.'))
+                return (domain, root);
         }
 
-        return false;
+        return null;
     }
 
     /// <summary>

@@ -4,54 +4,45 @@ using System.Text.Json;
 using MailSink.Api.Analysis;
 using MailSink.Tests.Support;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace MailSink.Tests.Api;
 
 /// <summary>POST /api/analysis/links/{id} against a real web server the test runs: 200, 404, redirects, HEAD refused, a hang.</summary>
 public sealed class LinkCheckTests : IAsyncLifetime
 {
-    private WebApplication _web = null!;
+    private LoopbackWebServer _web = null!;
     private string _site = "";
     private readonly ConcurrentQueue<string> _hits = new();
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        _web = builder.Build();
-        _web.Use(async (context, next) =>
+        _web = await LoopbackWebServer.StartAsync(web =>
         {
-            _hits.Enqueue($"{context.Request.Method} {context.Request.Path}");
-            await next(context);
+            web.Use(async (context, next) =>
+            {
+                _hits.Enqueue($"{context.Request.Method} {context.Request.Path}");
+                await next(context);
+            });
+            web.MapMethods("/ok", ["GET", "HEAD"], () => Results.Ok());
+            web.MapMethods("/missing", ["GET", "HEAD"], () => Results.NotFound());
+            web.MapMethods("/moved", ["GET", "HEAD"], () => Results.Redirect("/ok"));
+            web.MapMethods("/loop", ["GET", "HEAD"], () => Results.Redirect("/loop"));
+            web.MapGet("/get-only", () => Results.Ok());
+            web.MapMethods("/get-only", ["HEAD"], () => Results.StatusCode(405));
+            web.MapMethods("/hang", ["GET", "HEAD"], async () =>
+            {
+                await _release.Task;
+                return Results.Ok();
+            });
         });
-        _web.MapMethods("/ok", ["GET", "HEAD"], () => Results.Ok());
-        _web.MapMethods("/missing", ["GET", "HEAD"], () => Results.NotFound());
-        _web.MapMethods("/moved", ["GET", "HEAD"], () => Results.Redirect("/ok"));
-        _web.MapMethods("/loop", ["GET", "HEAD"], () => Results.Redirect("/loop"));
-        _web.MapGet("/get-only", () => Results.Ok());
-        _web.MapMethods("/get-only", ["HEAD"], () => Results.StatusCode(405));
-        _web.MapMethods("/hang", ["GET", "HEAD"], async () =>
-        {
-            await _release.Task;
-            return Results.Ok();
-        });
-        await _web.StartAsync();
-        _site = _web.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        _site = _web.BaseUrl;
     }
 
     public async Task DisposeAsync()
     {
         _release.TrySetResult();
-        await _web.StopAsync();
         await _web.DisposeAsync();
     }
 

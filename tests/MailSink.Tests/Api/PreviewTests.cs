@@ -5,13 +5,7 @@ using System.Text;
 using System.Text.Json;
 using MailSink.Tests.Support;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace MailSink.Tests.Api;
 
@@ -20,29 +14,20 @@ public sealed class PreviewTests : IAsyncLifetime
 {
     private static readonly byte[] Pixel = Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==");
     private readonly ConcurrentQueue<string> _imageRequests = new();
-    private WebApplication _images = null!;
+    private LoopbackWebServer _images = null!;
     private string _imageUrl = "";
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        _images = builder.Build();
-        _images.MapGet("/logo.png", (HttpContext context) =>
+        _images = await LoopbackWebServer.StartAsync(web => web.MapGet("/logo.png", (HttpContext context) =>
         {
             _imageRequests.Enqueue(context.Request.Path);
             return Results.Bytes(Pixel, "image/png");
-        });
-        await _images.StartAsync();
-        _imageUrl = _images.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First() + "/logo.png";
+        }));
+        _imageUrl = _images.BaseUrl + "/logo.png";
     }
 
-    public async Task DisposeAsync()
-    {
-        await _images.StopAsync();
-        await _images.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _images.DisposeAsync();
 
     private static async Task<byte[]> PreviewAsync(MailSinkHost host, string messageId, string client)
     {
