@@ -14,9 +14,10 @@ internal static class UiApi
     /// are allowed because the email preview is an <c>iframe srcdoc</c>, which inherits this policy: a
     /// mail's own <c>style</c> attributes must work, and its images load once the person asks. The frame
     /// narrows this with its own policy (no remote content until asked) and its sandbox (no script).
+    /// <c>blob:</c> images are the previews the page fetched itself (with the API key) and shows.
     /// </summary>
     public const string ContentSecurityPolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: http: https:; " +
+        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: http: https:; " +
         "font-src 'self' data:; connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
     /// <summary>Registers what the UI needs (the embedded files, read once).</summary>

@@ -2,11 +2,14 @@
 // message. The HTML tab renders the mail in an iframe that is sandboxed without allow-scripts and
 // without allow-same-origin (no script runs, and the frame is not our origin), from srcdoc with a
 // Content-Security-Policy of its own that blocks remote content until the person asks for it.
-import { downloadLink, getBlob, getJson, send } from './api.js';
+import { downloadLink, getBlob, getJson, request, send } from './api.js';
 import { addressList, copyText, formatAddress, formatFull, formatSize, h, safeHref, toast } from './dom.js';
 
-export const TABS = ['html', 'text', 'headers', 'raw', 'links', 'codes', 'attachments', 'envelope'];
-const LABELS = { html: 'HTML', text: 'Text', headers: 'Headers', raw: 'Raw', links: 'Links', codes: 'Codes', attachments: 'Attachments', envelope: 'Envelope' };
+export const TABS = ['html', 'text', 'headers', 'raw', 'links', 'codes', 'attachments', 'envelope', 'spam', 'preview'];
+const LABELS = {
+  html: 'HTML', text: 'Text', headers: 'Headers', raw: 'Raw', links: 'Links', codes: 'Codes', attachments: 'Attachments',
+  envelope: 'Envelope', spam: 'Spam', preview: 'Preview',
+};
 
 // The frame's own policy, on top of the page's (which a srcdoc frame inherits): nothing from outside
 // until asked, inline styles, images from data: URLs (cid: parts are turned into those).
@@ -119,6 +122,8 @@ const RENDER = {
   codes: renderCodes,
   attachments: renderAttachments,
   envelope: renderEnvelope,
+  spam: renderSpam,
+  preview: renderPreview,
 };
 
 async function renderHtml(panel, message) {
@@ -261,15 +266,103 @@ function allLinks(message) {
   ];
 }
 
-function renderLinks(panel, message) {
-  panel.append(table(['Text', 'Link', 'Part'], allLinks(message).map(link => {
+function renderLinks(panel, message, checked = null) {
+  const links = allLinks(message);
+  const check = h('button', { type: 'button', class: 'small', id: 'check-links', disabled: links.length === 0 ? true : null }, 'Check links');
+  check.onclick = async () => {
+    check.disabled = true;
+    check.textContent = 'Checking…';
+    try {
+      const result = await send('POST', `api/analysis/links/${encodeURIComponent(message.id)}`);
+      if (current?.message?.id !== message.id || current.tab !== 'links') return;
+      panel.replaceChildren();
+      renderLinks(panel, message, new Map(result.links.map(link => [link.url, link])));
+    } catch (error) {
+      toast(`Could not check the links: ${error.message}`);
+      check.disabled = false;
+      check.textContent = 'Check links';
+    }
+  };
+  panel.append(h('div', { class: 'panel-actions' }, check));
+  const headings = checked ? ['Text', 'Link', 'Part', 'Check'] : ['Text', 'Link', 'Part'];
+  panel.append(table(headings, links.map(link => {
     const href = safeHref(link.href);
-    return [
+    const cells = [
       h('td', {}, link.text || h('span', { class: 'empty-state' }, '(no text)')),
       h('td', {}, href ? h('a', { href, target: '_blank', rel: 'noopener noreferrer' }, link.href) : h('code', {}, link.href)),
       h('td', {}, link.part),
     ];
+    if (checked) {
+      const outcome = checked.get(link.href);
+      cells.push(h('td', { class: `check ${outcome?.result ?? 'skipped'}`, title: outcome?.error ?? '' },
+        outcome ? `${outcome.result}${outcome.status ? ` (${outcome.status})` : ''}` : 'not checked'));
+    }
+    return cells;
   }), 'No links.'));
+}
+
+// Spam: the message scored by SpamAssassin's spamd through the API; without spamd, the API's own words on how to set it up.
+async function renderSpam(panel, message) {
+  panel.append(h('p', { class: 'hint' }, 'Asking SpamAssassin…'));
+  let result;
+  try {
+    result = await getJson(`api/analysis/spam/${encodeURIComponent(message.id)}`);
+  } catch (error) {
+    if (current?.message?.id !== message.id || current.tab !== 'spam') return;
+    panel.replaceChildren(h('p', { class: 'hint', id: 'spam-unavailable' }, error.message));
+    return;
+  }
+  if (current?.message?.id !== message.id || current.tab !== 'spam') return;
+  const rules = result.spamFilterResults.spamAssassin;
+  panel.replaceChildren(
+    h('p', { id: 'spam-score' }, h('strong', {}, `Score ${result.score}`), ' (SpamAssassin calls 5 or more spam by default)'),
+    table(['Points', 'Rule', 'Description'], rules.map(rule => [
+      h('td', { class: 'points' }, String(rule.score)), h('td', {}, h('code', {}, rule.rule)), h('td', {}, rule.description),
+    ]), 'No rule hit.'));
+}
+
+// Preview: the HTML rendered by the server's Chromium with one of its profiles, as a picture.
+async function renderPreview(panel, message) {
+  let clients;
+  try {
+    clients = (await getJson('api/screenshots/clients')).items;
+  } catch (error) {
+    panel.append(h('p', { class: 'hint' }, `Could not list the previews: ${error.message}`));
+    return;
+  }
+  if (current?.message?.id !== message.id || current.tab !== 'preview') return;
+  const select = h('select', { id: 'preview-client' }, clients.map(c => h('option', { value: c.name }, c.label)));
+  const button = h('button', { type: 'button', class: 'small', id: 'render-preview' }, 'Render');
+  const result = h('div', { class: 'preview' });
+  button.onclick = async () => {
+    button.disabled = true;
+    result.replaceChildren(h('p', { class: 'hint' }, 'Rendering…'));
+    try {
+      const started = await send('POST', `api/messages/${encodeURIComponent(message.id)}/screenshots`, { emailClients: [select.value] });
+      const image = await previewImage(started.items[0].id);
+      if (current?.message?.id !== message.id || current.tab !== 'preview') return;
+      result.replaceChildren(h('img', { id: 'preview-image', alt: `Preview: ${select.selectedOptions[0].textContent}`, src: URL.createObjectURL(image) }));
+    } catch (error) {
+      result.replaceChildren(h('p', { class: 'hint error-state' }, error.message));
+    } finally {
+      button.disabled = false;
+    }
+  };
+  panel.append(h('div', { class: 'panel-actions' }, select, button), result);
+}
+
+/** The preview's PNG once it is rendered: the API answers 202 until then, with the pause to take. */
+async function previewImage(id) {
+  for (let attempt = 0; attempt < 240; attempt++) {
+    const response = await request(`api/files/screenshots/${encodeURIComponent(id)}`);
+    if (response.status !== 202) {
+      if (!response.ok) return getBlob(`api/files/screenshots/${encodeURIComponent(id)}`); // throws with the API's words
+      return response.blob();
+    }
+    const delays = (response.headers.get('x-ms-delay') || '1000').split(',').map(Number);
+    await new Promise(resolve => setTimeout(resolve, delays[Math.min(attempt, delays.length - 1)]));
+  }
+  throw new Error('The preview took too long.');
 }
 
 function allCodes(message) {
