@@ -1,4 +1,5 @@
 using MailSink.Api.Analysis;
+using MailSink.Api.Analysis.Deliverability;
 using MailSink.Api.Chaos;
 using MailSink.Api.Outgoing;
 using MailSink.Api.Webhooks;
@@ -35,6 +36,10 @@ public static class ApiServiceCollectionExtensions
         services.AddSingleton<SpamAssassinClient>();
         services.AddOptions<LinkCheckOptions>().BindConfiguration(LinkCheckOptions.Section);
         services.AddSingleton<LinkChecker>();
+        services.AddOptions<DeliverabilityOptions>().BindConfiguration(DeliverabilityOptions.Section);
+        services.AddSingleton<AnalysisDns>();
+        services.AddSingleton<AuthenticationChecks>();
+        services.AddSingleton<DeliverabilityReports>();
         services.AddOptions<PreviewOptions>().BindConfiguration(PreviewOptions.Section);
         services.AddSingleton<Previews>();
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateOnStart();

@@ -9,7 +9,6 @@ internal static class UnsupportedApi
 {
     private static readonly (string Prefix, string Field, string Why)[] Known =
     [
-        ("analysis/deliverability", "analysis", "Deliverability reports (SPF, DKIM, DMARC, block lists) are not available in MailSink yet; spam analysis (analysis/spam) and link checks (analysis/links) are."),
         ("sms", "sms", "SMS is not available in MailSink: it receives email only."),
     ];
 

@@ -1,3 +1,4 @@
+using MailSink.Api.Analysis.Deliverability;
 using MailSink.Storage;
 
 namespace MailSink.Api.Analysis;
@@ -11,11 +12,17 @@ internal static class AnalysisApi
         group.MapGet("/spam/{id}", Spam).WithName("AnalyzeSpam")
             .WithSummary("The message scored by SpamAssassin's spamd: {score, spamFilterResults:{spamAssassin:[{rule, score, description}]}}.")
             .Produces<SpamAnalysisDto>().Produces(StatusCodes.Status400BadRequest).Produces(StatusCodes.Status404NotFound);
+        group.MapGet("/deliverability/{id}", Deliverability).WithName("AnalyzeDeliverability")
+            .WithSummary("SPF, DKIM and DMARC from DNS, block lists, content checks, DNS records and SpamAssassin's score, made once and kept.")
+            .Produces<DeliverabilityReportDto>().Produces(StatusCodes.Status404NotFound);
         group.MapPost("/links/{id}", Links).WithName("CheckLinks")
             .WithSummary("MailSink's own: checks each link of the message (HEAD, then GET; redirects followed) and gives each one's outcome.")
             .Produces<LinkCheckDto>().Produces(StatusCodes.Status404NotFound);
         return group;
     }
+
+    private static async Task<IResult> Deliverability(DeliverabilityReports reports, HttpContext context, string id) =>
+        await reports.GetAsync(id, context.RequestAborted) is { } report ? TypedResults.Ok(report) : TypedResults.NotFound();
 
     private static async Task<IResult> Links(LinkChecker checker, IMessageRepository messages, HttpContext context, string id) =>
         await messages.GetAsync(id, context.RequestAborted) is { } message

@@ -352,7 +352,6 @@ public abstract class ComposeApiTests(ConfiguredHost shared)
 
     [Theory]
     [InlineData("GET", "/api/analysis/spam/0193a1b2-0000-7000-8000-000000000000", "analysis", "Spam analysis is not available: it needs SpamAssassin's spamd")]
-    [InlineData("GET", "/api/analysis/deliverability/x", "analysis", "Deliverability reports (SPF, DKIM, DMARC, block lists) are not available in MailSink yet")]
     [InlineData("GET", "/api/sms/x", "sms", "SMS is not available in MailSink")]
     [InlineData("GET", "/api/nothing/here", "path", "GET /api/nothing/here is not available in MailSink")]
     public async Task Calls_mailsink_does_not_serve_are_a_400_that_says_so(string method, string path, string field, string description)

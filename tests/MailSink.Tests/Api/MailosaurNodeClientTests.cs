@@ -14,8 +14,8 @@ namespace MailSink.Tests.Api;
 /// random 127.77.x.y address, and Node trusts that certificate through NODE_EXTRA_CA_CERTS: TLS is
 /// verified for real, and the API key is required.
 /// </summary>
-public sealed class MailosaurNodeClientTests(MailosaurNpmClient npm, SpamdServer spamd, ITestOutputHelper output)
-    : IClassFixture<MailosaurNpmClient>, IClassFixture<SpamdServer>
+public sealed class MailosaurNodeClientTests(MailosaurNpmClient npm, SpamdServer spamd, TestDnsServer dns, ITestOutputHelper output)
+    : IClassFixture<MailosaurNpmClient>, IClassFixture<SpamdServer>, IClassFixture<TestDnsServer>
 {
     private static readonly TimeSpan ScriptDeadline = TimeSpan.FromSeconds(90);
     private const int StartAttempts = 5;
@@ -88,6 +88,7 @@ public sealed class MailosaurNodeClientTests(MailosaurNpmClient npm, SpamdServer
                     .. certificate.KestrelSettings,
                     $"--MailSink:Api:ApiKey={apiKey}",
                     .. spamd.HostSettings,
+                    .. dns.HostSettings,
                     "--MailSink:Smtp:Listeners:0:Port=0", "--MailSink:Smtp:Listeners:0:Tls=None", "--MailSink:Smtp:Listeners:0:Auth=Optional",
                 ]);
                 output.WriteLine($"MailSink API on https://{address}:443, SMTP on 127.0.0.1:{host.Listeners.PortOf(TlsMode.None)}");

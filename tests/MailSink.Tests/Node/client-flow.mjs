@@ -514,12 +514,16 @@ await step('analysis.spam scores a message with SpamAssassin (GTUBE is spam, wit
   assert.match(rule.description, /Generic Test for Unsolicited Bulk Email/);
 });
 
-await step('analysis.deliverability is refused with a 400 that names the missing feature, not a 404', async () => {
-  await rejectsWith(client.analysis.deliverability(created.id), {
-    message: '(analysis) Deliverability reports (SPF, DKIM, DMARC, block lists) are not available in MailSink yet; spam analysis (analysis/spam) and link checks (analysis/links) are.\r\n',
-    errorType: 'invalid_request',
-    httpStatusCode: 400,
-  });
+await step('analysis.deliverability reports SPF, DKIM, DMARC and the content checks', async () => {
+  const report = await client.analysis.deliverability(created.id);
+  const results = ['Pass', 'Warning', 'Fail', 'Timeout'];
+  assert.ok(results.includes(report.spf.result), JSON.stringify(report.spf));
+  assert.ok(report.dkim.length >= 1 && report.dkim.every((d) => results.includes(d.result)), JSON.stringify(report.dkim));
+  assert.equal(report.dkim[0].result, 'Warning'); // made through the API: not signed
+  assert.ok(results.includes(report.dmarc.result), JSON.stringify(report.dmarc));
+  assert.equal(report.content.script, false);
+  assert.equal(report.content.missingListUnsubscribe, true);
+  assert.ok(report.content.totalSize > 0);
 });
 
 await step('401 with the client\'s message when the API key is wrong', async () => {
