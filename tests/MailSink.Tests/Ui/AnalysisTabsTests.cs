@@ -7,7 +7,8 @@ namespace MailSink.Tests.Ui;
 
 /// <summary>The message view's Spam, Links (checked) and Preview tabs in Chromium, with the same data the API gives.</summary>
 [Collection(nameof(BrowserCollection))]
-public sealed class AnalysisTabsTests(ChromiumFixture chromium, SpamdServer spamd, ITestOutputHelper output) : IClassFixture<SpamdServer>
+public sealed class AnalysisTabsTests(ChromiumFixture chromium, SpamdServer spamd, TestDnsServer dns, ITestOutputHelper output)
+    : IClassFixture<SpamdServer>, IClassFixture<TestDnsServer>
 {
     private const string Gtube = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
 
@@ -19,7 +20,8 @@ public sealed class AnalysisTabsTests(ChromiumFixture chromium, SpamdServer spam
             web.MapMethods("/fine", ["GET", "HEAD"], () => Results.Ok());
             web.MapMethods("/gone", ["GET", "HEAD"], () => Results.NotFound());
         });
-        await using var host = await MailSinkHost.StartAsync([.. spamd.HostSettings, "--MailSink:Analysis:LinkCheck:AllowPrivate=true"]);
+        dns.Txt("acme.example", "v=spf1 ip4:127.0.0.1 -all");
+        await using var host = await MailSinkHost.StartAsync([.. spamd.HostSettings, .. dns.HostSettings, "--MailSink:Analysis:LinkCheck:AllowPrivate=true"]);
         var inbox = MailSinkHost.NewInbox();
         await SmtpSend.MessageAsync(host.SmtpPort, UiMail.Html($"to@{inbox}.localhost", "Offer", $"""
             <p>{Gtube}</p><a href="{site.BaseUrl}/fine">fine</a> <a href="{site.BaseUrl}/gone">gone</a>
@@ -36,6 +38,11 @@ public sealed class AnalysisTabsTests(ChromiumFixture chromium, SpamdServer spam
         await ui.Page.Locator("#check-links").ClickAsync();
         await Expect(ui.Panel.Locator("tr", new() { HasText = "/fine" }).Locator("td.check")).ToHaveTextAsync("ok (200)");
         await Expect(ui.Panel.Locator("tr", new() { HasText = "/gone" }).Locator("td.check")).ToHaveTextAsync("broken (404)");
+
+        await ui.Tab("deliverability").ClickAsync();
+        await Expect(ui.Page.Locator("#authentication tr[data-check='SPF'] td.result")).ToHaveTextAsync("Pass");
+        await Expect(ui.Page.Locator("#authentication tr[data-check='DKIM'] td.result")).ToHaveTextAsync("Warning");
+        await Expect(ui.Page.Locator("#authentication tr[data-check='DMARC'] td.result")).ToHaveTextAsync("Warning");
 
         await ui.Tab("preview").ClickAsync();
         await ui.Page.Locator("#preview-client").SelectOptionAsync("mailsink-mobile-light");

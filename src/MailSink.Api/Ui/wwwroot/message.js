@@ -5,10 +5,10 @@
 import { downloadLink, getBlob, getJson, request, send } from './api.js';
 import { addressList, copyText, formatAddress, formatFull, formatSize, h, safeHref, toast } from './dom.js';
 
-export const TABS = ['html', 'text', 'headers', 'raw', 'links', 'codes', 'attachments', 'envelope', 'spam', 'preview'];
+export const TABS = ['html', 'text', 'headers', 'raw', 'links', 'codes', 'attachments', 'envelope', 'spam', 'deliverability', 'preview'];
 const LABELS = {
   html: 'HTML', text: 'Text', headers: 'Headers', raw: 'Raw', links: 'Links', codes: 'Codes', attachments: 'Attachments',
-  envelope: 'Envelope', spam: 'Spam', preview: 'Preview',
+  envelope: 'Envelope', spam: 'Spam', deliverability: 'Deliverability', preview: 'Preview',
 };
 
 // The frame's own policy, on top of the page's (which a srcdoc frame inherits): nothing from outside
@@ -123,6 +123,7 @@ const RENDER = {
   attachments: renderAttachments,
   envelope: renderEnvelope,
   spam: renderSpam,
+  deliverability: renderDeliverability,
   preview: renderPreview,
 };
 
@@ -319,6 +320,34 @@ async function renderSpam(panel, message) {
     table(['Points', 'Rule', 'Description'], rules.map(rule => [
       h('td', { class: 'points' }, String(rule.score)), h('td', {}, h('code', {}, rule.rule)), h('td', {}, rule.description),
     ]), 'No rule hit.'));
+}
+
+// Deliverability: SPF, DKIM and DMARC from DNS, block lists and content checks, as the API reports them.
+async function renderDeliverability(panel, message) {
+  panel.append(h('p', { class: 'hint' }, 'Checking SPF, DKIM and DMARC…'));
+  let report;
+  try {
+    report = await getJson(`api/analysis/deliverability/${encodeURIComponent(message.id)}`);
+  } catch (error) {
+    if (current?.message?.id !== message.id || current.tab !== 'deliverability') return;
+    panel.replaceChildren(h('p', { class: 'hint error-state' }, `Could not check deliverability: ${error.message}`));
+    return;
+  }
+  if (current?.message?.id !== message.id || current.tab !== 'deliverability') return;
+  const checks = [['SPF', report.spf], ...report.dkim.map(d => ['DKIM', d]), ['DMARC', report.dmarc]];
+  const content = report.content;
+  const findings = [
+    ['Scripts', content.script], ['Embedded objects (embed, object, iframe)', content.embed || content.object || content.iframe],
+    ['Link shorteners', content.shortUrls], ['Images without alt text', content.missingAlt], ['No List-Unsubscribe header', content.missingListUnsubscribe],
+  ];
+  panel.replaceChildren(
+    h('table', { class: 'grid', id: 'authentication' }, h('tbody', {}, checks.map(([name, check]) =>
+      h('tr', { dataset: { check: name } }, h('th', {}, name), h('td', { class: `result ${check.result.toLowerCase()}` }, check.result), h('td', {}, check.description))))),
+    h('h4', {}, 'Content'),
+    h('ul', { class: 'findings' }, findings.map(([label, found]) => h('li', { class: found ? 'found' : 'clear' }, `${found ? '⚠' : '✓'} ${label}`))),
+    report.blockLists.length > 0
+      ? table(['Block list', 'Result'], report.blockLists.map(b => [h('td', {}, b.name), h('td', {}, b.result)]))
+      : h('p', { class: 'hint' }, 'No block lists are configured (MailSink:Analysis:BlockLists).'));
 }
 
 // Preview: the HTML rendered by the server's Chromium with one of its profiles, as a picture.
