@@ -36,6 +36,7 @@ public static class ApiServiceCollectionExtensions
         services.AddSingleton<SpamAssassinClient>();
         services.AddOptions<LinkCheckOptions>().BindConfiguration(LinkCheckOptions.Section);
         services.AddSingleton<LinkChecker>();
+        services.AddSingleton<HtmlCompatibility>();
         services.AddOptions<DeliverabilityOptions>().BindConfiguration(DeliverabilityOptions.Section);
         services.AddSingleton<AnalysisDns>();
         services.AddSingleton<AuthenticationChecks>();

@@ -15,6 +15,9 @@ internal static class AnalysisApi
         group.MapGet("/deliverability/{id}", Deliverability).WithName("AnalyzeDeliverability")
             .WithSummary("SPF, DKIM and DMARC from DNS, block lists, content checks, DNS records and SpamAssassin's score, made once and kept.")
             .Produces<DeliverabilityReportDto>().Produces(StatusCodes.Status404NotFound);
+        group.MapGet("/html/{id}", Html).WithName("CheckHtml")
+            .WithSummary("MailSink's own: the HTML and CSS features the message uses, and the mail clients that lack them (caniemail's data).")
+            .Produces<HtmlCompatibilityDto>().Produces(StatusCodes.Status404NotFound);
         group.MapPost("/links/{id}", Links).WithName("CheckLinks")
             .WithSummary("MailSink's own: checks each link of the message (HEAD, then GET; redirects followed) and gives each one's outcome.")
             .Produces<LinkCheckDto>().Produces(StatusCodes.Status404NotFound);
@@ -23,6 +26,9 @@ internal static class AnalysisApi
 
     private static async Task<IResult> Deliverability(DeliverabilityReports reports, HttpContext context, string id) =>
         await reports.GetAsync(id, context.RequestAborted) is { } report ? TypedResults.Ok(report) : TypedResults.NotFound();
+
+    private static async Task<IResult> Html(HtmlCompatibility compatibility, IMessageRepository messages, HttpContext context, string id) =>
+        await messages.GetAsync(id, context.RequestAborted) is { } message ? TypedResults.Ok(compatibility.Check(message.Html)) : TypedResults.NotFound();
 
     private static async Task<IResult> Links(LinkChecker checker, IMessageRepository messages, HttpContext context, string id) =>
         await messages.GetAsync(id, context.RequestAborted) is { } message

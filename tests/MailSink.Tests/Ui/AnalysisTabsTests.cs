@@ -24,7 +24,7 @@ public sealed class AnalysisTabsTests(ChromiumFixture chromium, SpamdServer spam
         await using var host = await MailSinkHost.StartAsync([.. spamd.HostSettings, .. dns.HostSettings, "--MailSink:Analysis:LinkCheck:AllowPrivate=true"]);
         var inbox = MailSinkHost.NewInbox();
         await SmtpSend.MessageAsync(host.SmtpPort, UiMail.Html($"to@{inbox}.localhost", "Offer", $"""
-            <p>{Gtube}</p><a href="{site.BaseUrl}/fine">fine</a> <a href="{site.BaseUrl}/gone">gone</a>
+            <p style="display: flex">{Gtube}</p><a href="{site.BaseUrl}/fine">fine</a> <a href="{site.BaseUrl}/gone">gone</a>
             """, text: $"{Gtube}\r\n"));
 
         await using var ui = await UiPage.OpenAsync(chromium, host, output, $"/#/inbox/{inbox}");
@@ -43,6 +43,9 @@ public sealed class AnalysisTabsTests(ChromiumFixture chromium, SpamdServer spam
         await Expect(ui.Page.Locator("#authentication tr[data-check='SPF'] td.result")).ToHaveTextAsync("Pass");
         await Expect(ui.Page.Locator("#authentication tr[data-check='DKIM'] td.result")).ToHaveTextAsync("Warning");
         await Expect(ui.Page.Locator("#authentication tr[data-check='DMARC'] td.result")).ToHaveTextAsync("Warning");
+
+        await ui.Tab("compatibility").ClickAsync();
+        await Expect(ui.Panel.Locator("tr", new() { Has = ui.Page.Locator("td[data-slug='css-display-flex']") })).ToContainTextAsync("Outlook Windows");
 
         await ui.Tab("preview").ClickAsync();
         await ui.Page.Locator("#preview-client").SelectOptionAsync("mailsink-mobile-light");

@@ -5,10 +5,10 @@
 import { downloadLink, getBlob, getJson, request, send } from './api.js';
 import { addressList, copyText, formatAddress, formatFull, formatSize, h, safeHref, toast } from './dom.js';
 
-export const TABS = ['html', 'text', 'headers', 'raw', 'links', 'codes', 'attachments', 'envelope', 'spam', 'deliverability', 'preview'];
+export const TABS = ['html', 'text', 'headers', 'raw', 'links', 'codes', 'attachments', 'envelope', 'spam', 'deliverability', 'compatibility', 'preview'];
 const LABELS = {
   html: 'HTML', text: 'Text', headers: 'Headers', raw: 'Raw', links: 'Links', codes: 'Codes', attachments: 'Attachments',
-  envelope: 'Envelope', spam: 'Spam', deliverability: 'Deliverability', preview: 'Preview',
+  envelope: 'Envelope', spam: 'Spam', deliverability: 'Deliverability', compatibility: 'Compatibility', preview: 'Preview',
 };
 
 // The frame's own policy, on top of the page's (which a srcdoc frame inherits): nothing from outside
@@ -124,6 +124,7 @@ const RENDER = {
   envelope: renderEnvelope,
   spam: renderSpam,
   deliverability: renderDeliverability,
+  compatibility: renderCompatibility,
   preview: renderPreview,
 };
 
@@ -348,6 +349,26 @@ async function renderDeliverability(panel, message) {
     report.blockLists.length > 0
       ? table(['Block list', 'Result'], report.blockLists.map(b => [h('td', {}, b.name), h('td', {}, b.result)]))
       : h('p', { class: 'hint' }, 'No block lists are configured (MailSink:Analysis:BlockLists).'));
+}
+
+// Compatibility: the HTML and CSS features the message uses, and the mail clients that lack them (caniemail's data).
+async function renderCompatibility(panel, message) {
+  let report;
+  try {
+    report = await getJson(`api/analysis/html/${encodeURIComponent(message.id)}`);
+  } catch (error) {
+    panel.append(h('p', { class: 'hint error-state' }, `Could not check the HTML: ${error.message}`));
+    return;
+  }
+  if (current?.message?.id !== message.id || current.tab !== 'compatibility') return;
+  const issues = report.features.filter(f => f.notSupported.length + f.partial.length > 0);
+  panel.append(
+    h('p', { class: 'hint' }, `${report.features.length} features used, ${issues.length} not supported everywhere (caniemail data ${report.dataVersion}, ${report.dataDate.slice(0, 10)}).`),
+    table(['Feature', 'Not supported in', 'Partly in'], issues.map(f => [
+      h('td', { dataset: { slug: f.slug } }, h('a', { href: safeHref(f.url), target: '_blank', rel: 'noopener noreferrer' }, f.title)),
+      h('td', {}, f.notSupported.join(', ') || '—'),
+      h('td', {}, f.partial.join(', ') || '—'),
+    ]), message.html.body ? 'Every feature used is supported everywhere.' : 'The message has no HTML.'));
 }
 
 // Preview: the HTML rendered by the server's Chromium with one of its profiles, as a picture.
