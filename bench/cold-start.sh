@@ -21,7 +21,9 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo "publishing jit and r2r (Release)"
 dotnet publish src/MailSink.Server -c Release -o "$work/jit" --nologo -v q >/dev/null
-dotnet publish src/MailSink.Server -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$work/r2r" --nologo -v q >/dev/null
+# (no lock file for this runtime: the repository's packages.lock.json files stay as they are)
+dotnet publish src/MailSink.Server -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+  -p:RestorePackagesWithLockFile=false -o "$work/r2r" --nologo -v q >/dev/null
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 now_ns() { date +%s%N; }
