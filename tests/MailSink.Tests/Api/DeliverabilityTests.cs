@@ -154,6 +154,10 @@ public sealed class DeliverabilityTests(TestDnsServer dns) : IClassFixture<TestD
     [InlineData("two-records", "v=spf1 -all|v=spf1 +all", "", "Fail")] // permerror: more than one record
     [InlineData("limit", "v=spf1 include:l1.lim.test -all", "LIMIT", "Fail")] // permerror: over 10 DNS-querying terms
     [InlineData("temperror", "v=spf1 include:silent.other.test -all", "SILENT:silent.other.test", "Timeout")]
+    [InlineData("void-two", "v=spf1 a:n1.void.test a:n2.void.test ip4:127.0.0.1 -all", "", "Pass")] // two void lookups are allowed
+    [InlineData("void-three", "v=spf1 a:n1.void.test a:n2.void.test a:n3.void.test ip4:127.0.0.1 -all", "", "Fail")] // the third is a permerror
+    [InlineData("macro", "v=spf1 exists:%{i}._spf.%{d} -all", "A:127.0.0.1._spf.macro.spf.test=127.0.0.2", "Pass")] // %{i} the client address, %{d} the domain
+    [InlineData("macro-miss", "v=spf1 exists:%{l}.users.%{d} -all", "A:someone-else.users.macro-miss.spf.test=127.0.0.2", "Fail")] // %{l} is "bounce", not listed
     public async Task Spf_follows_rfc_7208(string scenario, string records, string extra, string expected)
     {
         var domain = $"{scenario}.spf.test";

@@ -26,10 +26,11 @@ public sealed class AuthenticationChecks(AnalysisDns dns)
 
         var (_, texts) = await dns.TxtAsync(domain, cancellationToken);
         var record = texts.FirstOrDefault(t => t.StartsWith("v=spf1", StringComparison.OrdinalIgnoreCase) && (t.Length == 6 || t[6] == ' '));
-        var validator = new SpfValidator { DnsResolver = dns.Resolver, DnsLookupLimit = 10 };
+        using var resolver = new VoidLookupLimit(dns.Resolver);
+        var validator = new SpfValidator { DnsResolver = resolver, DnsLookupLimit = 10 };
         var sender = mailFrom.Contains('@') ? mailFrom : $"postmaster@{domain}";
         var outcome = await validator.CheckHostAsync(client, domain, sender, false, cancellationToken);
-        var (result, description) = outcome.Result switch
+        var (result, description) = resolver.Exceeded ? ("Fail", $"{domain}'s SPF record cannot be evaluated (permerror: more than two void lookups).") : outcome.Result switch
         {
             SpfQualifier.Pass => ("Pass", $"{client} may send mail for {domain}."),
             SpfQualifier.Fail => ("Fail", $"{domain}'s SPF record does not allow {client} to send its mail (-all)."),
@@ -138,6 +139,47 @@ public sealed class AuthenticationChecks(AnalysisDns dns)
         }
 
         return tags;
+    }
+
+    /// <summary>
+    /// RFC 7208 4.6.4: more than two "void lookups" (a mechanism's A, AAAA, MX or PTR query answered with no
+    /// records) make check_host() a permerror. ARSoft's validator does not count them; this resolver does,
+    /// and fails the third (the validator then stops, and <see cref="Exceeded"/> says why).
+    /// </summary>
+    private sealed class VoidLookupLimit(ARSoft.Tools.Net.Dns.IDnsResolver inner) : ARSoft.Tools.Net.Dns.IDnsResolver
+    {
+        private const int Limit = 2;
+        private int _void;
+
+        public bool Exceeded { get; private set; }
+
+        public List<T> Resolve<T>(ARSoft.Tools.Net.DomainName name, ARSoft.Tools.Net.Dns.RecordType recordType = ARSoft.Tools.Net.Dns.RecordType.A,
+            ARSoft.Tools.Net.Dns.RecordClass recordClass = ARSoft.Tools.Net.Dns.RecordClass.INet)
+            where T : ARSoft.Tools.Net.Dns.DnsRecordBase =>
+            ResolveAsync<T>(name, recordType, recordClass).GetAwaiter().GetResult();
+
+        public async Task<List<T>> ResolveAsync<T>(ARSoft.Tools.Net.DomainName name, ARSoft.Tools.Net.Dns.RecordType recordType = ARSoft.Tools.Net.Dns.RecordType.A,
+            ARSoft.Tools.Net.Dns.RecordClass recordClass = ARSoft.Tools.Net.Dns.RecordClass.INet, CancellationToken token = default)
+            where T : ARSoft.Tools.Net.Dns.DnsRecordBase
+        {
+            var records = await inner.ResolveAsync<T>(name, recordType, recordClass, token);
+            if (records.Count == 0 && recordType is ARSoft.Tools.Net.Dns.RecordType.A or ARSoft.Tools.Net.Dns.RecordType.Aaaa
+                    or ARSoft.Tools.Net.Dns.RecordType.Mx or ARSoft.Tools.Net.Dns.RecordType.Ptr
+                && ++_void > Limit)
+            {
+                Exceeded = true;
+                throw new InvalidOperationException("More than two void lookups.");
+            }
+
+            return records;
+        }
+
+        public void ClearCache() => inner.ClearCache();
+
+        public void Dispose()
+        {
+            // The inner resolver is the shared one: not this wrapper's to dispose.
+        }
     }
 
     /// <summary>The key of a DKIM signature: the TXT record at <c>selector._domainkey.domain</c>.</summary>
