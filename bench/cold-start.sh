@@ -3,8 +3,8 @@
 # sessions (Postfix's smtp-source), for each way of building the server, interleaved round by round so
 # that the machine's noise falls on all of them:
 #   jit   dotnet publish -c Release (framework-dependent IL: what `dotnet run -c Release` and the tool run)
-#   r2r   the same with ReadyToRun (-r linux-x64 -p:PublishReadyToRun=true): our assemblies and the
-#         packages' precompiled, so less JIT at start
+#   r2r   the same for linux-x64, which the project publishes ReadyToRun (as the dotnet tool's linux-x64
+#         package is): our assemblies and the packages' precompiled, so less JIT at start
 # Prints each round and the medians: ms to healthy, msg/s of the first 5,000, and the server's CPU
 # (user + system) over start and those messages.
 #   bash bench/cold-start.sh [rounds=5]
@@ -21,9 +21,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo "publishing jit and r2r (Release)"
 dotnet publish src/MailSink.Server -c Release -o "$work/jit" --nologo -v q >/dev/null
-# (no lock file for this runtime: the repository's packages.lock.json files stay as they are)
-dotnet publish src/MailSink.Server -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
-  -p:RestorePackagesWithLockFile=false -o "$work/r2r" --nologo -v q >/dev/null
+dotnet publish src/MailSink.Server -c Release -r linux-x64 --self-contained false -o "$work/r2r" --nologo -v q >/dev/null
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 now_ns() { date +%s%N; }

@@ -23,6 +23,11 @@ public sealed class DotnetToolTests(ITestOutputHelper output) : IAsyncLifetime
         await RunAsync("dotnet", repository, "pack", Path.Combine(repository, "src", "MailSink.Server"), "-c", "Release", "-o", packages, "--nologo", "-v", "q");
         await RunAsync("dotnet", _work.Path, "tool", "install", "MailSink", "--tool-path", Path.Combine(_work.Path, "tools"), "--add-source", packages, "--version", "0.2.0");
         Assert.True(File.Exists(Tool), $"no {Tool} after the install");
+        // One package per runtime: this machine's, precompiled, when it is linux-x64; the portable one elsewhere.
+        Assert.True(File.Exists(Path.Combine(packages, "MailSink.linux-x64.0.2.0.nupkg")) && File.Exists(Path.Combine(packages, "MailSink.any.0.2.0.nupkg")),
+            string.Join(", ", Directory.GetFiles(packages).Select(Path.GetFileName)));
+        if (System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier == "linux-x64")
+            Assert.True(Directory.Exists(Path.Combine(_work.Path, "tools", ".store", "mailsink", "0.2.0", "mailsink.linux-x64")), "the linux-x64 package was not the one installed");
     }
 
     public Task DisposeAsync()
