@@ -40,3 +40,16 @@ public interface IUsageReader
     /// <summary>Messages kept now, by the UTC day they arrived on, from <paramref name="since"/> on; days without mail are left out.</summary>
     Task<IReadOnlyList<DailyCount>> CountByDayAsync(DateTimeOffset since, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// Analyses kept with their message (a deliverability report, made once): saved as JSON under a kind,
+/// gone when the message goes (deleted, emptied with its inbox, or removed by retention).
+/// </summary>
+public interface IAnalysisStore
+{
+    /// <summary>The kept analysis, or null.</summary>
+    Task<string?> GetAnalysisAsync(string messageId, string kind, CancellationToken cancellationToken);
+
+    /// <summary>Keeps an analysis with its message; nothing when the message is gone meanwhile.</summary>
+    Task SaveAnalysisAsync(string messageId, string kind, string json, CancellationToken cancellationToken);
+}

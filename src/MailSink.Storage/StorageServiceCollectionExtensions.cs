@@ -82,6 +82,7 @@ public static class StorageServiceCollectionExtensions
         services.AddSingleton<IInboxRepository>(sp => sp.GetRequiredService<PostgreSqlStore>());
         services.AddSingleton<IDeviceRepository>(sp => sp.GetRequiredService<PostgreSqlStore>());
         services.AddSingleton<IUsageReader>(sp => sp.GetRequiredService<PostgreSqlStore>());
+        services.AddSingleton<IAnalysisStore>(sp => sp.GetRequiredService<PostgreSqlStore>());
         services.AddSingleton<IRetentionStore>(sp => sp.GetRequiredService<PostgreSqlStore>());
         services.AddSingleton<PostgreSqlWriter>();
         services.AddSingleton<IMessageWriter>(sp => sp.GetRequiredService<PostgreSqlWriter>());
@@ -102,6 +103,7 @@ public static class StorageServiceCollectionExtensions
         services.AddSingleton<IInboxRepository>(sp => sp.GetRequiredService<LiteDbStore>());
         services.AddSingleton<IDeviceRepository>(sp => sp.GetRequiredService<LiteDbStore>());
         services.AddSingleton<IUsageReader>(sp => sp.GetRequiredService<LiteDbStore>());
+        services.AddSingleton<IAnalysisStore>(sp => sp.GetRequiredService<LiteDbStore>());
         services.AddSingleton<IRetentionStore>(sp => sp.GetRequiredService<LiteDbStore>());
         services.AddSingleton<IStorageSpace>(sp => sp.GetRequiredService<LiteDbStore>());
         services.AddSingleton<LiteDbWriter>();

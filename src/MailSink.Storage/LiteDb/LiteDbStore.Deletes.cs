@@ -61,6 +61,7 @@ internal sealed partial class LiteDbStore
     {
         var document = copy.Document;
         _messages.Delete(document.Id);
+        RemoveAnalysesLocked(document.Id);
         _storedBytes -= copy.Bytes;
         foreach (var attachment in document.Content is null ? document.Attachments.Select(a => a.Id) : document.AttachmentIds)
             _attachments.Delete(attachment);

@@ -3,8 +3,26 @@ using LiteDB;
 namespace MailSink.Storage.LiteDb;
 
 /// <summary>Devices and usage counts through the seam.</summary>
-internal sealed partial class LiteDbStore : IDeviceRepository, IUsageReader
+internal sealed partial class LiteDbStore : IDeviceRepository, IUsageReader, IAnalysisStore
 {
+    Task<string?> IAnalysisStore.GetAnalysisAsync(string messageId, string kind, CancellationToken cancellationToken) =>
+        UseAsync(() => FindById(_analyses, $"{messageId}:{kind}") is { } kept ? kept["json"].AsString : null, cancellationToken);
+
+    Task IAnalysisStore.SaveAnalysisAsync(string messageId, string kind, string json, CancellationToken cancellationToken) =>
+        UseAsync(() =>
+        {
+            if (FindById(_messageDocuments, messageId) is null)
+                return false;
+            return _analyses.Upsert(new BsonDocument { ["_id"] = $"{messageId}:{kind}", ["m"] = messageId, ["json"] = json });
+        }, cancellationToken);
+
+    /// <summary>A message's kept analyses go with it. Under the gate, in the removal's transaction.</summary>
+    private void RemoveAnalysesLocked(string messageId)
+    {
+        _byMessage.Parameters["0"] = messageId;
+        _analyses.DeleteMany(_byMessage);
+    }
+
     Task<IReadOnlyList<DeviceRecord>> IDeviceRepository.ListAsync(CancellationToken cancellationToken) =>
         UseAsync<IReadOnlyList<DeviceRecord>>(() => _devices.FindAll().OrderBy(d => d.CreatedTicks).ThenBy(d => d.Id).ToList(), cancellationToken);
 

@@ -81,6 +81,8 @@ internal sealed partial class LiteDbStore
         _inboxes = _db.GetCollection<InboxRecord>("inboxes");
         _attachments = _db.GetCollection("attachments");
         _devices = _db.GetCollection<DeviceRecord>("devices");
+        _analyses = _db.GetCollection("analyses");
+        _analyses.EnsureIndex("m");
         _messages.EnsureIndex(m => m.Key, unique: true);
         UpgradeFromRawIdIndex();
         LastReceivedTicks = Math.Max(LastReceivedTicks, _inboxes.FindAll().Select(i => i.LastReceivedTicks).DefaultIfEmpty(0).Max());

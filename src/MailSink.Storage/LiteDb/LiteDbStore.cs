@@ -10,7 +10,7 @@ namespace MailSink.Storage.LiteDb;
 /// The LiteDB engine: one data file, one process (<see cref="DataFileLock"/>). Collections: <c>messages</c>
 /// (one document per inbox copy, keyed by inbox and time; see <see cref="MessageDocument"/>), <c>contents</c>
 /// (what copies of one message share), <c>raw</c> (raw messages too large for their document, Brotli-compressed,
-/// in chunks), <c>attachments</c> (attachment id to message), <c>inboxes</c> (with message counters) and <c>devices</c>.
+/// in chunks), <c>attachments</c> (attachment id to message), <c>inboxes</c> (with message counters), <c>devices</c> and <c>analyses</c> (kept with their message).
 /// Writes come from <see cref="LiteDbWriter"/> in batches; reads from any thread.
 /// <para>
 /// Every use of the database runs under one gate, reads included: writes need it anyway (LiteDB transactions
@@ -37,6 +37,8 @@ internal sealed partial class LiteDbStore : IStorageSpace, IDisposable
     private ILiteCollection<InboxRecord> _inboxes = null!;
     private ILiteCollection<BsonDocument> _attachments = null!;
     private ILiteCollection<DeviceRecord> _devices = null!;
+    private ILiteCollection<BsonDocument> _analyses = null!;
+    private readonly BsonExpression _byMessage = BsonExpression.Create("m = @0", BsonValue.Null);
     private LogFileStream _log = null!;
     private bool _open;
     private long _lastUse;

@@ -93,6 +93,16 @@ internal static class Migrations
             created bigint NOT NULL
         );
         """,
+
+        // 3: analyses kept with their message (a deliverability report, made once); gone with it.
+        """
+        CREATE TABLE analyses (
+            message_id text NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+            kind text NOT NULL,
+            json text NOT NULL,
+            PRIMARY KEY (message_id, kind)
+        );
+        """,
     ];
 
     /// <summary>The version a database has once every step is applied.</summary>

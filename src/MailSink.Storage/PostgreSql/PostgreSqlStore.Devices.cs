@@ -3,8 +3,30 @@ using Npgsql;
 namespace MailSink.Storage.PostgreSql;
 
 /// <summary>Devices and usage counts through the seam.</summary>
-internal sealed partial class PostgreSqlStore : IDeviceRepository, IUsageReader
+internal sealed partial class PostgreSqlStore : IDeviceRepository, IUsageReader, IAnalysisStore
 {
+    Task<string?> IAnalysisStore.GetAnalysisAsync(string messageId, string kind, CancellationToken cancellationToken) =>
+        UseAsync(async connection =>
+        {
+            await using var command = new NpgsqlCommand("SELECT json FROM analyses WHERE message_id = @id AND kind = @kind", connection);
+            command.Parameters.AddWithValue("id", TextFold.Storable(messageId));
+            command.Parameters.AddWithValue("kind", kind);
+            return await command.ExecuteScalarAsync(cancellationToken) as string;
+        }, cancellationToken);
+
+    /// <summary>Kept only while the message is there; the foreign key takes it away with the message.</summary>
+    Task IAnalysisStore.SaveAnalysisAsync(string messageId, string kind, string json, CancellationToken cancellationToken) =>
+        UseAsync(async connection =>
+        {
+            await using var command = new NpgsqlCommand(
+                "INSERT INTO analyses (message_id, kind, json) SELECT @id, @kind, @json WHERE EXISTS (SELECT 1 FROM messages WHERE id = @id) "
+                + "ON CONFLICT (message_id, kind) DO UPDATE SET json = excluded.json", connection);
+            command.Parameters.AddWithValue("id", TextFold.Storable(messageId));
+            command.Parameters.AddWithValue("kind", kind);
+            command.Parameters.AddWithValue("json", TextFold.Storable(json));
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        }, cancellationToken);
+
     private const string DeviceColumns = "id, name, shared_secret, created";
 
     Task<IReadOnlyList<DeviceRecord>> IDeviceRepository.ListAsync(CancellationToken cancellationToken) =>

@@ -41,6 +41,30 @@ public abstract class DeviceAndUsageTests(StorageEngine engine, PostgreSqlDataba
     }
 
     [Fact]
+    public async Task Analyses_are_kept_with_their_message_outlive_the_process_and_go_with_it()
+    {
+        var storage = await StartKeptAsync();
+        var kept = await storage.StoreAsync("a@box.localhost", "kept");
+        var deleted = await storage.StoreAsync("a@box.localhost", "deleted");
+        var emptied = await storage.StoreAsync("b@other.localhost", "emptied");
+        foreach (var message in new[] { kept, deleted, emptied })
+            await storage.Analyses.SaveAnalysisAsync(message.Id, "deliverability", $$"""{"for":"{{message.Subject}}"}""", default);
+        await storage.Analyses.SaveAnalysisAsync(kept.Id, "deliverability", """{"for":"kept, again"}""", default); // replaced
+        await storage.Analyses.SaveAnalysisAsync(Guid.NewGuid().ToString(), "deliverability", "{}", default);    // no such message: nothing
+
+        Assert.Equal("""{"for":"kept, again"}""", await storage.Analyses.GetAnalysisAsync(kept.Id, "deliverability", default));
+        Assert.Null(await storage.Analyses.GetAnalysisAsync(kept.Id, "other-kind", default));
+        Assert.True(await storage.Messages.DeleteAsync(deleted.Id, default));
+        Assert.Null(await storage.Analyses.GetAnalysisAsync(deleted.Id, "deliverability", default));
+        Assert.Equal(1, await storage.Messages.DeleteAllAsync("other", default));
+        Assert.Null(await storage.Analyses.GetAnalysisAsync(emptied.Id, "deliverability", default));
+
+        await storage.DisposeAsync();
+        await using var again = await ReopenAsync();
+        Assert.Equal("""{"for":"kept, again"}""", await again.Analyses.GetAnalysisAsync(kept.Id, "deliverability", default));
+    }
+
+    [Fact]
     public async Task Usage_counts_the_messages_kept_by_the_day_they_arrived()
     {
         await using var storage = await StartStorageAsync();

@@ -39,7 +39,7 @@ public sealed class StorageHarness : IAsyncDisposable
         Feed = new ArrivalFeed();
         _liteDbWriter = new LiteDbWriter(_liteDb, Feed, TimeProvider.System, storage, NullLogger<LiteDbWriter>.Instance);
         _liteDbWriter.Start();
-        (Engine, Messages, Inboxes, Retention, Devices, Usage) = (StorageEngine.LiteDb, _liteDb, _liteDb, _liteDb, _liteDb, _liteDb);
+        (Engine, Messages, Inboxes, Retention, Devices, Usage, Analyses) = (StorageEngine.LiteDb, _liteDb, _liteDb, _liteDb, _liteDb, _liteDb, _liteDb);
         Ingest = new MessageIngest(_liteDbWriter, Router(rootDomains), NullLogger<MessageIngest>.Instance);
     }
 
@@ -47,7 +47,7 @@ public sealed class StorageHarness : IAsyncDisposable
     {
         DatabasePath = "";
         (_postgreSql, _postgreSqlService, Feed) = (store, service, feed);
-        (Engine, Messages, Inboxes, Retention, Devices, Usage) = (StorageEngine.PostgreSql, store, store, store, store, store);
+        (Engine, Messages, Inboxes, Retention, Devices, Usage, Analyses) = (StorageEngine.PostgreSql, store, store, store, store, store, store);
         Ingest = new MessageIngest(writer, Router(rootDomains), NullLogger<MessageIngest>.Instance);
     }
 
@@ -72,7 +72,7 @@ public sealed class StorageHarness : IAsyncDisposable
             await Migrations.ApplyAsync(store.DataSource, CancellationToken.None);
             if (emptyFirst)
             {
-                await using var empty = store.DataSource.CreateCommand("TRUNCATE messages, contents, inboxes, devices; UPDATE clock SET stored_bytes = 0");
+                await using var empty = store.DataSource.CreateCommand("TRUNCATE analyses, messages, contents, inboxes, devices; UPDATE clock SET stored_bytes = 0");
                 await empty.ExecuteNonQueryAsync();
             }
 
@@ -114,6 +114,8 @@ public sealed class StorageHarness : IAsyncDisposable
     public IDeviceRepository Devices { get; }
 
     public IUsageReader Usage { get; }
+
+    public IAnalysisStore Analyses { get; }
 
     internal IRetentionStore Retention { get; }
 

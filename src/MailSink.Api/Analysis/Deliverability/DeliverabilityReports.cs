@@ -28,12 +28,16 @@ public sealed record DeliverabilityReportDto(
 /// <summary>
 /// Mailosaur's deliverability report for a stored message: SPF, DKIM and DMARC from DNS, block list lookups
 /// of the connecting address, content checks, the sender domain's DNS records, and SpamAssassin's score
-/// when spamd is set up. Made once, when first asked for, and kept in memory (the newest 1,000 reports).
+/// when spamd is set up. Made once, when first asked for, and kept with the message in the store (so a
+/// restart, or another node, answers the same report); the newest 1,000 are also held in memory, which
+/// also makes callers asking at once share one making.
 /// </summary>
 public sealed class DeliverabilityReports(
-    IMessageRepository messages, AnalysisDns dns, AuthenticationChecks checks, SpamAssassinClient spamd, IOptions<DeliverabilityOptions> options)
+    IMessageRepository messages, IAnalysisStore analyses, AnalysisDns dns, AuthenticationChecks checks, SpamAssassinClient spamd, IOptions<DeliverabilityOptions> options)
 {
+    private const string Kind = "deliverability";
     private const int Kept = 1000;
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web);
     private static readonly string[] Shorteners = ["bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "buff.ly", "rebrand.ly", "cutt.ly", "shorturl.at", "tiny.cc", "rb.gy"];
     private readonly ConcurrentDictionary<string, Lazy<Task<DeliverabilityReportDto?>>> _reports = new();
     private readonly ConcurrentQueue<string> _order = new();
@@ -57,6 +61,8 @@ public sealed class DeliverabilityReports(
     private async Task<DeliverabilityReportDto?> MakeAsync(string id)
     {
         var cancellationToken = CancellationToken.None; // shared by every caller: made to the end once started
+        if (await analyses.GetAnalysisAsync(id, Kind, cancellationToken) is { } kept)
+            return System.Text.Json.JsonSerializer.Deserialize<DeliverabilityReportDto>(kept, Json);
         if (await messages.GetAsync(id, cancellationToken) is not { } stored || await messages.GetRawAsync(id, cancellationToken) is not { } raw)
             return null;
         using var message = MimeMessage.Load(new MemoryStream(raw, writable: false), cancellationToken);
@@ -66,7 +72,7 @@ public sealed class DeliverabilityReports(
         var (spf, spfDomain) = await checks.SpfAsync(client, stored.Envelope.MailFrom, stored.Envelope.Ehlo, cancellationToken);
         var dkim = await checks.DkimAsync(message, cancellationToken);
         var dmarc = await checks.DmarcAsync(fromDomain, spf, spfDomain, dkim.Select(d => d.Domain), cancellationToken);
-        return new DeliverabilityReportDto(
+        var report = new DeliverabilityReportDto(
             spf,
             [.. dkim.Select(d => d.Result)],
             dmarc,
@@ -74,6 +80,8 @@ public sealed class DeliverabilityReports(
             Content(stored, message),
             await DnsRecordsAsync(fromDomain, client, cancellationToken),
             await SpamAsync(raw, cancellationToken));
+        await analyses.SaveAnalysisAsync(id, Kind, System.Text.Json.JsonSerializer.Serialize(report, Json), cancellationToken);
+        return report;
     }
 
     private async Task<List<BlockListResultDto>> BlockListsAsync(IPAddress? client, CancellationToken cancellationToken)
