@@ -190,6 +190,43 @@ public sealed class DeliverabilityTests(TestDnsServer dns) : IClassFixture<TestD
         Assert.Equal(expected, Result(report.GetProperty("spf")));
     }
 
+    /// <summary>A forwarder's ARC signer: it records what it saw (SPF pass) in ARC-Authentication-Results.</summary>
+    private sealed class Forwarder(AsymmetricKeyParameter key) : ArcSigner(key, "forwarder.test", "arc")
+    {
+        protected override AuthenticationResults GenerateArcAuthenticationResults(FormatOptions options, MimeMessage message, CancellationToken cancellationToken) =>
+            new("mx.forwarder.test") { Results = { new AuthenticationMethodResult("spf", "pass") } };
+
+        protected override Task<AuthenticationResults> GenerateArcAuthenticationResultsAsync(FormatOptions options, MimeMessage message, CancellationToken cancellationToken) =>
+            Task.FromResult(GenerateArcAuthenticationResults(options, message, cancellationToken));
+    }
+
+    [Fact]
+    public async Task An_arc_chain_is_verified_when_present()
+    {
+        dns.Txt("arc._domainkey.forwarder.test", DkimRecord(Key));
+        await using var host = await MailSinkHost.StartAsync(dns.HostSettings);
+
+        async Task<JsonElement> ForwardedAsync(bool tamper)
+        {
+            var inbox = MailSinkHost.NewInbox();
+            var message = Mail("a@origin.test", $"x@{inbox}.localhost", $"forwarded {tamper}");
+            new Forwarder(Key.Private).Sign(message, [HeaderId.From, HeaderId.To, HeaderId.Subject, HeaderId.Date]);
+            if (tamper)
+                message.Subject = "changed by the next hop";
+            await SmtpSend.MessageAsync(host.SmtpPort, message, sender: MailboxAddress.Parse("a@origin.test"));
+            var id = (await host.ListAsync(inbox)).Single().GetProperty("id").GetString();
+            return await host.GetJsonAsync($"/api/analysis/deliverability/{id}");
+        }
+
+        var intact = await ForwardedAsync(tamper: false);
+        Assert.Equal("Pass", Result(intact.GetProperty("arc")));
+        Assert.Equal("forwarder.test", intact.GetProperty("arc").GetProperty("tags").GetProperty("d").GetString());
+        Assert.Equal("Fail", Result((await ForwardedAsync(tamper: true)).GetProperty("arc")));
+
+        var plain = await ReportAsync(host, Mail("a@origin.test", "x@y.localhost", "not forwarded"), "a@origin.test");
+        Assert.Equal(JsonValueKind.Null, plain.GetProperty("arc").ValueKind);
+    }
+
     [Fact]
     public async Task Dmarc_fails_with_its_policy_when_nothing_aligned_passes()
     {

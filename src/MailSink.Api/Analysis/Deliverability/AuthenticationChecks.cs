@@ -78,6 +78,37 @@ public sealed class AuthenticationChecks(AnalysisDns dns)
     }
 
     /// <summary>
+    /// The ARC chain (RFC 8617) of a message forwarded through intermediaries, verified by MimeKit with keys
+    /// from DNS; null when the message has none.
+    /// </summary>
+    public async Task<AuthenticationResultDto?> ArcAsync(MimeMessage message, CancellationToken cancellationToken)
+    {
+        var seals = message.Headers.Where(h => h.Id == HeaderId.ArcSeal).ToList();
+        if (seals.Count == 0)
+            return null;
+        var latest = seals.Select(h => h.Value).OrderByDescending(v => Tags(v, ';').GetValueOrDefault("i")).First();
+        try
+        {
+            var result = await new ArcVerifier(new KeyLocator(dns)).VerifyAsync(message, cancellationToken);
+            return result.Chain switch
+            {
+                ArcSignatureValidationResult.Pass => new AuthenticationResultDto("Pass", $"The ARC chain of {seals.Count} set(s) verifies.", latest, Tags(latest, ';')),
+                ArcSignatureValidationResult.Fail => new AuthenticationResultDto("Fail",
+                    $"The ARC chain does not verify{(result.ChainErrors != ArcValidationErrors.None ? $" ({result.ChainErrors})." : ".")}", latest, Tags(latest, ';')),
+                _ => new AuthenticationResultDto("Warning", "The ARC headers do not form a chain that can be checked.", latest, Tags(latest, ';')),
+            };
+        }
+        catch (KeyLookupException ex)
+        {
+            return new AuthenticationResultDto(ex.TimedOut ? "Timeout" : "Fail", ex.Message, latest, Tags(latest, ';'));
+        }
+        catch (FormatException ex)
+        {
+            return new AuthenticationResultDto("Fail", $"The ARC headers cannot be read: {ex.Message}", latest, Tags(latest, ';'));
+        }
+    }
+
+    /// <summary>
     /// DMARC of the From domain: its record (or its organisational domain's), and whether SPF or DKIM passed
     /// for a domain aligned with From (relaxed: the same organisational domain; strict: the same name).
     /// </summary>

@@ -23,7 +23,8 @@ public sealed record DeliverabilityReportDto(
     IReadOnlyList<BlockListResultDto> BlockLists,
     ContentDto Content,
     DnsRecordsDto DnsRecords,
-    SpamAssassinResultDto? SpamAssassin);
+    SpamAssassinResultDto? SpamAssassin,
+    AuthenticationResultDto? Arc = null);
 
 /// <summary>
 /// Mailosaur's deliverability report for a stored message: SPF, DKIM and DMARC from DNS, block list lookups
@@ -79,7 +80,8 @@ public sealed class DeliverabilityReports(
             await BlockListsAsync(client, cancellationToken),
             Content(stored, message),
             await DnsRecordsAsync(fromDomain, client, cancellationToken),
-            await SpamAsync(raw, cancellationToken));
+            await SpamAsync(raw, cancellationToken),
+            await checks.ArcAsync(message, cancellationToken));
         await analyses.SaveAnalysisAsync(id, Kind, System.Text.Json.JsonSerializer.Serialize(report, Json), cancellationToken);
         return report;
     }
