@@ -241,6 +241,16 @@ public sealed class DeliverabilityTests(TestDnsServer dns) : IClassFixture<TestD
         Assert.Equal("Fail", Result(other.GetProperty("dmarc")));
         Assert.Contains("p=quarantine", other.GetProperty("dmarc").GetProperty("description").GetString());
 
+        // Under a two-label public suffix, another registrant's domain is not aligned (co.uk is no organisation).
+        dns.Txt("other.co.uk", "v=spf1 ip4:127.0.0.1 -all");
+        dns.Txt("_dmarc.brand.co.uk", "v=DMARC1; p=reject");
+        var neighbour = await ReportAsync(host, Mail("a@brand.co.uk", "x@y.localhost", "neighbour"), "a@other.co.uk");
+        Assert.Equal("Pass", Result(neighbour.GetProperty("spf")));
+        Assert.Equal("Fail", Result(neighbour.GetProperty("dmarc")));
+        dns.Txt("mail.brand.co.uk", "v=spf1 ip4:127.0.0.1 -all");
+        var own = await ReportAsync(host, Mail("a@brand.co.uk", "x@y.localhost", "own subdomain"), "a@mail.brand.co.uk");
+        Assert.Equal("Pass", Result(own.GetProperty("dmarc"))); // relaxed: mail.brand.co.uk is brand.co.uk's
+
         // mail.brand.test is aligned with brand.test in relaxed mode only; aspf=s asks for the same name.
         var sub = await ReportAsync(host, Mail("a@brand.test", "x@y.localhost", "subdomain"), "a@mail.brand.test");
         Assert.Equal("Fail", Result(sub.GetProperty("dmarc")));

@@ -148,15 +148,8 @@ public sealed class AuthenticationChecks(AnalysisDns dns)
         return (DnsOutcome.None, null);
     }
 
-    /// <summary>
-    /// The organisational domain, approximated as the last two labels (MailSink carries no copy of the Public
-    /// Suffix List: for names under a two-label public suffix such as co.uk it is too short).
-    /// </summary>
-    internal static string OrganisationalDomain(string domain)
-    {
-        var labels = domain.Trim('.').ToLowerInvariant().Split('.');
-        return labels.Length <= 2 ? string.Join('.', labels) : string.Join('.', labels[^2..]);
-    }
+    /// <summary>The organisational domain (RFC 7489 3.2), by the Public Suffix List.</summary>
+    internal static string OrganisationalDomain(string domain) => PublicSuffixes.OrganisationalDomain(domain);
 
     /// <summary><c>k=v</c> pairs split by <paramref name="separator"/> (DKIM and DMARC use ';', SPF terms ' ').</summary>
     private static Dictionary<string, string> Tags(string? text, char separator)
