@@ -526,6 +526,18 @@ await step('analysis.deliverability reports SPF, DKIM, DMARC and the content che
   assert.ok(report.content.totalSize > 0);
 });
 
+await step('previews: listEmailClients, generatePreviews and getPreview give a PNG from MailSink\'s own profiles', async () => {
+  const clients = await client.previews.listEmailClients();
+  const names = clients.items.map((c) => c.name);
+  assert.ok(names.includes('mailsink-mobile-light'), names.join(', '));
+  const previews = await client.messages.generatePreviews(created.id, { emailClients: ['mailsink-mobile-light'] });
+  assert.equal(previews.items.length, 1);
+  assert.equal(previews.items[0].emailClient, 'mailsink-mobile-light');
+  const png = Buffer.from(await client.files.getPreview(previews.items[0].id));
+  assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  assert.equal(png.readUInt32BE(16), 390); // the profile's width, from the PNG header
+});
+
 await step('401 with the client\'s message when the API key is wrong', async () => {
   const intruder = new MailosaurClient(`wrong-${apiKey}`, baseUrl);
   await rejectsWith(intruder.servers.list(), {
