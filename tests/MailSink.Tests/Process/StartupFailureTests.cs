@@ -41,6 +41,9 @@ public sealed partial class StartupFailureTests(ITestOutputHelper output)
     [InlineData("MailSink:Api:AllowedHosts:0", "--MailSink:Api:AllowedHosts:0=http://mail.example.com")]
     [InlineData("MailSink:Api:AllowedHosts:1", "--MailSink:Api:AllowedHosts:0=mail.example.com", "--MailSink:Api:AllowedHosts:1=mail.example.com:8025")]
     [InlineData("MailSink:Storage:Engine", "--MailSink:Storage:Engine=Oracle")]
+    [InlineData("MailSink:Analysis:DnsServers", "--MailSink:Analysis:DnsServers:0=dns.example.com")]
+    [InlineData("MailSink:Relay:AllowedRecipients:0", "--MailSink:Relay:Host=smtp.example.com", "--MailSink:Relay:AllowedRecipients:0=*@*")]
+    [InlineData("MailSink:Webhooks:Endpoints:0:Url", "--MailSink:Webhooks:Endpoints:0:Url=not a url")]
     [InlineData("MailSink:Storage:PostgreSql:ConnectionString", "--MailSink:Storage:Engine=PostgreSql")]
     [InlineData("MailSink:Storage:PostgreSql:ConnectionString", "--MailSink:Storage:Engine=PostgreSql", "--MailSink:Storage:PostgreSql:ConnectionString=Hots=db")]
     public async Task A_bad_value_stops_the_process_with_one_line_naming_the_key(string key, params string[] settings)
