@@ -23,10 +23,10 @@ if (args.Length < 5)
     return 2;
 }
 
-var port = int.Parse(args[0]);
-var total = int.Parse(args[1]);
-var connections = int.Parse(args[2]);
-var size = int.Parse(args[3]);
+var port = int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture);
+var total = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
+var connections = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
+var size = int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture);
 var mode = args[4];
 var inbox = args.Length > 5 ? args[5] : "bench";
 var kind = args.Length > 6 ? args[6] : "text";

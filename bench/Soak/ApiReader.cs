@@ -42,7 +42,7 @@ internal sealed class ApiReader(HttpClient http, int index, int inboxes, double 
                         await AwaitAsync();
                         break;
                     default:
-                        await Expect(await http.GetAsync("/api/servers"), HttpStatusCode.OK, "servers");
+                        await Expect(await http.GetAsync("/api/servers", CancellationToken.None), HttpStatusCode.OK, "servers");
                         break;
                 }
 

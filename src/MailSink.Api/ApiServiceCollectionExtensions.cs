@@ -36,7 +36,6 @@ public static class ApiServiceCollectionExtensions
         services.AddSingleton<SpamAssassinClient>();
         services.AddOptions<LinkCheckOptions>().BindConfiguration(LinkCheckOptions.Section);
         services.AddSingleton<LinkChecker>();
-        services.AddSingleton<HtmlCompatibility>();
         services.AddOptions<DeliverabilityOptions>().BindConfiguration(DeliverabilityOptions.Section)
             .Validate(o => o.DnsServers.All(s => System.Net.IPEndPoint.TryParse(s.Trim(), out _)),
                 $"{DeliverabilityOptions.Section}:DnsServers must be IP addresses with an optional port, such as 10.0.0.2 or 127.0.0.1:5353.")

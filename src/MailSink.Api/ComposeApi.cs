@@ -202,7 +202,7 @@ internal static class ComposeApi
         return Ok(sent, request);
     }
 
-    private static IResult Ok(StoredMessage message, HttpRequest request) => TypedResults.Ok(message.ToDto(MessagesApi.BaseUrl(request)));
+    private static Microsoft.AspNetCore.Http.HttpResults.Ok<MessageDto> Ok(StoredMessage message, HttpRequest request) => TypedResults.Ok(message.ToDto(MessagesApi.BaseUrl(request)));
 
     /// <summary>The stored message and its raw form parsed again (for its parts and headers), or null when unknown.</summary>
     private static async Task<(StoredMessage Stored, MimeMessage Original)?> OriginalAsync(IMessageRepository messages, string id, HttpRequest request)

@@ -19,7 +19,9 @@ public static class Totp
         Span<byte> counter = stackalloc byte[8];
         BinaryPrimitives.WriteInt64BigEndian(counter, step);
         Span<byte> hash = stackalloc byte[HMACSHA1.HashSizeInBytes];
+#pragma warning disable CA5350 // RFC 6238's TOTP is HMAC-SHA-1: what authenticator apps compute
         HMACSHA1.HashData(secret, counter, hash);
+#pragma warning restore CA5350
         var offset = hash[^1] & 0x0F;
         var binary = (BinaryPrimitives.ReadInt32BigEndian(hash[offset..]) & 0x7FFFFFFF) % (int)Math.Pow(10, digits);
         return (binary.ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(digits, '0'),

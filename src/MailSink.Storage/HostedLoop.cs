@@ -7,8 +7,20 @@ namespace MailSink.Storage;
 /// failed to start, .NET 10 logged a BackgroundService's cancelled start as a critical error with a stack
 /// trace, spoiling the one-line startup error.
 /// </summary>
-internal abstract class HostedLoop : IHostedService
+internal abstract class HostedLoop : IHostedService, IDisposable
 {
+    public void Dispose()
+    {
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing)
+            _stopping.Dispose();
+    }
+
     private readonly CancellationTokenSource _stopping = new();
     private Task _loop = Task.CompletedTask;
 

@@ -50,7 +50,9 @@ public sealed class MailSinkServer : IAsyncDisposable
     /// <summary>The HTTP API's base URL, ending with a slash (what Mailosaur's clients take too).</summary>
     public string BaseUrl { get; }
 
+#pragma warning disable CA1822 // an instance member on purpose: where this server's SMTP is, should that ever not be loopback
     public string SmtpHost => "127.0.0.1";
+#pragma warning restore CA1822
 
     /// <summary>Plain-text SMTP (no TLS needed); AUTH is optional and any credentials are taken.</summary>
     public int SmtpPort { get; }

@@ -27,8 +27,8 @@ internal static class AnalysisApi
     private static async Task<IResult> Deliverability(DeliverabilityReports reports, HttpContext context, string id) =>
         await reports.GetAsync(id, context.RequestAborted) is { } report ? TypedResults.Ok(report) : TypedResults.NotFound();
 
-    private static async Task<IResult> Html(HtmlCompatibility compatibility, IMessageRepository messages, HttpContext context, string id) =>
-        await messages.GetAsync(id, context.RequestAborted) is { } message ? TypedResults.Ok(compatibility.Check(message.Html)) : TypedResults.NotFound();
+    private static async Task<IResult> Html(IMessageRepository messages, HttpContext context, string id) =>
+        await messages.GetAsync(id, context.RequestAborted) is { } message ? TypedResults.Ok(HtmlCompatibility.Check(message.Html)) : TypedResults.NotFound();
 
     private static async Task<IResult> Links(LinkChecker checker, IMessageRepository messages, HttpContext context, string id) =>
         await messages.GetAsync(id, context.RequestAborted) is { } message

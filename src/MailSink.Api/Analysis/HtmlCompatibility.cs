@@ -16,7 +16,7 @@ public sealed record HtmlCompatibilityDto(string DataVersion, string DataDate, I
 /// (<c>css-display-flex</c>, <c>css-linear-gradient</c>), an at-rule or a pseudo-class. A client is each
 /// family and platform, by its latest test.
 /// </summary>
-public sealed partial class HtmlCompatibility
+public static partial class HtmlCompatibility
 {
     private static readonly Lazy<Data> Loaded = new(Load);
 
@@ -24,7 +24,7 @@ public sealed partial class HtmlCompatibility
 
     private sealed record Data(string Version, string Date, Dictionary<string, Feature> Features);
 
-    public HtmlCompatibilityDto Check(string? html)
+    public static HtmlCompatibilityDto Check(string? html)
     {
         var data = Loaded.Value;
         var used = Used(html ?? "").Where(data.Features.ContainsKey).Select(s => data.Features[s])

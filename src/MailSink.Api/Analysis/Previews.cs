@@ -50,6 +50,7 @@ public sealed partial class Previews(IOptions<PreviewOptions> options, IMessageR
     private const string NoScripts = "<meta http-equiv=\"Content-Security-Policy\" content=\"script-src 'none'; object-src 'none'; frame-src 'none'\">";
 
     private static readonly SemaphoreSlim OneAtATime = new(1, 1);
+    private static readonly string[] BrowserNames = ["chromium", "chromium-browser", "google-chrome"];
     private readonly ConcurrentDictionary<string, Task<byte[]>> _previews = new();
     private readonly ConcurrentQueue<string> _order = new();
 
@@ -61,7 +62,7 @@ public sealed partial class Previews(IOptions<PreviewOptions> options, IMessageR
             if (!string.IsNullOrWhiteSpace(options.Value.Chromium))
                 return File.Exists(options.Value.Chromium) ? options.Value.Chromium : null;
             var path = Environment.GetEnvironmentVariable("PATH") ?? "";
-            return new[] { "chromium", "chromium-browser", "google-chrome" }
+            return BrowserNames
                 .SelectMany(name => path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Select(dir => Path.Combine(dir, name)))
                 .FirstOrDefault(File.Exists);
         }

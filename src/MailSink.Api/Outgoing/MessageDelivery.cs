@@ -73,13 +73,17 @@ public sealed partial class MessageDelivery(MessageIngest ingest, InboxRouter ro
     private static SmtpEnvelope Envelope(string mailFrom, IReadOnlyList<string> recipients, string? remoteAddress) =>
         new(mailFrom, recipients, null, remoteAddress, null, null, SmtpUtf8: !System.Text.Ascii.IsValid(mailFrom) || recipients.Any(r => !System.Text.Ascii.IsValid(r)));
 
-    private async Task RelayAsync(byte[] raw, string mailFrom, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
+    private async Task RelayAsync(byte[] raw, string mailFrom, List<string> recipients, CancellationToken cancellationToken)
     {
         var options = relay.Value;
         using var message = MimeMessage.Load(new MemoryStream(raw, writable: false), cancellationToken);
         using var client = new SmtpClient { Timeout = (int)RelayTimeout.TotalMilliseconds };
         if (options.TrustAnyCertificate)
+        {
+#pragma warning disable CA5359 // MailSink:Relay:TrustAnyCertificate: the operator's explicit choice, for a test relay's self-signed certificate
             client.ServerCertificateValidationCallback = (_, _, _, _) => true;
+#pragma warning restore CA5359
+        }
         try
         {
             await client.ConnectAsync(options.Host, options.Port, Secure(options.Tls), cancellationToken);

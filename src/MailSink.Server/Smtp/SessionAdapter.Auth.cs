@@ -190,8 +190,10 @@ internal sealed partial class SessionAdapter
                 Encoding.UTF8.GetBytes(credentials.Password ?? ""), Encoding.UTF8.GetBytes(password));
         }
 
+#pragma warning disable CA5351 // CRAM-MD5 (RFC 2195) is HMAC-MD5 by definition; offered because clients and the issue ask for it
         var expected = Convert.ToHexStringLower(
             HMACMD5.HashData(Encoding.UTF8.GetBytes(password), Encoding.ASCII.GetBytes(credentials.Challenge)));
+#pragma warning restore CA5351
         return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(credentials.Digest!));
     }
 }

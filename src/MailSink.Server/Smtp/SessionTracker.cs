@@ -7,8 +7,14 @@ namespace MailSink.Server.Smtp;
 /// is busy, and carries the drain signal: at shutdown, sessions waiting between transactions are closed
 /// with <c>421</c>, sessions inside one are let finish.
 /// </summary>
-internal sealed class SessionTracker(int maxConnections, int maxPerAddress)
+internal sealed class SessionTracker(int maxConnections, int maxPerAddress) : IDisposable
 {
+    public void Dispose()
+    {
+        _drain.Dispose();
+        Volatile.Read(ref _becameBusy).Dispose();
+    }
+
     private readonly CancellationTokenSource _drain = new();
     private readonly object _gate = new();
     private readonly Dictionary<IPAddress, int> _perAddress = [];

@@ -16,9 +16,9 @@ namespace MailSink.Server.Smtp;
 internal sealed class SmtpEndpointListener(
     BoundListener bound,
     SessionTracker tracker,
-    CancellationToken stopAccepting,
     ILogger<SmtpEndpointListener> logger,
-    ILogger<SessionAdapter> sessionLogger) : IEndpointListener
+    ILogger<SessionAdapter> sessionLogger,
+    CancellationToken stopAccepting) : IEndpointListener
 {
     public async Task<ISecurableDuplexPipe> GetPipeAsync(ISessionContext context, CancellationToken cancellationToken)
     {

@@ -16,9 +16,11 @@ internal sealed class SmtpHostedService(
     CertificateProvider certificates,
     IOptions<SmtpOptions> options,
     IServiceProvider services,
-    ILogger<SmtpHostedService> logger) : IHostedLifecycleService
+    ILogger<SmtpHostedService> logger) : IHostedLifecycleService, IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
+
+    public void Dispose() => _stop.Dispose();
     private Task _run = Task.CompletedTask;
     private X509Certificate2? _certificate;
 

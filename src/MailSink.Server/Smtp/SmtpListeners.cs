@@ -13,8 +13,15 @@ namespace MailSink.Server.Smtp;
 /// MailSink's own listening sockets, bound at start (so a taken port stops the process at once and port 0
 /// is resolved before anyone asks), and the library's <see cref="IEndpointListenerFactory"/> over them.
 /// </summary>
-public sealed class SmtpListeners : IEndpointListenerFactory
+public sealed class SmtpListeners : IEndpointListenerFactory, IDisposable
 {
+    /// <summary>Gives back the cancellation sources (the sockets are closed when SMTP stops).</summary>
+    public void Dispose()
+    {
+        _stopAccepting.Dispose();
+        Tracker.Dispose();
+    }
+
     private readonly SmtpOptions _options;
     private readonly IStorageSpace _storage;
     private readonly ChaosRules _chaos;
@@ -110,9 +117,9 @@ public sealed class SmtpListeners : IEndpointListenerFactory
         new SmtpEndpointListener(
             _byDefinition[endpointDefinition],
             Tracker,
-            _stopAccepting.Token,
             _loggers.CreateLogger<SmtpEndpointListener>(),
-            _loggers.CreateLogger<SessionAdapter>());
+            _loggers.CreateLogger<SessionAdapter>(),
+            _stopAccepting.Token);
 }
 
 /// <summary>One listener as configured, and where it is really bound.</summary>

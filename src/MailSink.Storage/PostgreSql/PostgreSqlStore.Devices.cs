@@ -41,7 +41,7 @@ internal sealed partial class PostgreSqlStore : IDeviceRepository, IUsageReader,
         {
             await using var command = new NpgsqlCommand($"SELECT {DeviceColumns} FROM devices WHERE id = @id", connection);
             command.Parameters.AddWithValue("id", TextFold.Storable(id));
-            return (await ReadDevicesAsync(command, cancellationToken)).FirstOrDefault();
+            return FirstOrNull(await ReadDevicesAsync(command, cancellationToken));
         }, cancellationToken);
 
     Task<DeviceRecord> IDeviceRepository.CreateAsync(string name, string sharedSecret, CancellationToken cancellationToken) =>
@@ -76,6 +76,9 @@ internal sealed partial class PostgreSqlStore : IDeviceRepository, IUsageReader,
                 days.Add(new DailyCount(DateOnly.FromDayNumber((int)reader.GetInt64(0)), reader.GetInt64(1)));
             return days;
         }, cancellationToken);
+
+    private static T? FirstOrNull<T>(IReadOnlyList<T> rows)
+        where T : class => rows.Count > 0 ? rows[0] : null;
 
     private static async Task<IReadOnlyList<DeviceRecord>> ReadDevicesAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {

@@ -19,7 +19,7 @@ internal sealed partial class PostgreSqlStore : IInboxRepository
         {
             await using var command = new NpgsqlCommand($"SELECT {InboxColumns} FROM inboxes WHERE id = @id", connection);
             command.Parameters.AddWithValue("id", TextFold.Storable(id));
-            return (await ReadInboxesAsync(command, cancellationToken)).FirstOrDefault();
+            return FirstOrNull(await ReadInboxesAsync(command, cancellationToken));
         }, cancellationToken);
 
     Task<InboxRecord> IInboxRepository.CreateAsync(string name, CancellationToken cancellationToken) =>
@@ -32,7 +32,7 @@ internal sealed partial class PostgreSqlStore : IInboxRepository
                     connection);
                 command.Parameters.AddWithValue("id", InboxRecord.NewId());
                 command.Parameters.AddWithValue("name", TextFold.Storable(name));
-                if ((await ReadInboxesAsync(command, cancellationToken)).FirstOrDefault() is { } created)
+                if (FirstOrNull(await ReadInboxesAsync(command, cancellationToken)) is { } created)
                     return created; // else the id was taken: another one
             }
         }, cancellationToken);
@@ -43,7 +43,7 @@ internal sealed partial class PostgreSqlStore : IInboxRepository
             await using var command = new NpgsqlCommand($"UPDATE inboxes SET name = @name WHERE id = @id RETURNING {InboxColumns}", connection);
             command.Parameters.AddWithValue("id", TextFold.Storable(id));
             command.Parameters.AddWithValue("name", TextFold.Storable(name));
-            return (await ReadInboxesAsync(command, cancellationToken)).FirstOrDefault();
+            return FirstOrNull(await ReadInboxesAsync(command, cancellationToken));
         }, cancellationToken);
 
     /// <summary>

@@ -17,7 +17,14 @@ internal sealed class RetentionHostedService(
 {
     private readonly SemaphoreSlim _nudge = new(0, 1);
 
-    private IRetentionLimits Limits => options.Value;
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+            _nudge.Dispose();
+        base.Dispose(disposing);
+    }
+
+    private StorageOptions Limits => options.Value;
 
     protected override bool Enabled => Limits.MaxMessagesPerInbox > 0 || Limits.MaxAge > TimeSpan.Zero || Limits.MaxTotalBytes > 0;
 

@@ -10,9 +10,12 @@ namespace MailSink.Api.Analysis.Deliverability;
 
 public sealed record BlockListResultDto(string Id, string Name, string Result);
 
+#pragma warning disable CA1720 // "object" and "ptr" are the names in Mailosaur's report
 public sealed record ContentDto(bool Embed, bool Iframe, bool Object, bool Script, bool ShortUrls, long TextSize, long TotalSize, bool MissingAlt, bool MissingListUnsubscribe);
 
 public sealed record DnsRecordsDto(IReadOnlyList<string> A, IReadOnlyList<string> Mx, IReadOnlyList<string> Ptr);
+
+#pragma warning restore CA1720
 
 public sealed record SpamAssassinResultDto(double Score, string Result, IReadOnlyList<SpamAssassinRuleDto> Rules);
 
