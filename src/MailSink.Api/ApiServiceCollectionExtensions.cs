@@ -1,18 +1,18 @@
+using System.Diagnostics.Metrics;
 using MailSink.Api.Analysis;
 using MailSink.Api.Analysis.Deliverability;
 using MailSink.Api.Chaos;
 using MailSink.Api.Outgoing;
 using MailSink.Api.Webhooks;
 using MailSink.Storage;
-using System.Diagnostics.Metrics;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 namespace MailSink.Api;
 

@@ -166,8 +166,18 @@ public sealed partial class ChaosRules
 
     private static ChaosRule Copy(ChaosRule r) => new()
     {
-        Id = r.Id, Stage = r.Stage, Action = r.Action, Code = r.Code, Text = r.Text, Inbox = r.Inbox, Address = r.Address,
-        Count = r.Count, Probability = r.Probability, Expires = r.Expires, DelayMilliseconds = r.DelayMilliseconds, Applied = r.Applied,
+        Id = r.Id,
+        Stage = r.Stage,
+        Action = r.Action,
+        Code = r.Code,
+        Text = r.Text,
+        Inbox = r.Inbox,
+        Address = r.Address,
+        Count = r.Count,
+        Probability = r.Probability,
+        Expires = r.Expires,
+        DelayMilliseconds = r.DelayMilliseconds,
+        Applied = r.Applied,
     };
 
     private static partial class Log

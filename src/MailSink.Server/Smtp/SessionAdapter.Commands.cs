@@ -1,7 +1,7 @@
-using MailSink.Api.Chaos;
 using System.Globalization;
 using System.Reflection;
 using System.Text.RegularExpressions;
+using MailSink.Api.Chaos;
 
 namespace MailSink.Server.Smtp;
 
@@ -88,8 +88,19 @@ internal sealed partial class SessionAdapter
 
     private static string StageOf(string verb) => verb switch
     {
-        "EHLO" => "ehlo", "HELO" => "helo", "MAIL" => "mail", "RCPT" => "rcpt", "DATA" => "data", "RSET" => "rset", "NOOP" => "noop",
-        "QUIT" => "quit", "HELP" => "help", "VRFY" => "vrfy", "EXPN" => "expn", "STARTTLS" => "starttls", "AUTH" => "auth",
+        "EHLO" => "ehlo",
+        "HELO" => "helo",
+        "MAIL" => "mail",
+        "RCPT" => "rcpt",
+        "DATA" => "data",
+        "RSET" => "rset",
+        "NOOP" => "noop",
+        "QUIT" => "quit",
+        "HELP" => "help",
+        "VRFY" => "vrfy",
+        "EXPN" => "expn",
+        "STARTTLS" => "starttls",
+        "AUTH" => "auth",
         _ => "other",
     };
 

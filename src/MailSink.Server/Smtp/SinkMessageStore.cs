@@ -1,5 +1,5 @@
-using MailSink.Api.Chaos;
 using System.Buffers;
+using MailSink.Api.Chaos;
 using MailSink.Storage;
 using MailSink.Storage.Ingest;
 using Microsoft.Extensions.Logging;

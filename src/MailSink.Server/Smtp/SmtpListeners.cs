@@ -1,6 +1,6 @@
-using MailSink.Api.Chaos;
 using System.Net;
 using System.Net.Sockets;
+using MailSink.Api.Chaos;
 using MailSink.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

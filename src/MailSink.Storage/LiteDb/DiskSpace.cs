@@ -69,7 +69,10 @@ internal sealed class DiskSpace(string databasePath, long minFreeBytes)
             // and fault in again about half a megabyte per 100 KB message for the rest of the process's life.
             using var file = new FileStream(ReservePath, new FileStreamOptions
             {
-                Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, PreallocationSize = ReserveBytes,
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                Share = FileShare.None,
+                PreallocationSize = ReserveBytes,
             });
             if (file.Length < ReserveBytes)
             {

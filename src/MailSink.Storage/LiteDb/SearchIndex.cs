@@ -1,6 +1,5 @@
-using MailSink.Storage.Search;
-
 using System.Collections.Concurrent;
+using MailSink.Storage.Search;
 
 namespace MailSink.Storage.LiteDb;
 

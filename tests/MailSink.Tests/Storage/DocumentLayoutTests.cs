@@ -77,7 +77,16 @@ public abstract class DocumentLayoutTests(StorageEngine engine, PostgreSqlDataba
 
         static string Summary(StoredMessage m) => System.Text.Json.JsonSerializer.Serialize(new
         {
-            m.Id, m.Inbox, m.Received, m.Subject, m.From, m.To, m.Cc, m.Bcc, m.Summary, Attachments = m.Attachments.Count,
+            m.Id,
+            m.Inbox,
+            m.Received,
+            m.Subject,
+            m.From,
+            m.To,
+            m.Cc,
+            m.Bcc,
+            m.Summary,
+            Attachments = m.Attachments.Count,
         });
     }
 

@@ -1,5 +1,5 @@
-using MailSink.Tests.Api;
 using MailSink.Storage;
+using MailSink.Tests.Api;
 using MailSink.Tests.Support;
 
 namespace MailSink.Tests.Storage;
