@@ -37,6 +37,8 @@ public static class Program
             builder.WebHost.UseUrls("http://0.0.0.0:8025");
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
+        // Before the store opens: a taken HTTP port stops the start first (Kestrel binds last).
+        builder.Services.AddHostedService<HttpPortCheck>();
         builder.Services.AddMailSinkStorage(builder.Configuration);
         builder.Services.AddMailSinkApi(builder.Configuration);
         builder.Services.AddMailSinkSmtp(builder.Configuration);

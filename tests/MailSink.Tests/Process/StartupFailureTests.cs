@@ -31,6 +31,22 @@ public sealed partial class StartupFailureTests(ITestOutputHelper output)
         Assert.Contains("--MailSink:Smtp:Listeners:0:Port=", line, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_taken_HTTP_port_stops_the_process_before_the_store_is_opened()
+    {
+        using var held = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        held.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        held.Listen();
+        var port = ((IPEndPoint)held.LocalEndPoint!).Port;
+
+        using var root = new TempDirectory();
+        var line = await FailedStartAsync(root, "--urls", $"http://127.0.0.1:{port}");
+
+        Assert.False(File.Exists(MailSinkProcess.DatabasePath(root.Path)), "the database was opened by a start that failed on a taken HTTP port");
+        Assert.Contains($"http://127.0.0.1:{port}", line, StringComparison.Ordinal);
+        Assert.Contains("Choose another HTTP address with --urls", line, StringComparison.Ordinal);
+    }
+
     [Theory]
     // A second listener keeps this case off ports 25/587/465: should the bad item be dropped instead of
     // refused, MailSink would otherwise fall back to its default listeners.
