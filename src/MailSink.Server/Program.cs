@@ -74,6 +74,9 @@ public static class Program
           --MailSink:Relay:Host=smtp.example.com      relay for API-sent mail, with MailSink:Relay:AllowedRecipients:0=*@example.com
           --MailSink:Webhooks:Endpoints:0:Url=...     POST every stored message there
           --MailSink:Chaos:Rules:0:Stage=Rcpt         fault injection (also /api/chaos)
+          --MailSink:Analysis:SpamAssassin:Host=127.0.0.1   spamd for spam analysis (Debian: apt-get install spamd)
+          --MailSink:Analysis:DnsServers:0=10.0.0.2   DNS for SPF, DKIM and DMARC (default: the system's resolvers)
+          --MailSink:Metrics:AllowAnonymous=true      serve /metrics without the API key
 
           --help      this text
           --version   the version

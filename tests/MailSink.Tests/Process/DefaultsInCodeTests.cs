@@ -30,6 +30,13 @@ public sealed class DefaultsInCodeTests
             services.GetRequiredService<IOptions<RoutingOptions>>().Value,
             services.GetRequiredService<IOptions<ApiOptions>>().Value,
             services.GetRequiredService<IOptions<RelayOptions>>().Value,
+            services.GetRequiredService<IOptions<MailSink.Api.Webhooks.WebhookOptions>>().Value,
+            services.GetRequiredService<IOptions<MailSink.Api.Chaos.ChaosOptions>>().Value,
+            services.GetRequiredService<IOptions<MetricsOptions>>().Value,
+            services.GetRequiredService<IOptions<MailSink.Api.Analysis.Deliverability.DeliverabilityOptions>>().Value,
+            services.GetRequiredService<IOptions<MailSink.Api.Analysis.SpamAssassinOptions>>().Value,
+            services.GetRequiredService<IOptions<MailSink.Api.Analysis.LinkCheckOptions>>().Value,
+            services.GetRequiredService<IOptions<MailSink.Api.Analysis.PreviewOptions>>().Value,
             logging.ToList(),
             app.Configuration["Urls"] ?? "(none)",
         });
