@@ -37,10 +37,8 @@ public static class ApiServiceCollectionExtensions
         services.AddOptions<LinkCheckOptions>().BindConfiguration(LinkCheckOptions.Section);
         services.AddSingleton<LinkChecker>();
         services.AddOptions<DeliverabilityOptions>().BindConfiguration(DeliverabilityOptions.Section)
-            .Validate(o => o.DnsServers.All(s => System.Net.IPEndPoint.TryParse(s.Trim(), out _)),
-                $"{DeliverabilityOptions.Section}:DnsServers must be IP addresses with an optional port, such as 10.0.0.2 or 127.0.0.1:5353.")
-            .Validate(o => o.DnsServers.Select(s => System.Net.IPEndPoint.TryParse(s.Trim(), out var e) ? (e.Port == 0 ? 53 : e.Port) : 0).Distinct().Count() <= 1,
-                $"{DeliverabilityOptions.Section}:DnsServers must all use one port.")
+            .Validate(o => o.Servers() is not null,
+                $"{DeliverabilityOptions.Section}:DnsServers must be IP addresses with an optional port, all with the same port, such as 10.0.0.2 or 127.0.0.1:5353.")
             .Validate(o => o.DnsTimeout > TimeSpan.Zero, $"{DeliverabilityOptions.Section}:DnsTimeout must be more than 00:00:00.")
             .ValidateOnStart();
         services.AddSingleton<AnalysisDns>();

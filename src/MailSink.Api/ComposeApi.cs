@@ -51,7 +51,7 @@ internal static class ComposeApi
             || !RequestBodies.TryString(json, "text", out var text, out error)
             || !RequestBodies.TryString(json, "html", out var html, out error)
             || !TryAttachments(json, out var attachments, out error)
-            || !TryBoolean(json, "send", out var send, out error))
+            || !RequestBodies.TryBoolean(json, "send", out var send, out error))
             return error!;
 
         MailboxAddress? from = new("", router.AddressOf(inbox));
@@ -274,22 +274,6 @@ internal static class ComposeApi
         }
 
         return true;
-    }
-
-    private static bool TryBoolean(JsonElement body, string name, out bool value, out IResult? error)
-    {
-        value = false;
-        error = null;
-        if (!RequestBodies.TryProperty(body, name, out var property) || property.ValueKind == JsonValueKind.Null)
-            return true;
-        if (property.ValueKind is JsonValueKind.True or JsonValueKind.False)
-        {
-            value = property.GetBoolean();
-            return true;
-        }
-
-        error = ApiErrors.BadRequest(name, $"{name} must be true or false.");
-        return false;
     }
 
     /// <summary><c>attachments: [{fileName, contentType, content (base64), contentId}]</c>, as Mailosaur's clients send them.</summary>

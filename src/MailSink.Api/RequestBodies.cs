@@ -88,6 +88,23 @@ internal static class RequestBodies
         return true;
     }
 
+    /// <summary>A boolean property, looked up case-insensitively; false when absent or null.</summary>
+    public static bool TryBoolean(JsonElement body, string name, out bool value, out IResult? error)
+    {
+        value = false;
+        error = null;
+        if (!RequestBodies.TryProperty(body, name, out var property) || property.ValueKind == JsonValueKind.Null)
+            return true;
+        if (property.ValueKind is JsonValueKind.True or JsonValueKind.False)
+        {
+            value = property.GetBoolean();
+            return true;
+        }
+
+        error = ApiErrors.BadRequest(name, $"{name} must be true or false.");
+        return false;
+    }
+
     public static bool TryCriteria(JsonElement? body, out SearchCriteria criteria, out IResult? error)
     {
         criteria = new SearchCriteria(null, null, null, null);

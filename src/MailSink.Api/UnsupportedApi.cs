@@ -7,7 +7,8 @@ namespace MailSink.Api;
 /// </summary>
 internal static class UnsupportedApi
 {
-    private static readonly (string Prefix, string Field, string Why)[] Known =
+    /// <summary>Mailosaur's calls that are not served, by their first path segment.</summary>
+    private static readonly (string Segment, string Field, string Why)[] Known =
     [
         ("sms", "sms", "SMS is not available in MailSink: it receives email only."),
     ];
@@ -22,28 +23,13 @@ internal static class UnsupportedApi
     private static IResult Refuse(HttpRequest request)
     {
         var path = (request.Path.Value ?? "")["/api".Length..].Trim('/');
-        foreach (var (prefix, field, why) in Known)
+        var first = path.Split('/')[0];
+        foreach (var (segment, field, why) in Known)
         {
-            if (Matches(path, prefix))
+            if (segment.Equals(first, StringComparison.OrdinalIgnoreCase))
                 return ApiErrors.BadRequest(field, why);
         }
 
         return ApiErrors.BadRequest("path", $"{request.Method} /api/{path} is not available in MailSink: it serves Mailosaur's servers, messages, files, devices and usage calls (see /openapi/v1.json).");
-    }
-
-    /// <summary>Whether the path starts with the prefix's segments, <c>*</c> matching any one segment.</summary>
-    private static bool Matches(string path, string prefix)
-    {
-        var segments = path.Split('/');
-        var wanted = prefix.Split('/');
-        if (segments.Length < wanted.Length)
-            return false;
-        for (var i = 0; i < wanted.Length; i++)
-        {
-            if (wanted[i] != "*" && !wanted[i].Equals(segments[i], StringComparison.OrdinalIgnoreCase))
-                return false;
-        }
-
-        return true;
     }
 }

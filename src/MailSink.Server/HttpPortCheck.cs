@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using MailSink.Server.Smtp;
 
 namespace MailSink.Server;
 
@@ -26,8 +25,8 @@ internal sealed class HttpPortCheck(IConfiguration configuration) : IHostedLifec
             }
             catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
             {
-                throw new StartupException(
-                    $"Failed to bind to address {url}: address already in use. Choose another HTTP address with --urls http://127.0.0.1:9000 (or the Urls setting).", ex);
+                // Worded as Kestrel words it, so that StartupGuard gives the one line it gives for Kestrel's.
+                throw new IOException($"Failed to bind to address {url}: address already in use.", ex);
             }
         }
 

@@ -74,7 +74,7 @@ public sealed class MailSinkClient : IDisposable
     {
         var wait = timeout ?? TimeSpan.FromSeconds(10);
         var path = $"api/messages/await?server={Uri.EscapeDataString(inbox)}&timeout={(long)wait.TotalMilliseconds}"
-                   + (receivedAfter is { } after ? $"&receivedAfter={Uri.EscapeDataString(after.UtcDateTime.ToString("O"))}" : "");
+                   + After(receivedAfter);
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = criteria is null ? null : JsonContent.Create(Body(criteria), options: Json) };
         using var response = await _http.SendAsync(request, cancellationToken);
         if (response.StatusCode == HttpStatusCode.RequestTimeout)
@@ -152,8 +152,11 @@ public sealed class MailSinkClient : IDisposable
     }
 
     private static string Query(string inbox, int page, int itemsPerPage, DateTimeOffset? receivedAfter) =>
-        $"server={Uri.EscapeDataString(inbox)}&page={page}&itemsPerPage={itemsPerPage}"
-        + (receivedAfter is { } after ? $"&receivedAfter={Uri.EscapeDataString(after.UtcDateTime.ToString("O"))}" : "");
+        $"server={Uri.EscapeDataString(inbox)}&page={page}&itemsPerPage={itemsPerPage}" + After(receivedAfter);
+
+    /// <summary>The <c>receivedAfter</c> query parameter (UTC, round-trip format), or nothing.</summary>
+    private static string After(DateTimeOffset? receivedAfter) =>
+        receivedAfter is { } after ? $"&receivedAfter={Uri.EscapeDataString(after.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture))}" : "";
 
     private static object Body(SearchCriteria criteria) =>
         new { criteria.SentFrom, criteria.SentTo, criteria.Subject, criteria.Body, Match = criteria.MatchAny ? "ANY" : "ALL" };

@@ -77,9 +77,6 @@ internal sealed partial class PostgreSqlStore : IDeviceRepository, IUsageReader,
             return days;
         }, cancellationToken);
 
-    private static T? FirstOrNull<T>(IReadOnlyList<T> rows)
-        where T : class => rows.Count > 0 ? rows[0] : null;
-
     private static async Task<IReadOnlyList<DeviceRecord>> ReadDevicesAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
         var devices = new List<DeviceRecord>();

@@ -99,6 +99,10 @@ internal sealed partial class PostgreSqlStore : IAsyncDisposable
     /// Runs a use of the database on a pooled connection. A failure of the database or of the way to it
     /// becomes <see cref="StorageUnavailableException"/>; a cancellation by the caller stays one.
     /// </summary>
+    /// <summary>The first row a read gave, or null (a lookup by key).</summary>
+    private static T? FirstOrNull<T>(IReadOnlyList<T> rows)
+        where T : class => rows.Count > 0 ? rows[0] : null;
+
     internal async Task<T> UseAsync<T>(Func<NpgsqlConnection, Task<T>> use, CancellationToken cancellationToken, bool search = false)
     {
         try

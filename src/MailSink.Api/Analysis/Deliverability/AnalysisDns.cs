@@ -18,6 +18,25 @@ public sealed class DeliverabilityOptions
 
     /// <summary>DNSBL zones the sending address is looked up in (such as <c>zen.spamhaus.org</c>); none by default.</summary>
     public List<string> BlockLists { get; set; } = [];
+
+    /// <summary>
+    /// <see cref="DnsServers"/> as addresses and the one port they share (53 when none is given), or null
+    /// when an entry is not an IP address with an optional port, or the ports differ. Validation and the
+    /// resolver read the setting through this alone.
+    /// </summary>
+    public (List<IPAddress> Addresses, int Port)? Servers()
+    {
+        var endpoints = new List<IPEndPoint>();
+        foreach (var server in DnsServers)
+        {
+            if (!IPEndPoint.TryParse(server.Trim(), out var endpoint))
+                return null;
+            endpoints.Add(endpoint.Port == 0 ? new IPEndPoint(endpoint.Address, 53) : endpoint);
+        }
+
+        var ports = endpoints.Select(e => e.Port).Distinct().ToList();
+        return ports.Count > 1 ? null : ([.. endpoints.Select(e => e.Address)], ports.Count == 0 ? 53 : ports[0]);
+    }
 }
 
 /// <summary>What a DNS question got: records, none (the name or the type does not exist), or no answer in time.</summary>
@@ -41,22 +60,14 @@ public sealed class AnalysisDns
             return;
         }
 
-        var endpoints = settings.DnsServers.Select(Parse).ToList();
-        var port = endpoints[0].Port;
-        if (endpoints.Any(e => e.Port != port))
-            throw new OptionsValidationException(DeliverabilityOptions.Section, typeof(DeliverabilityOptions), [$"{DeliverabilityOptions.Section}:DnsServers must all use one port."]);
-        Resolver = new DnsStubResolver(new DnsClient(endpoints.Select(e => e.Address), [new UdpClientTransport(port), new TcpClientTransport(port)], true, timeout));
+        // Checked at start (ApiServiceCollectionExtensions): a bad value never gets this far.
+        var (addresses, port) = settings.Servers() ?? throw new InvalidOperationException($"{DeliverabilityOptions.Section}:DnsServers was not validated.");
+        Resolver = new DnsStubResolver(new DnsClient(addresses, [new UdpClientTransport(port), new TcpClientTransport(port)], true, timeout));
     }
 
     /// <summary>For ARSoft's SPF validator, which asks its own questions.</summary>
     public IDnsResolver Resolver { get; }
 
-    /// <summary>An address such as <c>1.2.3.4</c>, <c>1.2.3.4:5353</c> or <c>[::1]:53</c> (port 53 when none).</summary>
-    internal static IPEndPoint Parse(string server) =>
-        IPEndPoint.TryParse(server.Trim(), out var endpoint)
-            ? endpoint.Port == 0 ? new IPEndPoint(endpoint.Address, 53) : endpoint
-            : throw new OptionsValidationException(DeliverabilityOptions.Section, typeof(DeliverabilityOptions),
-                [$"{DeliverabilityOptions.Section}:DnsServers: '{server}' is not an IP address with an optional port."]);
 
     public async Task<(DnsOutcome Outcome, List<T> Records)> QueryAsync<T>(string name, RecordType type, CancellationToken cancellationToken)
         where T : DnsRecordBase

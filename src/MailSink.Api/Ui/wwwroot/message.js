@@ -42,6 +42,9 @@ export async function showMessage(pane, id, tab, hooks) {
   selectTab(TABS.includes(tab) ? tab : defaultTab(message));
 }
 
+/** Whether <message> is still the one shown, on <tab>: an answer that comes later than a click away is dropped. */
+const showing = (message, tab) => current?.message?.id === message.id && current.tab === tab;
+
 export function clearMessage(pane, text) {
   current = null;
   pane.replaceChildren(h('p', { class: 'placeholder' }, text));
@@ -276,7 +279,7 @@ function renderLinks(panel, message, checked = null) {
     check.textContent = 'Checking…';
     try {
       const result = await send('POST', `api/analysis/links/${encodeURIComponent(message.id)}`);
-      if (current?.message?.id !== message.id || current.tab !== 'links') return;
+      if (!showing(message, 'links')) return;
       panel.replaceChildren();
       renderLinks(panel, message, new Map(result.links.map(link => [link.url, link])));
     } catch (error) {
@@ -310,11 +313,11 @@ async function renderSpam(panel, message) {
   try {
     result = await getJson(`api/analysis/spam/${encodeURIComponent(message.id)}`);
   } catch (error) {
-    if (current?.message?.id !== message.id || current.tab !== 'spam') return;
+    if (!showing(message, 'spam')) return;
     panel.replaceChildren(h('p', { class: 'hint', id: 'spam-unavailable' }, error.message));
     return;
   }
-  if (current?.message?.id !== message.id || current.tab !== 'spam') return;
+  if (!showing(message, 'spam')) return;
   const rules = result.spamFilterResults.spamAssassin;
   panel.replaceChildren(
     h('p', { id: 'spam-score' }, h('strong', {}, `Score ${result.score}`), ' (SpamAssassin calls 5 or more spam by default)'),
@@ -330,11 +333,11 @@ async function renderDeliverability(panel, message) {
   try {
     report = await getJson(`api/analysis/deliverability/${encodeURIComponent(message.id)}`);
   } catch (error) {
-    if (current?.message?.id !== message.id || current.tab !== 'deliverability') return;
+    if (!showing(message, 'deliverability')) return;
     panel.replaceChildren(h('p', { class: 'hint error-state' }, `Could not check deliverability: ${error.message}`));
     return;
   }
-  if (current?.message?.id !== message.id || current.tab !== 'deliverability') return;
+  if (!showing(message, 'deliverability')) return;
   const checks = [['SPF', report.spf], ...report.dkim.map(d => ['DKIM', d]), ['DMARC', report.dmarc]];
   const content = report.content;
   const findings = [
@@ -360,7 +363,7 @@ async function renderCompatibility(panel, message) {
     panel.append(h('p', { class: 'hint error-state' }, `Could not check the HTML: ${error.message}`));
     return;
   }
-  if (current?.message?.id !== message.id || current.tab !== 'compatibility') return;
+  if (!showing(message, 'compatibility')) return;
   const issues = report.features.filter(f => f.notSupported.length + f.partial.length > 0);
   panel.append(
     h('p', { class: 'hint' }, `${report.features.length} features used, ${issues.length} not supported everywhere (caniemail data ${report.dataVersion}, ${report.dataDate.slice(0, 10)}).`),
@@ -380,7 +383,7 @@ async function renderPreview(panel, message) {
     panel.append(h('p', { class: 'hint' }, `Could not list the previews: ${error.message}`));
     return;
   }
-  if (current?.message?.id !== message.id || current.tab !== 'preview') return;
+  if (!showing(message, 'preview')) return;
   const select = h('select', { id: 'preview-client' }, clients.map(c => h('option', { value: c.name }, c.label)));
   const button = h('button', { type: 'button', class: 'small', id: 'render-preview' }, 'Render');
   const result = h('div', { class: 'preview' });
@@ -390,7 +393,7 @@ async function renderPreview(panel, message) {
     try {
       const started = await send('POST', `api/messages/${encodeURIComponent(message.id)}/screenshots`, { emailClients: [select.value] });
       const image = await previewImage(started.items[0].id);
-      if (current?.message?.id !== message.id || current.tab !== 'preview') return;
+      if (!showing(message, 'preview')) return;
       result.replaceChildren(h('img', { id: 'preview-image', alt: `Preview: ${select.selectedOptions[0].textContent}`, src: URL.createObjectURL(image) }));
     } catch (error) {
       result.replaceChildren(h('p', { class: 'hint error-state' }, error.message));
