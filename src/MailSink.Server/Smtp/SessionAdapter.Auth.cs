@@ -36,7 +36,7 @@ internal sealed partial class SessionAdapter
             return;
         }
 
-        if (!settings.AuthAllowed(pipe.IsSecure))
+        if (!Settings.AuthAllowed(Transport.IsSecure))
         {
             Reply("538 Encryption required: send STARTTLS before AUTH");
             return;
@@ -121,7 +121,7 @@ internal sealed partial class SessionAdapter
             return null;
         }
 
-        var challenge = $"<{RandomNumberGenerator.GetInt32(int.MaxValue)}.{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}@{settings.ServerName}>";
+        var challenge = $"<{RandomNumberGenerator.GetInt32(int.MaxValue)}.{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}@{Settings.ServerName}>";
         var response = await ChallengeAsync(Convert.ToBase64String(Encoding.ASCII.GetBytes(challenge)), cancellationToken);
         if (response is null || !TryBase64(response, out var bytes))
             return null;
@@ -179,9 +179,9 @@ internal sealed partial class SessionAdapter
 
     private bool Verify(Credentials credentials)
     {
-        if (settings.AuthMode == SmtpAuthMode.AcceptAny)
+        if (Settings.AuthMode == SmtpAuthMode.AcceptAny)
             return true;
-        if (!settings.Users.TryGetValue(credentials.User, out var password))
+        if (!Settings.Users.TryGetValue(credentials.User, out var password))
             return false;
 
         if (credentials.Challenge is null)

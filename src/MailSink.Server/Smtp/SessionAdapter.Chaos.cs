@@ -15,7 +15,7 @@ internal sealed partial class SessionAdapter
     /// </summary>
     private bool Chaos(ChaosStage stage, IReadOnlyList<string> addresses)
     {
-        if (settings.Chaos.Apply(stage, addresses, Id) is not { } rule)
+        if (Settings.Chaos.Apply(stage, addresses, Id) is not { } rule)
             return false;
         switch (rule.Action)
         {
@@ -52,7 +52,7 @@ internal sealed partial class SessionAdapter
     /// <summary>The greeting's rules: a reply instead of the banner (then the connection closes), a drop, or a wait.</summary>
     private async ValueTask<bool> ChaosAtConnectAsync(CancellationToken cancellationToken)
     {
-        if (settings.Chaos.Apply(ChaosStage.Connect, [], Id) is not { } rule)
+        if (Settings.Chaos.Apply(ChaosStage.Connect, [], Id) is not { } rule)
             return false;
         switch (rule.Action)
         {
@@ -72,6 +72,6 @@ internal sealed partial class SessionAdapter
     private void Drop()
     {
         _closing = true;
-        pipe.Abort();
+        Transport.Abort();
     }
 }

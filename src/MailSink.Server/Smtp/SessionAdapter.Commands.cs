@@ -28,10 +28,10 @@ internal sealed partial class SessionAdapter
 
         // RCPT and DATA move a transaction on; anything else without a message stored in between only
         // keeps the session open.
-        if (verb is not ("RCPT" or "DATA" or "QUIT") && ++_commandsWithoutMessage > settings.MaxCommandsWithoutMessage)
+        if (verb is not ("RCPT" or "DATA" or "QUIT") && ++_commandsWithoutMessage > Settings.MaxCommandsWithoutMessage)
         {
-            Log.TooManyCommands(logger, Id, settings.MaxCommandsWithoutMessage);
-            await CloseWithAsync($"421 {settings.ServerName} Too many commands without a message ({settings.MaxCommandsWithoutMessage}), closing connection");
+            Log.TooManyCommands(logger, Id, Settings.MaxCommandsWithoutMessage);
+            await CloseWithAsync($"421 {Settings.ServerName} Too many commands without a message ({Settings.MaxCommandsWithoutMessage}), closing connection");
             return;
         }
 
@@ -121,7 +121,7 @@ internal sealed partial class SessionAdapter
 
         var name = args.Split(' ', 2)[0];
         var forwarded = HostName().IsMatch(name) ? name : "client.invalid";
-        context.Properties[SinkCommandFactory.HelloNameKey] = name;
+        _state.HelloBeingAnswered = name;
         Enqueue(ForwardKind.Hello, $"{verb} {forwarded}", text: name);
     }
 
@@ -145,7 +145,7 @@ internal sealed partial class SessionAdapter
             return;
         }
 
-        if (settings.Listener.Auth == ListenerAuth.Required && _state.AuthenticatedUser is null)
+        if (Settings.Listener.Auth == ListenerAuth.Required && _state.AuthenticatedUser is null)
         {
             Reply("530 Authentication required: this port takes mail only after AUTH");
             return;
@@ -183,9 +183,9 @@ internal sealed partial class SessionAdapter
                         return;
                     }
 
-                    if (size > settings.MaxMessageBytes)
+                    if (size > Settings.MaxMessageBytes)
                     {
-                        Reply($"552 Message size {size} exceeds the limit of {settings.MaxMessageBytes} bytes");
+                        Reply($"552 Message size {size} exceeds the limit of {Settings.MaxMessageBytes} bytes");
                         return;
                     }
 
@@ -214,7 +214,7 @@ internal sealed partial class SessionAdapter
 
         // A disk short of room refuses mail before it is sent, so that a client tries again later (or
         // elsewhere) instead of sending it only to hear 451.
-        if (settings.Storage.RefuseMail(declaredSize) is { } noRoom)
+        if (Settings.Storage.RefuseMail(declaredSize) is { } noRoom)
         {
             Reply($"452 {noRoom}");
             return;
@@ -263,9 +263,9 @@ internal sealed partial class SessionAdapter
             }
         }
 
-        if (_state.Recipients.Count + parsed.Addresses.Count > settings.MaxRecipients)
+        if (_state.Recipients.Count + parsed.Addresses.Count > Settings.MaxRecipients)
         {
-            Reply($"452 Too many recipients: at most {settings.MaxRecipients} per message; send the rest in another message");
+            Reply($"452 Too many recipients: at most {Settings.MaxRecipients} per message; send the rest in another message");
             return;
         }
 
@@ -301,15 +301,15 @@ internal sealed partial class SessionAdapter
     }
 
     /// <summary>Whether STARTTLS would work now: on a STARTTLS listener, before TLS.</summary>
-    private bool StartTlsOffered => settings.Listener.Tls == TlsMode.StartTls && !pipe.IsSecure;
+    private bool StartTlsOffered => Settings.Listener.Tls == TlsMode.StartTls && !Transport.IsSecure;
 
     private void StartTls(string args)
     {
         if (args.Length > 0)
             Reply("501 Syntax: STARTTLS (no parameters)");
-        else if (pipe.IsSecure)
+        else if (Transport.IsSecure)
             Reply("503 TLS is already active");
-        else if (settings.Listener.Tls != TlsMode.StartTls)
+        else if (Settings.Listener.Tls != TlsMode.StartTls)
             Reply("502 STARTTLS is not offered on this port");
         else if (!_state.Greeted)
             Reply("503 Send EHLO first");
@@ -323,117 +323,10 @@ internal sealed partial class SessionAdapter
     [
         $"MailSink {Version}, an SMTP sink: mail is stored, never relayed.",
         "Mail to anything@<inbox>.localhost lands in inbox <inbox>; other addresses land in the catch-all inbox.",
-        $"Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP{(StartTlsOffered ? " STARTTLS" : "")}{(settings.AuthAllowed(pipe.IsSecure) ? " AUTH" : "")}",
+        $"Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP{(StartTlsOffered ? " STARTTLS" : "")}{(Settings.AuthAllowed(Transport.IsSecure) ? " AUTH" : "")}",
         "Example: EHLO me / MAIL FROM:<you@example.com> / RCPT TO:<test@demo.localhost> / DATA",
         "End the message with a line holding only a dot. Read it back over HTTP: GET /api/messages?server=demo",
     ]);
-
-    /// <summary>Handles the library's reply to a forwarded command; true when the command is finished.</summary>
-    private bool OnReply(Forward forward, int code, string text)
-    {
-        switch (forward.Kind)
-        {
-            case ForwardKind.Hello:
-                if (code == 250)
-                {
-                    _state.Greeted = true;
-                    _state.Ehlo = forward.Text;
-                    _state.ResetTransaction();
-                }
-
-                ReplyRaw(Clean(text));
-                return true;
-
-            case ForwardKind.SilentRset:
-                _state.ResetTransaction();
-                return true;
-
-            case ForwardKind.Rset:
-                _state.ResetTransaction();
-                Reply(code == 250 ? "250 OK, transaction reset" : Clean(text).TrimEnd());
-                return true;
-
-            case ForwardKind.Mail:
-                if (code == 250)
-                {
-                    _state.MailFrom = forward.Text;
-                    _state.SmtpUtf8 = forward.Flag;
-                    Reply($"250 sender {Show(forward.Text)} OK");
-                }
-                else
-                {
-                    ReplyRaw(Clean(text));
-                }
-
-                return true;
-
-            case ForwardKind.Rcpt:
-                var group = forward.Group!;
-                group.Remaining--;
-                if (code == 250)
-                {
-                    _state.Recipients.Add(forward.Text);
-                    group.Accepted.Add(forward.Text);
-                }
-                else
-                {
-                    group.FirstFailure ??= Clean(text).TrimEnd();
-                }
-
-                if (group.Remaining == 0)
-                    Reply(RcptReply(group));
-                return true;
-
-            case ForwardKind.Data:
-                if (code == 354)
-                {
-                    Reply("354 Start mail input; end with <CRLF>.<CRLF> (a line holding only a dot)");
-                    _libraryAwaitsBody = true;
-                    return false; // the final reply comes after the body
-                }
-
-                if (_state.DropAfterData)
-                {
-                    _state.DropAfterData = false;
-                    _state.ResetTransaction();
-                    Drop();
-                    return true;
-                }
-
-                if (code == 250 && _state.StoreReply is { } stored)
-                {
-                    Reply(stored);
-                    _commandsWithoutMessage = 0;
-                }
-                else
-                    ReplyRaw(Clean(text));
-                _state.StoreReply = null;
-                _state.ResetTransaction();
-                return true;
-
-            case ForwardKind.Quit:
-                Reply($"221 {settings.ServerName} closing connection, goodbye");
-                return true;
-
-            case ForwardKind.StartTls:
-                Reply(code == 220 ? "220 Ready to start TLS" : Clean(text).TrimEnd());
-                return true;
-
-            default:
-                ReplyRaw(Clean(text));
-                return true;
-        }
-    }
-
-    private static string RcptReply(RcptGroup group) => group.Accepted.Count switch
-    {
-        0 => group.FirstFailure ?? "550 Recipient rejected",
-        1 when group.FirstFailure is null => $"250 recipient {group.Accepted[0]} OK",
-        _ when group.FirstFailure is null => $"250 recipients {string.Join(", ", group.Accepted)} OK",
-        _ => $"250 recipients {string.Join(", ", group.Accepted)} OK; others rejected: {group.FirstFailure}",
-    };
-
-    private static string Show(string address) => address.Length == 0 ? "<>" : address;
 
     /// <summary>"FROM:" / "TO:" with any spacing and case, as people type it; the rest after the colon.</summary>
     private static bool TryKeyword(string args, string keyword, out string rest)
@@ -448,21 +341,6 @@ internal sealed partial class SessionAdapter
         return true;
     }
 
-    /// <summary>
-    /// What the library is given for an address. The library mis-decodes UTF-8 domains and rejects some
-    /// valid forms, and MailSink keeps the real envelope itself, so anything unusual is replaced with a
-    /// placeholder the library surely parses.
-    /// </summary>
-    private static string ForLibrary(string address)
-    {
-        if (address.Length == 0)
-            return "";
-        return SimpleAddress().IsMatch(address) ? address : "envelope@mailsink.invalid";
-    }
-
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9.\-]{0,252}$|^\[[0-9.:A-Fa-f]+\]$")]
     private static partial Regex HostName();
-
-    [GeneratedRegex(@"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$")]
-    private static partial Regex SimpleAddress();
 }

@@ -22,12 +22,7 @@ namespace MailSink.Server.Smtp;
 /// replies in one write.
 /// </para>
 /// </summary>
-internal sealed partial class SessionAdapter(
-    SessionPipe pipe,
-    ISessionContext context,
-    SessionSettings settings,
-    SessionTracker tracker,
-    ILogger logger)
+internal sealed partial class SessionAdapter(SinkSession session, SessionTracker tracker, ILogger logger)
 {
     private const int MaxCommandLine = 4096;
 
@@ -36,7 +31,7 @@ internal sealed partial class SessionAdapter(
     private static readonly byte[] EndOfData = "\r\n.\r\n"u8.ToArray();
     private static readonly Encoding StrictUtf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);
 
-    private readonly SessionState _state = new();
+    private readonly SessionState _state = session.State;
     private readonly Queue<Forward> _forwards = new();
     private Forward? _expect;
     private bool _bannerSent;
@@ -49,9 +44,11 @@ internal sealed partial class SessionAdapter(
     /// <summary>What the next replies answer, for the rejects metric: "connect", a command's verb in lower case, or "other".</summary>
     private string _stage = "connect";
 
-    public SessionState State => _state;
+    private SessionSettings Settings => session.Settings;
 
-    private string Id => context.SessionId.ToString("N")[..8];
+    private ISmtpTransport Transport => session.Transport;
+
+    private string Id => session.Id;
 
     /// <summary>The next bytes for the library to read: one command line, or the end of a DATA body; null ends the session.</summary>
     public async ValueTask<ReadOnlyMemory<byte>?> NextForLibraryAsync(CancellationToken cancellationToken)
@@ -70,10 +67,10 @@ internal sealed partial class SessionAdapter(
                 return forward.Line;
             }
 
-            if (_errors >= settings.MaxErrors)
+            if (_errors >= Settings.MaxErrors)
             {
                 Log.TooManyErrors(logger, Id, _errors);
-                await CloseWithAsync($"421 {settings.ServerName} Too many errors in this session ({_errors}), closing connection");
+                await CloseWithAsync($"421 {Settings.ServerName} Too many errors in this session ({_errors}), closing connection");
                 return null;
             }
 
@@ -103,7 +100,7 @@ internal sealed partial class SessionAdapter(
             _bannerSent = true;
             if (await ChaosAtConnectAsync(cancellationToken))
                 return;
-            Reply($"220 {settings.ServerName} ESMTP MailSink ready; mail to anything@<inbox>.localhost lands in inbox <inbox>");
+            Reply($"220 {Settings.ServerName} ESMTP MailSink ready; mail to anything@<inbox>.localhost lands in inbox <inbox>");
             await FlushAsync(cancellationToken);
             return;
         }
@@ -123,7 +120,7 @@ internal sealed partial class SessionAdapter(
         if (forward.Kind == ForwardKind.Quit)
         {
             await FlushAsync(cancellationToken);
-            await pipe.CloseTlsAsync();
+            await Transport.CloseTlsAsync();
             _closing = true;
         }
     }
@@ -143,7 +140,7 @@ internal sealed partial class SessionAdapter(
         _state.Ehlo = null;
         _state.AuthenticatedUser = null;
         _state.ResetTransaction();
-        context.Properties.Remove(SinkCommandFactory.HelloNameKey);
+        _state.HelloBeingAnswered = null;
     }
 
     private void Enqueue(ForwardKind kind, string line, string text = "", bool flag = false, RcptGroup? group = null) =>
@@ -159,10 +156,10 @@ internal sealed partial class SessionAdapter(
         {
             if (line[0] == '5')
                 _errors++;
-            settings.Metrics?.SmtpRejects.Add(1, new("code", line[..3]), new("stage", _stage));
+            Settings.Metrics?.SmtpRejects.Add(1, new("code", line[..3]), new("stage", _stage));
         }
 
-        var output = pipe.TransportOutput;
+        var output = Transport.Output;
         var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(line.Length) + 2);
         var length = Encoding.UTF8.GetBytes(line, span);
         if (length > MaxReplyLine)
@@ -209,7 +206,7 @@ internal sealed partial class SessionAdapter(
         if (!_outputPending)
             return;
         _outputPending = false;
-        await pipe.TransportOutput.FlushAsync(cancellationToken);
+        await Transport.Output.FlushAsync(cancellationToken);
     }
 
     private async ValueTask CloseWithAsync(string reply)
@@ -220,245 +217,11 @@ internal sealed partial class SessionAdapter(
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             await FlushAsync(timeout.Token);
-            await pipe.CloseTlsAsync();
+            await Transport.CloseTlsAsync();
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
             // The client is gone; nothing more to say.
         }
-    }
-
-    /// <summary>Reads one client line (LF or CRLF ended); null when the session is over (closed, idle, draining).</summary>
-    private async ValueTask<ClientLine?> ReadLineAsync(bool watchDrain, CancellationToken cancellationToken)
-    {
-        var discarding = false;
-        var needMore = false;
-        // The whole line must arrive within the idle timeout: a client trickling a byte at a time does
-        // not keep the session open.
-        var since = Environment.TickCount64;
-        while (true)
-        {
-            var input = pipe.TransportInput;
-            ReadResult result;
-            if (needMore || !input.TryRead(out result))
-            {
-                var read = await ReadTransportAsync(input, watchDrain, since, cancellationToken);
-                if (read is null)
-                    return null;
-                result = read.Value;
-            }
-
-            var buffer = result.Buffer;
-            var lf = buffer.PositionOf((byte)'\n');
-            if (lf is { } end)
-            {
-                var line = buffer.Slice(0, end);
-                var clientLine = discarding || line.Length > MaxCommandLine
-                    ? new ClientLine(null, $"500 Line too long: commands are limited to {MaxCommandLine} bytes")
-                    : Decode(line);
-                input.AdvanceTo(buffer.GetPosition(1, end));
-                return clientLine;
-            }
-
-            if (discarding || buffer.Length > MaxCommandLine)
-            {
-                discarding = true;
-                input.AdvanceTo(buffer.End);
-            }
-            else
-            {
-                input.AdvanceTo(buffer.Start, buffer.End);
-            }
-
-            if (result.IsCompleted)
-            {
-                Log.ClientClosed(logger, Id);
-                _closing = true;
-                return null;
-            }
-
-            needMore = true;
-        }
-
-        static ClientLine Decode(System.Buffers.ReadOnlySequence<byte> line)
-        {
-            var bytes = line.ToArray().AsSpan();
-            if (!bytes.IsEmpty && bytes[^1] == (byte)'\r')
-                bytes = bytes[..^1];
-            foreach (var b in bytes)
-            {
-                if ((b < 0x20 && b != (byte)'\t') || b == 0x7F)
-                    return new ClientLine(null, "500 Command contains control characters (such as NUL); not understood");
-            }
-
-            try
-            {
-                return new ClientLine(StrictUtf8.GetString(bytes), null);
-            }
-            catch (DecoderFallbackException)
-            {
-                return new ClientLine(null, "500 Command is not valid UTF-8; not understood");
-            }
-        }
-    }
-
-    /// <summary>
-    /// Waits for client bytes, flushing replies first; ends the session on drain or when the client has been
-    /// silent (or sent too little) since <paramref name="since"/> for the idle timeout: the configured one,
-    /// or the shorter busy one while most connection slots are taken. A session already waiting when the
-    /// server becomes busy has its wait shortened then, so that idle sessions make way for new clients.
-    /// </summary>
-    private async ValueTask<ReadResult?> ReadTransportAsync(PipeReader input, bool watchDrain, long since, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await FlushAsync(cancellationToken);
-            using var timeout = watchDrain
-                ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, tracker.Draining)
-                : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(Remaining(since, tracker.Busy ? settings.BusyIdleTimeout : settings.IdleTimeout));
-            using var busy = tracker.Busy ? default : tracker.BecameBusy.Register(() =>
-            {
-                try
-                {
-                    timeout.CancelAfter(Remaining(since, settings.BusyIdleTimeout));
-                }
-                catch (ObjectDisposedException)
-                {
-                    // the read is over
-                }
-            });
-            return await input.ReadAsync(timeout.Token);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            if (watchDrain && tracker.Draining.IsCancellationRequested)
-            {
-                Log.SessionDrained(logger, Id);
-                await CloseWithAsync($"421 {settings.ServerName} Service shutting down, please try again later");
-            }
-            else
-            {
-                // Which timeout ended it: the busy one unless the full idle time has passed.
-                var idle = Environment.TickCount64 - since >= (long)settings.IdleTimeout.TotalMilliseconds ? settings.IdleTimeout : settings.BusyIdleTimeout;
-                Log.SessionIdle(logger, Id, idle.TotalSeconds);
-                await CloseWithAsync($"421 {settings.ServerName} Idle for {idle.TotalSeconds:0} seconds, closing connection");
-            }
-
-            return null;
-        }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
-        {
-            Log.ClientClosed(logger, Id);
-            _closing = true;
-            return null;
-        }
-    }
-
-    /// <summary>Reads the DATA body straight from the client into <see cref="SessionState.Body"/>.</summary>
-    private async ValueTask<bool> ReceiveBodyAsync(CancellationToken cancellationToken)
-    {
-        using var decoder = new DataBodyDecoder(settings.MaxMessageBytes, settings.Spool);
-        var needMore = false;
-        // The body may take long, but it must keep moving: the idle time counts from the last KiB received.
-        var since = Environment.TickCount64;
-        long progressMark = 0, received = 0;
-        while (true)
-        {
-            var input = pipe.TransportInput;
-            ReadResult result;
-            if (needMore || !input.TryRead(out result))
-            {
-                var read = await ReadTransportAsync(input, watchDrain: false, since, cancellationToken);
-                if (read is null)
-                {
-                    Log.DataAbandoned(logger, Id, decoder.Size);
-                    return false;
-                }
-
-                result = read.Value;
-            }
-
-            pipe.AcknowledgeQuickly();
-            var buffer = result.Buffer;
-            received += buffer.Length;
-            if (received - progressMark >= 1024)
-            {
-                progressMark = received;
-                since = Environment.TickCount64;
-            }
-
-            long consumed = 0;
-            var done = false;
-            foreach (var segment in buffer)
-            {
-                done = decoder.Feed(segment.Span, out var used);
-                consumed += used;
-                if (done)
-                    break;
-            }
-
-            if (done)
-            {
-                input.AdvanceTo(buffer.GetPosition(consumed));
-                _state.Body = decoder.Complete();
-                return true;
-            }
-
-            input.AdvanceTo(buffer.End);
-            if (result.IsCompleted)
-            {
-                Log.DataAbandoned(logger, Id, decoder.Size);
-                _closing = true;
-                return false;
-            }
-
-            needMore = true;
-        }
-    }
-
-    /// <summary>What is left of <paramref name="idle"/> since <paramref name="since"/> (a tick count), at least zero.</summary>
-    private static TimeSpan Remaining(long since, TimeSpan idle) =>
-        TimeSpan.FromMilliseconds(Math.Max(0, since + (long)idle.TotalMilliseconds - Environment.TickCount64));
-
-    /// <summary>The code of the last line of a reply, or 0.</summary>
-    private static int FinalCode(string reply)
-    {
-        var trimmed = reply.TrimEnd('\r', '\n');
-        var start = trimmed.LastIndexOf('\n') + 1;
-        return trimmed.Length - start >= 3 && int.TryParse(trimmed.AsSpan(start, 3), out var code) ? code : 0;
-    }
-
-    /// <summary>The library's replies without its ", N retry(ies) remaining." tail.</summary>
-    private static string Clean(string reply) => RetryTail().Replace(reply, "");
-
-    [GeneratedRegex(@", \d+ retry\(ies\) remaining\.")]
-    private static partial Regex RetryTail();
-
-    private sealed record ClientLine(string? Text, string? Error);
-
-    private enum ForwardKind
-    {
-        Hello,
-        Mail,
-        Rcpt,
-        Data,
-        Rset,
-        SilentRset,
-        Quit,
-        StartTls,
-    }
-
-    /// <summary>A command handed to the library, and what to do with its reply.</summary>
-    private sealed record Forward(ForwardKind Kind, byte[] Line, string Text, bool Flag, RcptGroup? Group);
-
-    /// <summary>Recipients of one <c>RCPT TO:</c> line (a comma list): one reply for all of them.</summary>
-    private sealed class RcptGroup(int count)
-    {
-        public int Remaining { get; set; } = count;
-
-        public List<string> Accepted { get; } = [];
-
-        public string? FirstFailure { get; set; }
     }
 }

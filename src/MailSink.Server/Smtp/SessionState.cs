@@ -1,17 +1,19 @@
-using SmtpServer;
-
 namespace MailSink.Server.Smtp;
 
 /// <summary>
-/// MailSink's own record of one SMTP session, kept by the session adapter in the library's session
-/// properties. It is the source of truth for the envelope: it keeps every character of UTF-8 addresses,
-/// the EHLO name as sent, and the message bytes read by the adapter.
+/// The envelope of one SMTP session as MailSink records it (<see cref="SinkSession.State"/>). It is the
+/// source of truth, not the library: it keeps every character of UTF-8 addresses, the EHLO name as sent,
+/// and the message bytes read by the adapter.
 /// </summary>
 internal sealed class SessionState
 {
-    public const string PropertyKey = "MailSink.Session";
-
     public string? Ehlo { get; set; }
+
+    /// <summary>
+    /// The name typed in the EHLO/HELO the library is answering now, for the greeting to echo: the
+    /// library itself is only handed a sanitised name (or a placeholder).
+    /// </summary>
+    public string? HelloBeingAnswered { get; set; }
 
     public bool Greeted { get; set; }
 
@@ -46,9 +48,4 @@ internal sealed class SessionState
         Body?.Dispose();
         Body = null;
     }
-
-    public static SessionState Of(ISessionContext context) =>
-        context.Properties.TryGetValue(PropertyKey, out var value) && value is SessionState state
-            ? state
-            : throw new InvalidOperationException("The session was not opened through MailSink's listener.");
 }

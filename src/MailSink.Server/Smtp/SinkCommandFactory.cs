@@ -12,17 +12,10 @@ internal sealed class SinkCommandFactory : SmtpCommandFactory
 
     internal static string Greeting(ISessionContext context)
     {
-        var name = PendingHello(context);
-        var remote = context.Properties.TryGetValue(SmtpServer.Net.EndpointListener.RemoteEndPointKey, out var endPoint)
-            && endPoint is System.Net.IPEndPoint ip ? ip.Address.ToString() : "unknown";
-        return $"{context.ServerOptions.ServerName} Hello {name ?? "there"} [{remote}], pleased to meet you";
+        var session = SinkSession.Of(context);
+        var remote = session.Transport.RemoteEndPoint is System.Net.IPEndPoint ip ? ip.Address.ToString() : "unknown";
+        return $"{session.Settings.ServerName} Hello {session.State.HelloBeingAnswered ?? "there"} [{remote}], pleased to meet you";
     }
-
-    /// <summary>The name the client gave in the EHLO/HELO being answered (the library only sees a sanitised one).</summary>
-    private static string? PendingHello(ISessionContext context) =>
-        context.Properties.TryGetValue(HelloNameKey, out var name) ? name as string : null;
-
-    internal const string HelloNameKey = "MailSink.HelloName";
 }
 
 internal sealed class SinkEhloCommand(string domainOrAddress) : EhloCommand(domainOrAddress)
@@ -31,14 +24,14 @@ internal sealed class SinkEhloCommand(string domainOrAddress) : EhloCommand(doma
 
     protected override IEnumerable<string> GetExtensions(ISessionContext context)
     {
-        if (context.Pipe is not SessionPipe pipe)
-            yield break;
-        var settings = pipe.Settings;
+        var session = SinkSession.Of(context);
+        var settings = session.Settings;
+        var secure = session.Transport.IsSecure;
         yield return "PIPELINING";
         yield return $"SIZE {settings.MaxMessageBytes}";
-        if (!pipe.IsSecure && settings.Listener.Tls == TlsMode.StartTls)
+        if (!secure && settings.Listener.Tls == TlsMode.StartTls)
             yield return "STARTTLS";
-        if (settings.AuthAllowed(pipe.IsSecure))
+        if (settings.AuthAllowed(secure))
             yield return "AUTH LOGIN PLAIN CRAM-MD5";
         yield return "SMTPUTF8";
         yield return "8BITMIME";

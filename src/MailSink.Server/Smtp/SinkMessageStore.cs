@@ -4,7 +4,6 @@ using MailSink.Storage;
 using MailSink.Storage.Ingest;
 using Microsoft.Extensions.Logging;
 using SmtpServer;
-using SmtpServer.Net;
 using SmtpServer.Protocol;
 using SmtpServer.Storage;
 
@@ -16,18 +15,8 @@ namespace MailSink.Server.Smtp;
 /// throws (the library would then answer nothing or a bare 554): faults become <c>451</c>.
 /// Not <see cref="IDisposable"/>: the library disposes what it resolves after every use.
 /// </summary>
-internal sealed class SinkMessageStore(MessageIngest ingest, ILogger<SinkMessageStore> logger) : IMessageStore
+internal sealed class SinkMessageStore(MessageIngest ingest, LargeIngestTurns largeIngests, ILogger<SinkMessageStore> logger) : IMessageStore
 {
-    private const int LargeMessageBytes = 1024 * 1024;
-
-    /// <summary>
-    /// Socket completions run inline (Program), so a session's code runs on a socket event thread that
-    /// every other session's reads wait on. Parsing and compressing a message of megabytes takes tens of
-    /// milliseconds: large messages go to the thread pool, as many at once as there are cores (ten 25 MB
-    /// messages ingested all at once peaked at 690-720 MB RSS, one at a time on the event thread at 500-670 MB).
-    /// Smaller ones stay where they are, without another hand-off.
-    /// </summary>
-    private static readonly SemaphoreSlim LargeIngests = new(Environment.ProcessorCount);
 
     public async Task<SmtpResponse> SaveAsync(
         ISessionContext context,
@@ -35,22 +24,22 @@ internal sealed class SinkMessageStore(MessageIngest ingest, ILogger<SinkMessage
         ReadOnlySequence<byte> buffer,
         CancellationToken cancellationToken)
     {
+        var session = SinkSession.Of(context);
         try
         {
-            var state = SessionState.Of(context);
+            var state = session.State;
+            var settings = session.Settings;
             using var body = state.Body;
             state.Body = null;
             if (body is null)
                 return new SmtpResponse(SmtpReplyCode.TransactionFailed, "No message data was received");
             if (body.TooLarge)
             {
-                var limit = context.Pipe is SessionPipe pipe ? pipe.Settings.MaxMessageBytes : 0;
-                Log.MessageTooLarge(logger, Id(context), limit);
-                return new SmtpResponse(SmtpReplyCode.SizeLimitExceeded, $"Message exceeds the limit of {limit} bytes; nothing was stored");
+                Log.MessageTooLarge(logger, session.Id, settings.MaxMessageBytes);
+                return new SmtpResponse(SmtpReplyCode.SizeLimitExceeded, $"Message exceeds the limit of {settings.MaxMessageBytes} bytes; nothing was stored");
             }
 
-            var settings = (context.Pipe as SessionPipe)?.Settings;
-            var chaos = settings?.Chaos.Apply(ChaosStage.Data, state.Recipients, Id(context));
+            var chaos = settings.Chaos.Apply(ChaosStage.Data, state.Recipients, session.Id);
             if (chaos?.Action == ChaosAction.Reply)
                 return new SmtpResponse((SmtpReplyCode)chaos.Code, ChaosRules.ReplyLine(chaos)[4..]);
             if (chaos?.Action == ChaosAction.Disconnect)
@@ -63,26 +52,26 @@ internal sealed class SinkMessageStore(MessageIngest ingest, ILogger<SinkMessage
                 state.MailFrom ?? "",
                 [.. state.Recipients],
                 state.Ehlo,
-                context.Properties.TryGetValue(EndpointListener.RemoteEndPointKey, out var remote) ? remote?.ToString() : null,
-                context.Pipe.IsSecure ? context.Pipe.SslProtocol.ToString() : null,
+                session.Transport.RemoteEndPoint?.ToString(),
+                session.Transport.IsSecure ? session.Transport.SslProtocol.ToString() : null,
                 state.AuthenticatedUser,
                 state.SmtpUtf8);
 
             // The only session open may commit right here (MessageWriter says why): that holds the socket
             // event thread for one commit, which no other SMTP session is waiting on.
-            var stored = body.Length <= LargeMessageBytes && !body.Spilled
-                ? await ingest.IngestAsync(body.ToArray(), envelope, cancellationToken, alone: context.Pipe is SessionPipe { Alone: true })
+            var stored = body.Length <= LargeIngestTurns.MessageBytes && !body.Spilled
+                ? await ingest.IngestAsync(body.ToArray(), envelope, cancellationToken, alone: session.Alone)
                 : await IngestLargeAsync(body, envelope, cancellationToken);
             state.StoreReply = StoredReply(stored);
-            settings?.Metrics?.SmtpMessagesAccepted.Add(1);
-            settings?.Metrics?.SmtpBytesAccepted.Add(body.Length);
+            settings.Metrics?.SmtpMessagesAccepted.Add(1);
+            settings.Metrics?.SmtpBytesAccepted.Add(body.Length);
             if (chaos?.Action == ChaosAction.Delay)
                 await Task.Delay(chaos.DelayMilliseconds, cancellationToken); // stored first: the 250 is late, the message is not
             return new SmtpResponse(SmtpReplyCode.Ok, "OK message stored");
         }
         catch (Exception ex)
         {
-            Log.StoreFailed(logger, Id(context), ex);
+            Log.StoreFailed(logger, session.Id, ex);
             return new SmtpResponse((SmtpReplyCode)451, "Local error in storage: the message was not stored, please try again later");
         }
     }
@@ -93,15 +82,8 @@ internal sealed class SinkMessageStore(MessageIngest ingest, ILogger<SinkMessage
     /// </summary>
     private async Task<IReadOnlyList<StoredMessage>> IngestLargeAsync(ReceivedBody body, SmtpEnvelope envelope, CancellationToken cancellationToken)
     {
-        await LargeIngests.WaitAsync(cancellationToken);
-        try
-        {
-            return await Task.Run(() => ingest.IngestAsync(body.ToArray(), envelope, cancellationToken), cancellationToken);
-        }
-        finally
-        {
-            LargeIngests.Release();
-        }
+        using var turn = await largeIngests.TakeAsync(cancellationToken);
+        return await Task.Run(() => ingest.IngestAsync(body.ToArray(), envelope, cancellationToken), cancellationToken);
     }
 
     /// <summary>
@@ -118,7 +100,4 @@ internal sealed class SinkMessageStore(MessageIngest ingest, ILogger<SinkMessage
         var first = stored[0];
         return $"250 OK message stored as {first.Id} in inbox {first.Inbox} and as {stored.Count - 1} more copies in other inboxes (the API lists them)";
     }
-
-    /// <summary>The session's short id, for the log lines only (made when one is written).</summary>
-    private static string Id(ISessionContext context) => context.SessionId.ToString("N")[..8];
 }

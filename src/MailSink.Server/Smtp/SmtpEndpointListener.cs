@@ -52,11 +52,11 @@ internal sealed class SmtpEndpointListener(
                 continue;
             }
 
-            context.Properties[EndpointListener.LocalEndPointKey] = socket.LocalEndPoint!;
-            context.Properties[EndpointListener.RemoteEndPointKey] = socket.RemoteEndPoint!;
+            var session = new SinkSession(context, new SocketTransport(socket, sessionLogger), bound.Settings, tracker);
             if (logger.IsEnabled(LogLevel.Debug)) // its arguments are strings made for nothing otherwise
-                Log.SessionOpened(logger, context.SessionId.ToString("N")[..8], socket.RemoteEndPoint?.ToString() ?? "?", bound.EndPoint.Port);
-            return new SessionPipe(socket, client, context, bound.Settings, tracker, sessionLogger);
+                Log.SessionOpened(logger, session.Id, socket.RemoteEndPoint?.ToString() ?? "?", bound.EndPoint.Port);
+            bound.Settings.Metrics?.SmtpSessions.Add(1);
+            return new SessionPipe(session, tracker, sessionLogger, closed: () => tracker.Release(client));
         }
     }
 

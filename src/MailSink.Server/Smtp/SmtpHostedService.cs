@@ -39,41 +39,56 @@ internal sealed class SmtpHostedService(
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var smtp = options.Value;
-        var certificate = _certificate;
-
-        var builder = new SmtpServerOptionsBuilder()
-            .ServerName(smtp.ServerName)
-            .MaxRetryCount(int.MaxValue)
-            .MaxAuthenticationAttempts(int.MaxValue)
-            .CommandWaitTimeout(Timeout.InfiniteTimeSpan);
-        foreach (var bound in listeners.Bound)
-        {
-            builder.Endpoint(endpoint =>
-            {
-                endpoint.Endpoint(bound.EndPoint)
-                    .IsSecure(bound.Options.Tls == TlsMode.Implicit)
-                    // AUTH is the session adapter's from start to end, and so is the check that an
-                    // AUTH-required listener takes mail only after it: the library never sees AUTH.
-                    .AllowUnsecureAuthentication(true)
-                    .AuthenticationRequired(false)
-                    .SessionTimeout(Timeout.InfiniteTimeSpan) // idle time is enforced per read by the adapter
-                    .SupportedSslProtocols(SslProtocols.Tls12 | SslProtocols.Tls13);
-                if (bound.Options.Tls != TlsMode.None)
-                    endpoint.Certificate(certificate!);
-            });
-        }
-
-        var serverOptions = builder.Build();
+        var serverOptions = LibraryOptions(options.Value, listeners.Bound, _certificate);
         listeners.Attach(serverOptions.Endpoints.ToList());
         var server = new SmtpServer.SmtpServer(serverOptions, services);
-        server.SessionFaulted += (_, e) => Log.SessionFaulted(logger, e.Context.SessionId.ToString("N")[..8], e.Exception.GetBaseException().Message);
+        server.SessionCreated += (_, e) => BeginSessionScope(logger, e.Context);
+        server.SessionFaulted += (_, e) => Log.SessionFaulted(logger, SinkSession.Of(e.Context).Id, e.Exception.GetBaseException().Message);
         _run = server.StartAsync(_stop.Token);
 
         foreach (var bound in listeners.Bound)
             Log.Listening(logger, bound.EndPoint.ToString(), bound.Options.Tls, bound.Options.Auth);
         return Task.CompletedTask;
     }
+
+    /// <summary>How the library is set up: one endpoint per bound listener, in order, with what MailSink does itself switched off.</summary>
+    internal static ISmtpServerOptions LibraryOptions(SmtpOptions smtp, IReadOnlyList<BoundListener> bound, X509Certificate2? certificate)
+    {
+        var builder = new SmtpServerOptionsBuilder()
+            .ServerName(smtp.ServerName)
+            .MaxRetryCount(int.MaxValue)
+            .MaxAuthenticationAttempts(int.MaxValue)
+            .CommandWaitTimeout(Timeout.InfiniteTimeSpan);
+        foreach (var listener in bound)
+        {
+            builder.Endpoint(endpoint =>
+            {
+                endpoint.Endpoint(listener.EndPoint)
+                    .IsSecure(listener.Options.Tls == TlsMode.Implicit)
+                    // AUTH is the session adapter's from start to end, and so is the check that an
+                    // AUTH-required listener takes mail only after it: the library never sees AUTH.
+                    .AllowUnsecureAuthentication(true)
+                    .AuthenticationRequired(false)
+                    .SessionTimeout(Timeout.InfiniteTimeSpan) // idle time is enforced per read by the adapter
+                    .SupportedSslProtocols(SslProtocols.Tls12 | SslProtocols.Tls13);
+                if (listener.Options.Tls != TlsMode.None)
+                    endpoint.Certificate(certificate!);
+            });
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// Gives every log line written during a session (ours, the library's, the storage's) a scope naming
+    /// the session, for formatters that show scopes (<c>IncludeScopes</c>). The library raises
+    /// <c>SessionCreated</c> synchronously at the start of the session's own task; a scope is an async-local
+    /// value, so it stays with that task until the session ends, and is never seen by any other session.
+    /// </summary>
+    internal static void BeginSessionScope(ILogger logger, ISessionContext context) =>
+        _ = SessionScope(logger, SinkSession.Of(context).Id);
+
+    private static readonly Func<ILogger, string, IDisposable?> SessionScope = LoggerMessage.DefineScope<string>("SMTP session {SessionId}");
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -27,6 +27,7 @@ public static class SmtpServiceCollectionExtensions
         services.AddSingleton<SmtpListeners>();
         services.AddSingleton<IEndpointListenerFactory>(sp => sp.GetRequiredService<SmtpListeners>());
         services.AddSingleton<IMessageStore, SinkMessageStore>();
+        services.AddSingleton<LargeIngestTurns>();
         services.AddSingleton<IMailboxFilter, SinkMailboxFilter>();
         services.AddSingleton<ISmtpCommandFactory, SinkCommandFactory>();
         services.AddSingleton<CertificateProvider>();

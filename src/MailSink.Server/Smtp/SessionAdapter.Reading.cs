@@ -1,0 +1,209 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Text;
+
+namespace MailSink.Server.Smtp;
+
+/// <summary>
+/// Reading from the client: command lines (LF or CRLF ended, within a length limit, valid UTF-8 without
+/// control characters), DATA bodies straight into <see cref="SessionState.Body"/>, and the idle, busy and
+/// drain timeouts that end a session waiting for either.
+/// </summary>
+internal sealed partial class SessionAdapter
+{
+    /// <summary>Reads one client line (LF or CRLF ended); null when the session is over (closed, idle, draining).</summary>
+    private async ValueTask<ClientLine?> ReadLineAsync(bool watchDrain, CancellationToken cancellationToken)
+    {
+        var discarding = false;
+        var needMore = false;
+        // The whole line must arrive within the idle timeout: a client trickling a byte at a time does
+        // not keep the session open.
+        var since = Environment.TickCount64;
+        while (true)
+        {
+            var input = Transport.Input;
+            ReadResult result;
+            if (needMore || !input.TryRead(out result))
+            {
+                var read = await ReadTransportAsync(input, watchDrain, since, cancellationToken);
+                if (read is null)
+                    return null;
+                result = read.Value;
+            }
+
+            var buffer = result.Buffer;
+            var lf = buffer.PositionOf((byte)'\n');
+            if (lf is { } end)
+            {
+                var line = buffer.Slice(0, end);
+                var clientLine = discarding || line.Length > MaxCommandLine
+                    ? new ClientLine(null, $"500 Line too long: commands are limited to {MaxCommandLine} bytes")
+                    : Decode(line);
+                input.AdvanceTo(buffer.GetPosition(1, end));
+                return clientLine;
+            }
+
+            if (discarding || buffer.Length > MaxCommandLine)
+            {
+                discarding = true;
+                input.AdvanceTo(buffer.End);
+            }
+            else
+            {
+                input.AdvanceTo(buffer.Start, buffer.End);
+            }
+
+            if (result.IsCompleted)
+            {
+                Log.ClientClosed(logger, Id);
+                _closing = true;
+                return null;
+            }
+
+            needMore = true;
+        }
+
+        static ClientLine Decode(System.Buffers.ReadOnlySequence<byte> line)
+        {
+            var bytes = line.ToArray().AsSpan();
+            if (!bytes.IsEmpty && bytes[^1] == (byte)'\r')
+                bytes = bytes[..^1];
+            foreach (var b in bytes)
+            {
+                if ((b < 0x20 && b != (byte)'\t') || b == 0x7F)
+                    return new ClientLine(null, "500 Command contains control characters (such as NUL); not understood");
+            }
+
+            try
+            {
+                return new ClientLine(StrictUtf8.GetString(bytes), null);
+            }
+            catch (DecoderFallbackException)
+            {
+                return new ClientLine(null, "500 Command is not valid UTF-8; not understood");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits for client bytes, flushing replies first; ends the session on drain or when the client has been
+    /// silent (or sent too little) since <paramref name="since"/> for the idle timeout: the configured one,
+    /// or the shorter busy one while most connection slots are taken. A session already waiting when the
+    /// server becomes busy has its wait shortened then, so that idle sessions make way for new clients.
+    /// </summary>
+    private async ValueTask<ReadResult?> ReadTransportAsync(PipeReader input, bool watchDrain, long since, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await FlushAsync(cancellationToken);
+            using var timeout = watchDrain
+                ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, tracker.Draining)
+                : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(Remaining(since, tracker.Busy ? Settings.BusyIdleTimeout : Settings.IdleTimeout));
+            using var busy = tracker.Busy ? default : tracker.BecameBusy.Register(() =>
+            {
+                try
+                {
+                    timeout.CancelAfter(Remaining(since, Settings.BusyIdleTimeout));
+                }
+                catch (ObjectDisposedException)
+                {
+                    // the read is over
+                }
+            });
+            return await input.ReadAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (watchDrain && tracker.Draining.IsCancellationRequested)
+            {
+                Log.SessionDrained(logger, Id);
+                await CloseWithAsync($"421 {Settings.ServerName} Service shutting down, please try again later");
+            }
+            else
+            {
+                // Which timeout ended it: the busy one unless the full idle time has passed.
+                var idle = Environment.TickCount64 - since >= (long)Settings.IdleTimeout.TotalMilliseconds ? Settings.IdleTimeout : Settings.BusyIdleTimeout;
+                Log.SessionIdle(logger, Id, idle.TotalSeconds);
+                await CloseWithAsync($"421 {Settings.ServerName} Idle for {idle.TotalSeconds:0} seconds, closing connection");
+            }
+
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            Log.ClientClosed(logger, Id);
+            _closing = true;
+            return null;
+        }
+    }
+
+    /// <summary>Reads the DATA body straight from the client into <see cref="SessionState.Body"/>.</summary>
+    private async ValueTask<bool> ReceiveBodyAsync(CancellationToken cancellationToken)
+    {
+        using var decoder = new DataBodyDecoder(Settings.MaxMessageBytes, Settings.Spool);
+        var needMore = false;
+        // The body may take long, but it must keep moving: the idle time counts from the last KiB received.
+        var since = Environment.TickCount64;
+        long progressMark = 0, received = 0;
+        while (true)
+        {
+            var input = Transport.Input;
+            ReadResult result;
+            if (needMore || !input.TryRead(out result))
+            {
+                var read = await ReadTransportAsync(input, watchDrain: false, since, cancellationToken);
+                if (read is null)
+                {
+                    Log.DataAbandoned(logger, Id, decoder.Size);
+                    return false;
+                }
+
+                result = read.Value;
+            }
+
+            Transport.AcknowledgeQuickly();
+            var buffer = result.Buffer;
+            received += buffer.Length;
+            if (received - progressMark >= 1024)
+            {
+                progressMark = received;
+                since = Environment.TickCount64;
+            }
+
+            long consumed = 0;
+            var done = false;
+            foreach (var segment in buffer)
+            {
+                done = decoder.Feed(segment.Span, out var used);
+                consumed += used;
+                if (done)
+                    break;
+            }
+
+            if (done)
+            {
+                input.AdvanceTo(buffer.GetPosition(consumed));
+                _state.Body = decoder.Complete();
+                return true;
+            }
+
+            input.AdvanceTo(buffer.End);
+            if (result.IsCompleted)
+            {
+                Log.DataAbandoned(logger, Id, decoder.Size);
+                _closing = true;
+                return false;
+            }
+
+            needMore = true;
+        }
+    }
+
+    /// <summary>What is left of <paramref name="idle"/> since <paramref name="since"/> (a tick count), at least zero.</summary>
+    private static TimeSpan Remaining(long since, TimeSpan idle) =>
+        TimeSpan.FromMilliseconds(Math.Max(0, since + (long)idle.TotalMilliseconds - Environment.TickCount64));
+
+    private sealed record ClientLine(string? Text, string? Error);
+}
