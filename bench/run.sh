@@ -14,7 +14,6 @@
 # Prints one table and writes it to bench/results/<date>.md (git-ignored; the record is docs/performance.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$PWD
 
 quick=0
 case "${1:-}" in
