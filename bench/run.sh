@@ -11,7 +11,8 @@
 # Installs what it needs when missing (Debian: postfix for smtp-source/smtp-sink, with the MTA left
 # unconfigured and not running; python3-aiosmtpd), builds MailSink and the load tools in Release, starts
 # every server on free 127.0.0.1 ports with fresh data in a temporary folder, stops them all at the end.
-# Prints one table and writes it to bench/results/<date>.md (git-ignored; the record is docs/performance.md).
+# Prints the results table and the per-round table and writes both to bench/results/<date>.md (git-ignored;
+# the record is docs/performance.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
