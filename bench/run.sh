@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # MailSink's benchmark (issue 4): MailSink side by side with Postfix's smtp-sink and aiosmtpd in the
 # same run, then the API, latency, memory, start-up and database-size measurements, all on loopback.
+# The SMTP workloads run in interleaved rounds (each workload on MailSink, then aiosmtpd, then smtp-sink,
+# then the next workload), so that the machine's minute-to-minute noise falls on all three; every round
+# is printed, with each server's CPU per message, and the SMTP targets are ratios of the medians.
 #
-#   bash bench/run.sh           full run, medians of 3 (2-5 minutes on 2 cores, plus the build)
+#   bash bench/run.sh           full run, 5 rounds (2-5 minutes on 2 cores, plus the build)
 #   bash bench/run.sh --quick   smoke run, 1 round and small counts (under a minute, plus the build)
 #
 # Installs what it needs when missing (Debian: postfix for smtp-source/smtp-sink, with the MTA left
 # unconfigured and not running; python3-aiosmtpd), builds MailSink and the load tools in Release, starts
 # every server on free 127.0.0.1 ports with fresh data in a temporary folder, stops them all at the end.
-# Prints one table and writes it to bench/results/<date>.md (git-ignored; the record is docs/performance.md).
+# Prints the results table and the per-round table and writes both to bench/results/<date>.md (git-ignored;
+# the record is docs/performance.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$PWD
 
 quick=0
 case "${1:-}" in
@@ -23,7 +26,7 @@ esac
 if ((quick)); then
   rounds=1; n2k=1000; n100k=200; nconn=200; nmailkit=500; fill=10000; api_iter=100; await_s=3; big_n=10; warm=3000; words_n=5000
 else
-  rounds=3; n2k=5000; n100k=2000; nconn=1000; nmailkit=3000; fill=100000; api_iter=500; await_s=10; big_n=10; warm=15000; words_n=20000
+  rounds=5; n2k=5000; n100k=2000; nconn=1000; nmailkit=3000; fill=100000; api_iter=500; await_s=10; big_n=10; warm=15000; words_n=20000
 fi
 big_size=25000000 # bytes per message in the memory test: 25 MB, under the default 25 MiB limit
 
@@ -114,13 +117,17 @@ sink_port=$(free_port)
 sink_user=()
 if ((EUID == 0)); then sink_user=(-u nobody); fi # smtp-sink refuses to run as root without -u
 "$smtp_sink" "${sink_user[@]}" "127.0.0.1:$sink_port" 1024 >/dev/null 2>&1 &
-pids+=($!)
+sink_pid=$!; pids+=("$sink_pid")
 aio_port=$(free_port)
 "$python" -m aiosmtpd -n -l "127.0.0.1:$aio_port" >/dev/null 2>&1 &
-pids+=($!)
+aio_pid=$!; pids+=("$aio_pid")
 wait_port "$sink_port"; wait_port "$aio_port"
+# Each is one process (smtp-sink and aiosmtpd serve every connection from one event loop), whose
+# user + system time in /proc/<pid>/stat is the server's CPU.
 declare -A port=([mailsink]=$ms_smtp [sink]=$sink_port [aio]=$aio_port)
-targets=(mailsink sink aio)
+declare -A spid=([mailsink]=$ms_pid [sink]=$sink_pid [aio]=$aio_pid)
+declare -A name=([mailsink]=MailSink [sink]=smtp-sink [aio]=aiosmtpd)
+targets=(mailsink aio sink) # the order of every round
 
 src() { "$smtp_source" -f bench@example.com -t load@bench.localhost -M bench.localhost "$@"; }
 workload() { # name target -> messages/s
@@ -151,18 +158,21 @@ for t in "${targets[@]}"; do
   smtpload "${port[$t]}" 300 1 2048 mailkit >/dev/null
 done
 
+# Interleaved: every workload runs on the three servers back to back, so that a slow minute of the
+# machine falls on all three; runs[w,t] and cpu[w,t] (ms of server CPU per message) get one value a round.
+hz=$(getconf CLK_TCK)
 declare -A runs cpu
-for r in $(seq "$rounds"); do
-  say "SMTP: round $r of $rounds (load average $(cut -d' ' -f1 /proc/loadavg))"
+round_load=()
+for ((r = 1; r <= rounds; r++)); do
+  round_load+=("$(cut -d' ' -f1 /proc/loadavg)")
+  say "SMTP: round $r of $rounds (load average ${round_load[-1]})"
   for w in "${workloads[@]}"; do
     for t in "${targets[@]}"; do
-      c0=$(cpu_ticks "$ms_pid")
+      c0=$(cpu_ticks "${spid[$t]}")
       v=$(workload "$w" "$t")
-      if [[ $t == mailsink ]]; then
-        cpu[$w]+=" $(awk -v d=$(($(cpu_ticks "$ms_pid") - c0)) -v n="${count[$w]}" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", d / hz * 1000 / n }')"
-      fi
-      runs[$w,$t]+=" $v"
-      printf '   %-8s %-9s %8s msg/s\n' "$w" "$t" "$v" >&2
+      c=$(awk -v d=$(($(cpu_ticks "${spid[$t]}") - c0)) -v n="${count[$w]}" -v hz="$hz" 'BEGIN { printf "%.3f", d / hz * 1000 / n }')
+      runs[$w,$t]+=" $v"; cpu[$w,$t]+=" $c"
+      printf '   %-8s %-9s %8s msg/s  %s ms CPU/msg\n' "$w" "${name[$t]}" "$v" "$c" >&2
     done
   done
 done
@@ -238,7 +248,9 @@ others=$(awk -v b="$cpu_begin" -v e="$cpu_end" -v ours="$ours" -v hz="$(getconf 
 # ---------------------------------------------------------------- the table
 api_field() { awk -F'\t' -v n="$1" -v f="$2" '$1 == n { print $f }' <<<"$api_out"$'\n'"$await_out"; }
 met() { awk -v v="$1" -v t="$2" -v dir="$3" 'BEGIN { print ((dir == "min" ? v >= t : v <= t) ? "met" : "**not met**") }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
+# a ÷ b to two decimals ("-" when b is 0); the targets are judged on this rounded figure, the one printed.
+ratio_num() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+ratio() { local x; x=$(ratio_num "$1" "$2"); [[ $x == - ]] && echo – || echo "$x×"; }
 fmtn() { sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' <<<"$1"; } # 12345 -> 12,345
 
 declare -A label=(
@@ -248,16 +260,44 @@ declare -A label=(
   [conn10]="$(fmtn "$nconn") × 2 KB, one message per connection, 10 at a time"
   [mailkit]="$(fmtn "$nmailkit") × 2 KB, one MailKit connection, pipelining"
 )
-declare -A target=([w2k]=5000 [w100k]=1000 [conn1]=1500 [conn10]=3000 [mailkit]=2000)
+# The SMTP targets (issue 17): MailSink against a peer measured in the same rounds, as a ratio of the
+# medians, so that a slow or fast machine moves both sides. The 100 KB row keeps its absolute target.
+declare -A goal_peer=([w2k]=aio [conn1]=aio [conn10]=aio [mailkit]=aio)
+declare -A goal=([w2k]=1.5 [w100k]=1000 [conn1]=1.5 [conn10]=2 [mailkit]=1.5)
+w2k_sink_goal=0.4 # MailSink ÷ smtp-sink, 2 KB over 10 sessions
+cpu_goal=0.15     # ms of MailSink's CPU per 2 KB message over 10 sessions
+
+declare -A mrate mcpu # medians
+for w in "${workloads[@]}"; do
+  for t in "${targets[@]}"; do
+    # shellcheck disable=SC2086 # one value a round, split on purpose
+    mrate[$w,$t]=$(median ${runs[$w,$t]}); mrate[$w,$t]=${mrate[$w,$t]%.*}
+    # shellcheck disable=SC2086
+    mcpu[$w,$t]=$(printf '%.3f' "$(median ${cpu[$w,$t]})")
+  done
+done
+cell() { printf '%s/s · %s ms' "$(fmtn "${mrate[$1,$2]}")" "${mcpu[$1,$2]}"; } # workload target
 
 table=$work/table.md
 {
-  echo "| workload | MailSink | smtp-sink | aiosmtpd | MailSink ÷ smtp-sink | MailSink ÷ aiosmtpd | target | |"
+  echo "| workload (medians of $rounds round(s): messages/s · server CPU per message) | MailSink | smtp-sink | aiosmtpd | MailSink ÷ smtp-sink | MailSink ÷ aiosmtpd | target | |"
   echo "|---|---|---|---|---|---|---|---|"
   for w in "${workloads[@]}"; do
-    m=$(median ${runs[$w,mailsink]}); s=$(median ${runs[$w,sink]}); a=$(median ${runs[$w,aio]})
-    echo "| ${label[$w]} | $(fmtn "${m%.*}")/s | $(fmtn "${s%.*}")/s | $(fmtn "${a%.*}")/s | $(ratio "$m" "$s") | $(ratio "$m" "$a") | ≥ $(fmtn "${target[$w]}")/s | $(met "$m" "${target[$w]}" min) |"
+    m=${mrate[$w,mailsink]}; s=${mrate[$w,sink]}; a=${mrate[$w,aio]}
+    if [[ -n ${goal_peer[$w]:-} ]]; then
+      p=${goal_peer[$w]}
+      goal_text="MailSink ÷ ${name[$p]} ≥ ${goal[$w]}×"
+      x=$(ratio_num "$m" "${mrate[$w,$p]}"); if [[ $x == - ]]; then ok="**not met**"; else ok=$(met "$x" "${goal[$w]}" min); fi
+    else
+      goal_text="≥ $(fmtn "${goal[$w]}")/s"; ok=$(met "$m" "${goal[$w]}" min)
+    fi
+    echo "| ${label[$w]} | $(cell "$w" mailsink) | $(cell "$w" sink) | $(cell "$w" aio) | $(ratio "$m" "$s") | $(ratio "$m" "$a") | $goal_text | $ok |"
+    if [[ $w == w2k ]]; then
+      x=$(ratio_num "$m" "$s"); if [[ $x == - ]]; then ok="**not met**"; else ok=$(met "$x" "$w2k_sink_goal" min); fi
+      echo "| ${label[$w]}, against smtp-sink | | | | $(ratio "$m" "$s") | | MailSink ÷ smtp-sink ≥ $w2k_sink_goal× | $ok |"
+    fi
   done
+  echo "| server CPU (user + system) per message, ${label[w2k]} | ${mcpu[w2k,mailsink]} ms | ${mcpu[w2k,sink]} ms | ${mcpu[w2k,aio]} ms | | | MailSink ≤ $cpu_goal ms | $(met "${mcpu[w2k,mailsink]}" "$cpu_goal" max) |"
   lat() { # name target-p99 label
     local p50 p99; p50=$(api_field "$1" 3); p99=$(api_field "$1" 4)
     if [[ -z $p99 || $p99 == - ]]; then echo "| $3 | not measured | – | – | | | p99 < $2 ms | **not met** |"; return; fi
@@ -280,20 +320,45 @@ table=$work/table.md
   echo "| RSS idle after restart on that store | $rss_idle MB | – | – | | | < 150 MB | $(met "$rss_idle" 150 max) |"
   echo "| peak RSS, $big_n concurrent $((big_size / 1000000)) MB messages | $rss_peak MB | – | – | | | < 800 MB | $(met "$rss_peak" 800 max) |"
   m=$(median "${starts_empty[@]}"); f=$(median "${starts_full[@]}")
-  echo "| start to healthy, empty store | $m ms | – | – | | | < 1,000 ms | $(met "$m" 1000 max) |"
+  echo "| start to healthy, empty store | $(fmtn "$m") ms | – | – | | | < 1,000 ms | $(met "$m" 1000 max) |"
   echo "| start to healthy, $(fmtn "$fill") messages stored | $(fmtn "$f") ms | – | – | | | < 1,000 ms | $(met "$f" 1000 max) |"
   echo "| database ÷ raw bytes, $(fmtn "$fill") × 2 KB (one line of text repeated) | ${db_ratio}× | – | – | | | ≤ 1.3× | $(met "$db_ratio" 1.3 max) |"
   echo "| database ÷ raw bytes, $(fmtn "$words_n") × 2 KB of random words | ${words_db_ratio}× | – | – | | | ≤ 1.3× | $(met "$words_db_ratio" 1.3 max) |"
   echo "| database ÷ raw bytes, $big_n × $((big_size / 1000000)) MB | ${big_db_ratio}× | – | – | | | ≤ 1.3× | $(met "$big_db_ratio" 1.3 max) |"
 } >"$table"
 
+# Every round of every server: messages/s · ms of the server's CPU per message; then, per round, MailSink
+# over each peer (its median column: the ratio of the medians, which the targets use).
+rounds_table=$work/rounds.md
+{
+  echo "Every SMTP round, in the order run (each workload on MailSink, aiosmtpd, smtp-sink, then the next): messages/s · server CPU (user + system) per message; in the MailSink ÷ rows, the median column is the ratio of the medians, which the targets use."
+  echo
+  printf '| workload | server'; for ((r = 1; r <= rounds; r++)); do printf ' | round %d' "$r"; done; echo " | median |"
+  printf '|---|---'; for ((r = 1; r <= rounds; r++)); do printf '|---'; done; echo "|---|"
+  for w in "${workloads[@]}"; do
+    l=${label[$w]} # on the first row of the workload only
+    for t in "${targets[@]}"; do
+      read -ra rs <<<"${runs[$w,$t]}"; read -ra cs <<<"${cpu[$w,$t]}"
+      printf '| %s | %s' "$l" "${name[$t]}"; l=""
+      for i in "${!rs[@]}"; do printf ' | %s/s · %s ms' "$(fmtn "${rs[i]}")" "${cs[i]}"; done
+      echo " | $(cell "$w" "$t") |"
+    done
+    read -ra ms <<<"${runs[$w,mailsink]}"
+    for t in aio sink; do
+      read -ra rs <<<"${runs[$w,$t]}"
+      printf '| | MailSink ÷ %s' "${name[$t]}"
+      for i in "${!rs[@]}"; do printf ' | %s' "$(ratio "${ms[i]}" "${rs[i]}")"; done
+      echo " | $(ratio "${mrate[$w,mailsink]}" "${mrate[$w,$t]}") |"
+    done
+  done
+  printf '| load average (1 minute) at the round'"'"'s start |'; for l in "${round_load[@]}"; do printf ' | %s' "$l"; done; echo " | |"
+} >"$rounds_table"
+
 details=$work/details.md
 {
-  echo "Medians of $rounds run(s); every run: $(for w in "${workloads[@]}"; do printf '%s: MailSink%s, smtp-sink%s, aiosmtpd%s; ' "$w" "${runs[$w,mailsink]}" "${runs[$w,sink]}" "${runs[$w,aio]}"; done)"
+  cat "$rounds_table"
   echo
   echo "MailSink straight after start (the first 5,000 × 2 KB over 10 sessions, before the warm-up): $cold_rate msg/s."
-  echo
-  echo "MailSink CPU per message (ms, user+system, each run): $(for w in "${workloads[@]}"; do printf '%s%s; ' "$w" "${cpu[$w]}"; done)"
   echo
   echo "Fill: $(fmtn "$fill") messages (raw pipelining client, 10 connections) at $fill_rate msg/s; $(fmtn "$fill_bytes") raw bytes; database $(fmtn "$db_bytes") bytes."
   echo "Start to healthy (ms, each start): empty store ${starts_empty[*]}; $(fmtn "$fill") stored ${starts_full[*]}. RSS after the API measurements: $rss_after_api MB."
