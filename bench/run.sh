@@ -127,7 +127,7 @@ wait_port "$sink_port"; wait_port "$aio_port"
 declare -A port=([mailsink]=$ms_smtp [sink]=$sink_port [aio]=$aio_port)
 declare -A spid=([mailsink]=$ms_pid [sink]=$sink_pid [aio]=$aio_pid)
 declare -A name=([mailsink]=MailSink [sink]=smtp-sink [aio]=aiosmtpd)
-targets=(mailsink aio sink) # the order of every round
+targets=(mailsink aio sink) # the order of the first round; it rotates by one each round
 
 src() { "$smtp_source" -f bench@example.com -t load@bench.localhost -M bench.localhost "$@"; }
 workload() { # name target -> messages/s
@@ -159,15 +159,18 @@ for t in "${targets[@]}"; do
 done
 
 # Interleaved: every workload runs on the three servers back to back, so that a slow minute of the
-# machine falls on all three; runs[w,t] and cpu[w,t] (ms of server CPU per message) get one value a round.
+# machine falls on all three, and the order rotates each round so that no server always goes first;
+# runs[w,t] and cpu[w,t] (ms of server CPU per message) get one value a round.
 hz=$(getconf CLK_TCK)
 declare -A runs cpu
 round_load=()
 for ((r = 1; r <= rounds; r++)); do
   round_load+=("$(cut -d' ' -f1 /proc/loadavg)")
   say "SMTP: round $r of $rounds (load average ${round_load[-1]})"
+  shift_by=$(((r - 1) % ${#targets[@]}))
+  order=("${targets[@]:shift_by}" "${targets[@]:0:shift_by}")
   for w in "${workloads[@]}"; do
-    for t in "${targets[@]}"; do
+    for t in "${order[@]}"; do
       c0=$(cpu_ticks "${spid[$t]}")
       v=$(workload "$w" "$t")
       c=$(awk -v d=$(($(cpu_ticks "${spid[$t]}") - c0)) -v n="${count[$w]}" -v hz="$hz" 'BEGIN { printf "%.3f", d / hz * 1000 / n }')
@@ -331,7 +334,7 @@ table=$work/table.md
 # over each peer (its median column: the ratio of the medians, which the targets use).
 rounds_table=$work/rounds.md
 {
-  echo "Every SMTP round, in the order run (each workload on MailSink, aiosmtpd, smtp-sink, then the next): messages/s · server CPU (user + system) per message; in the MailSink ÷ rows, the median column is the ratio of the medians, which the targets use."
+  echo "Every SMTP round (each workload on the three servers back to back, then the next; the servers' order rotates each round): messages/s · server CPU (user + system) per message; in the MailSink ÷ rows, the median column is the ratio of the medians, which the targets use."
   echo
   printf '| workload | server'; for ((r = 1; r <= rounds; r++)); do printf ' | round %d' "$r"; done; echo " | median |"
   printf '|---|---'; for ((r = 1; r <= rounds; r++)); do printf '|---'; done; echo "|---|"
