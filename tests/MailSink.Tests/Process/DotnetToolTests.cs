@@ -45,12 +45,12 @@ public sealed class DotnetToolTests(ITestOutputHelper output) : IAsyncLifetime
 
         var folder = Path.Combine(_work.Path, "empty");
         Directory.CreateDirectory(folder);
-        var (http, starttls) = MailSinkProcess.TwoFreePorts();
-        var (submission, implicitTls) = MailSinkProcess.TwoFreePorts();
-        await using var server = MailSinkProcess.LaunchCommand(output, folder, Tool, http, starttls,
-            "--urls", $"http://127.0.0.1:{http}", "--MailSink:Smtp:BindAddress=127.0.0.1",
-            $"--MailSink:Smtp:Listeners:0:Port={starttls}", $"--MailSink:Smtp:Listeners:1:Port={submission}", $"--MailSink:Smtp:Listeners:2:Port={implicitTls}");
+        await using var server = MailSinkProcess.LaunchCommand(output, folder, Tool,
+            "--urls", "http://127.0.0.1:0", "--MailSink:Smtp:BindAddress=127.0.0.1",
+            "--MailSink:Smtp:Listeners:0:Port=0", "--MailSink:Smtp:Listeners:1:Port=0", "--MailSink:Smtp:Listeners:2:Port=0");
         await server.WaitUntilHealthyAsync();
+        Assert.Equal(3, server.SmtpPorts.Count);
+        var (starttls, submission, implicitTls) = (server.SmtpPorts[0], server.SmtpPorts[1], server.SmtpPorts[2]);
 
         // Slots 0 and 1 offer STARTTLS, slot 2 is TLS from the first byte, as the README says.
         foreach (var (port, security) in new[] { (starttls, SecureSocketOptions.StartTls), (submission, SecureSocketOptions.StartTls), (implicitTls, SecureSocketOptions.SslOnConnect) })

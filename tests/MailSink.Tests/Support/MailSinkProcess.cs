@@ -6,16 +6,19 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace MailSink.Tests.Support;
 
 /// <summary>
 /// The real MailSink executable as a child process, <c>dotnet MailSink.Server.dll</c>, the way an operator
-/// runs it: its own working directory (the content root), its database, free ports of 127.0.0.1 for HTTP
-/// and one plain-text SMTP listener, all given as command-line settings. Its stdout and stderr go to the
-/// test output, line by line, and are kept for assertions. Disposing kills it if it is still running.
+/// runs it: its own working directory (the content root), its database, HTTP and one plain-text SMTP
+/// listener on port 0 of 127.0.0.1, all given as command-line settings. The child binds the ports itself
+/// and the ports are read from the lines it logs at start (README, Quick start), so no port is chosen here
+/// and then lost to someone else before the child binds it. Its stdout and stderr go to the test output,
+/// line by line, and are kept for assertions. Disposing kills it if it is still running.
 /// </summary>
-public sealed class MailSinkProcess : IAsyncDisposable
+public sealed partial class MailSinkProcess : IAsyncDisposable
 {
     public const int SIGTERM = 15;
 
@@ -28,13 +31,17 @@ public sealed class MailSinkProcess : IAsyncDisposable
     private readonly ConcurrentQueue<string> _stderr = new();
     private readonly Task _exited;
 
-    private MailSinkProcess(ITestOutputHelper output, string root, int httpPort, int smtpPort, IReadOnlyList<string> arguments, string? executable = null)
+    // What the child reported before "Application started": filled on the stdout reader's thread only,
+    // published to other threads by completing _reported.
+    private readonly List<int> _smtpPorts = [];
+    private readonly List<Uri> _httpAddresses = [];
+    private readonly TaskCompletionSource<ReportedPorts> _reported = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private MailSinkProcess(ITestOutputHelper output, string root, IReadOnlyList<string> arguments, string? executable = null)
     {
         _output = output;
         Root = root;
-        HttpPort = httpPort;
-        SmtpPort = smtpPort;
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(10) };
+        Http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) }; // its address once the child has reported it
 
         var start = new ProcessStartInfo(executable ?? DotnetHost())
         {
@@ -61,7 +68,11 @@ public sealed class MailSinkProcess : IAsyncDisposable
         }
 
         _process = new Process { StartInfo = start };
-        _process.OutputDataReceived += (_, e) => Capture(_stdout, "out", e.Data);
+        _process.OutputDataReceived += (_, e) =>
+        {
+            ReadStartupLine(e.Data);
+            Capture(_stdout, "out", e.Data);
+        };
         _process.ErrorDataReceived += (_, e) => Capture(_stderr, "err", e.Data);
         _process.Start();
         _process.BeginOutputReadLine();
@@ -76,11 +87,16 @@ public sealed class MailSinkProcess : IAsyncDisposable
 
     public int Pid { get; }
 
-    public int HttpPort { get; }
+    /// <summary>The port of the first HTTP address the child reported.</summary>
+    public int HttpPort => Reported.HttpAddresses[0].Port;
 
-    /// <summary>The plain-text SMTP listener (<c>Tls=None</c>, AUTH optional).</summary>
-    public int SmtpPort { get; }
+    /// <summary>The first SMTP listener's port: with <see cref="Launch"/>, the plain-text one (<c>Tls=None</c>, AUTH optional).</summary>
+    public int SmtpPort => Reported.SmtpPorts[0];
 
+    /// <summary>Every SMTP listener's port, in the order of <c>MailSink:Smtp:Listeners</c>.</summary>
+    public IReadOnlyList<int> SmtpPorts => Reported.SmtpPorts;
+
+    /// <summary>A client of the first reported HTTP address (no address before the child has reported it).</summary>
     public HttpClient Http { get; }
 
     public bool HasExited => _exited.IsCompleted;
@@ -112,43 +128,37 @@ public sealed class MailSinkProcess : IAsyncDisposable
 
     /// <summary>
     /// Starts MailSink without waiting. <paramref name="settings"/> come after the defaults (HTTP and SMTP on
-    /// free ports of 127.0.0.1, <c>Listeners:0</c> plain text, the database in <paramref name="root"/>), so
-    /// they override them: for the command line, the last value of a key wins.
+    /// port 0 of 127.0.0.1, <c>Listeners:0</c> plain text, the database in <paramref name="root"/>), so
+    /// they override them: for the command line, the last value of a key wins. A test that needs a given
+    /// port (one held taken, or a restart on the ports reported before) names it in <paramref name="settings"/>.
     /// </summary>
     public static MailSinkProcess Launch(ITestOutputHelper output, string root, params string[] settings)
     {
-        var (httpPort, smtpPort) = TwoFreePorts();
         string[] arguments =
         [
-            "--urls", $"http://127.0.0.1:{httpPort}",
+            "--urls", "http://127.0.0.1:0",
             "--MailSink:Smtp:BindAddress=127.0.0.1",
-            $"--MailSink:Smtp:Listeners:0:Port={smtpPort}",
+            "--MailSink:Smtp:Listeners:0:Port=0",
             "--MailSink:Smtp:Listeners:0:Tls=None",
             $"--MailSink:Storage:Path={DatabasePath(root)}",
             "--Logging:LogLevel:Microsoft.AspNetCore=Warning", // not a line per health poll
             .. settings,
         ];
-        return new MailSinkProcess(output, root, httpPort, smtpPort, arguments);
+        return new MailSinkProcess(output, root, arguments);
     }
 
     /// <summary>
     /// Starts another MailSink executable (the installed dotnet tool's <c>mailsink</c>) in <paramref name="root"/>
-    /// with exactly <paramref name="arguments"/>: nothing is added, so its own defaults hold.
+    /// with exactly <paramref name="arguments"/>: nothing is added, so its own defaults hold. Give it port 0
+    /// and read <see cref="SmtpPorts"/> and <see cref="Http"/> after <see cref="WaitUntilHealthyAsync"/>.
     /// </summary>
-    public static MailSinkProcess LaunchCommand(ITestOutputHelper output, string root, string executable, int httpPort, int smtpPort, params string[] arguments) =>
-        new(output, root, httpPort, smtpPort, arguments, executable);
+    public static MailSinkProcess LaunchCommand(ITestOutputHelper output, string root, string executable, params string[] arguments) =>
+        new(output, root, arguments, executable);
 
-    /// <summary>Two different free ports: both are held while the second is chosen (released one by one, the kernel may hand out the same port twice).</summary>
-    public static (int First, int Second) TwoFreePorts()
-    {
-        using var first = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        using var second = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        first.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        second.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return (((IPEndPoint)first.LocalEndPoint!).Port, ((IPEndPoint)second.LocalEndPoint!).Port);
-    }
-
-    /// <summary>A port of 127.0.0.1 that was free a moment ago (bound to port 0 and released).</summary>
+    /// <summary>
+    /// A port of 127.0.0.1 that was free a moment ago (bound to port 0 and released), for servers of the
+    /// tests' own that cannot report a port they chose; a MailSink child binds port 0 itself instead.
+    /// </summary>
     public static int FreePort()
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -156,9 +166,11 @@ public sealed class MailSinkProcess : IAsyncDisposable
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
-    /// <summary>The status of <c>GET /health</c>, or null when nothing answers.</summary>
+    /// <summary>The status of <c>GET /health</c>, or null when nothing answers or the child has not yet reported its HTTP address.</summary>
     public async Task<HttpStatusCode?> HealthAsync()
     {
+        if (Http.BaseAddress is null)
+            return null;
         try
         {
             using var response = await Http.GetAsync("/health");
@@ -170,8 +182,10 @@ public sealed class MailSinkProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until the child has reported its ports (see <see cref="WaitForPortsAsync"/>), then until <c>GET /health</c> answers 200.</summary>
     public async Task WaitUntilHealthyAsync()
     {
+        await WaitForPortsAsync();
         await Poll.UntilAsync(
             async () => HasExited
                 ? throw new Xunit.Sdk.XunitException($"MailSink exited with code {_process.ExitCode} before it was ready:\n{string.Join('\n', StdErr)}")
@@ -179,6 +193,31 @@ public sealed class MailSinkProcess : IAsyncDisposable
             StartDeadline,
             $"MailSink (pid {Pid}) answers GET /health with 200");
         Log("healthy");
+    }
+
+    /// <summary>
+    /// Waits until the child has logged "Application started." (which the host logs after every service has
+    /// started, so after every "SMTP listening on" and "Now listening on" line) and checks that it reported at
+    /// least one SMTP listener and one HTTP address. Fails the test with the child's output if it exits first,
+    /// reports nothing to listen on, or does not get there within <see cref="StartDeadline"/>.
+    /// </summary>
+    public async Task WaitForPortsAsync()
+    {
+        try
+        {
+            await Task.WhenAny(_reported.Task, _exited).WaitAsync(StartDeadline);
+        }
+        catch (TimeoutException)
+        {
+            throw new Xunit.Sdk.XunitException($"MailSink (pid {Pid}) did not report its ports within {StartDeadline.TotalSeconds:0} s:\n{Output()}");
+        }
+
+        if (!_reported.Task.IsCompleted)
+            throw new Xunit.Sdk.XunitException($"MailSink exited with code {_process.ExitCode} before it reported its ports:\n{Output()}");
+        var ports = _reported.Task.Result;
+        if (ports.SmtpPorts.Count == 0 || ports.HttpAddresses.Count == 0)
+            throw new Xunit.Sdk.XunitException($"MailSink (pid {Pid}) started without an \"SMTP listening on\" and a \"Now listening on\" line:\n{Output()}");
+        Log($"reported SMTP on {string.Join(", ", ports.SmtpPorts)}, HTTP on {string.Join(", ", ports.HttpAddresses)}");
     }
 
     /// <summary>
@@ -262,6 +301,55 @@ public sealed class MailSinkProcess : IAsyncDisposable
 
         _process.Dispose();
     }
+
+    private ReportedPorts Reported => _reported.Task.IsCompletedSuccessfully
+        ? _reported.Task.Result
+        : throw new InvalidOperationException("MailSink has not reported its ports yet: await WaitUntilHealthyAsync or WaitForPortsAsync first.");
+
+    /// <summary>
+    /// Reads the start-up lines on the stdout reader's thread, in order: each SMTP listener's and HTTP
+    /// address's line, then "Application started.", after which nothing more is read as a port (a later
+    /// line may carry text a client sent).
+    /// </summary>
+    private void ReadStartupLine(string? line)
+    {
+        if (line is null || _reported.Task.IsCompleted)
+            return;
+        if (SmtpListening().Match(line) is { Success: true } smtp && IPEndPoint.TryParse(smtp.Groups["endpoint"].Value, out var endpoint))
+        {
+            _smtpPorts.Add(endpoint.Port);
+        }
+        else if (HttpListening().Match(line) is { Success: true } http && Uri.TryCreate(http.Groups["url"].Value, UriKind.Absolute, out var url))
+        {
+            _httpAddresses.Add(url);
+        }
+        else if (ApplicationStarted().IsMatch(line))
+        {
+            if (_httpAddresses.Count > 0)
+            {
+                // A wildcard address is reached through loopback.
+                var first = _httpAddresses[0];
+                Http.BaseAddress = first.Host is "0.0.0.0" or "[::]" ? new UriBuilder(first) { Host = "127.0.0.1" }.Uri : first;
+            }
+
+            _reported.TrySetResult(new ReportedPorts([.. _smtpPorts], [.. _httpAddresses]));
+        }
+    }
+
+    private string Output() => string.Join('\n', StdOut.Select(l => $"out: {l}").Concat(StdErr.Select(l => $"err: {l}")));
+
+    private sealed record ReportedPorts(IReadOnlyList<int> SmtpPorts, IReadOnlyList<Uri> HttpAddresses);
+
+    /// <summary>The server's own line per SMTP listener, naming the endpoint it really bound: <c>SMTP listening on 127.0.0.1:34039 (TLS None, AUTH Optional)</c>.</summary>
+    [GeneratedRegex(@"\bSMTP listening on (?<endpoint>\S+) \(TLS ")]
+    private static partial Regex SmtpListening();
+
+    /// <summary>ASP.NET Core's line per HTTP address, port 0 resolved: <c>Now listening on: http://127.0.0.1:46807</c>.</summary>
+    [GeneratedRegex(@"\bNow listening on: (?<url>\S+)$")]
+    private static partial Regex HttpListening();
+
+    [GeneratedRegex(@"\bApplication started\.")]
+    private static partial Regex ApplicationStarted();
 
     private void Capture(ConcurrentQueue<string> lines, string stream, string? line)
     {
