@@ -15,6 +15,14 @@ public sealed class MailSinkServerOptions
 
     /// <summary>Where the store and certificate go; a new temporary folder (deleted on dispose) when null.</summary>
     public string? DataFolder { get; set; }
+
+    /// <summary>
+    /// Changes to MailSink's services, made after its own registrations, so that a service registered here
+    /// replaces MailSink's (the last registration wins). For example the test's own clock, which dates the
+    /// mail MailSink receives: <c>ConfigureServices = s => s.AddSingleton&lt;TimeProvider&gt;(clock)</c>.
+    /// Null: MailSink's services as they are.
+    /// </summary>
+    public Action<IServiceCollection>? ConfigureServices { get; set; }
 }
 
 /// <summary>
@@ -92,7 +100,7 @@ public sealed class MailSinkServer : IAsyncDisposable
         foreach (var (key, value) in options.Settings)
             settings[key] = value;
 
-        var app = MailSink.Server.Program.Build([$"--contentRoot={folder}", .. settings.Select(s => $"--{s.Key}={s.Value}")]);
+        var app = MailSink.Server.Program.Build([$"--contentRoot={folder}", .. settings.Select(s => $"--{s.Key}={s.Value}")], options.ConfigureServices);
         try
         {
             await app.StartAsync(cancellationToken);

@@ -54,6 +54,12 @@ internal sealed class LogFileStream : Stream
         set => _position = value;
     }
 
+    /// <summary>
+    /// For fault tests: asked before each read from the file (after gathered writes are written out); an
+    /// exception it returns is thrown where the read would have failed, as a disk's I/O error is.
+    /// </summary>
+    internal Func<Exception?>? ReadFault { get; set; }
+
     /// <summary>Whether gathered writes are waiting to be written.</summary>
     public bool HasPending => _pendingLength > 0;
 
@@ -82,18 +88,25 @@ internal sealed class LogFileStream : Stream
             // Reading on from where the last read ended (a checkpoint going through the log): read ahead.
             _readLength = 0; // nothing cached should a failed read leave _readStart pointing elsewhere
             _readStart = _position;
-            _readLength = RandomAccess.Read(_file, _readBuffer, _position);
+            _readLength = ReadFile(_readBuffer, _position);
             read = Math.Min(buffer.Length, _readLength);
             _readBuffer.AsSpan(0, read).CopyTo(buffer);
         }
         else
         {
-            read = RandomAccess.Read(_file, buffer, _position);
+            read = ReadFile(buffer, _position);
         }
 
         _position += read;
         _lastReadEnd = _position;
         return read;
+    }
+
+    private int ReadFile(Span<byte> buffer, long offset)
+    {
+        if (ReadFault?.Invoke() is { } fault)
+            throw fault;
+        return RandomAccess.Read(_file, buffer, offset);
     }
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));

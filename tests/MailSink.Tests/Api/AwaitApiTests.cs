@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -35,7 +34,7 @@ public abstract class AwaitApiTests(ConfiguredHost shared)
         var inbox = MailSinkHost.NewInbox();
         var feed = Host.Services.GetRequiredService<ArrivalFeed>();
         var waiting = AwaitAsync(inbox, """{"subject":"the one"}""", 20_000);
-        await WaitUntil(() => feed.SubscriberCount(inbox) == 1);
+        await Poll.UntilAsync(() => feed.SubscriberCount(inbox) == 1, TimeSpan.FromSeconds(10), "the waiter is subscribed to its inbox");
 
         await SmtpSend.MessageAsync(Host.SmtpPort, SmtpSend.Simple($"a@{inbox}.localhost", "not this", "x"));
         Assert.False(waiting.IsCompleted);
@@ -57,7 +56,7 @@ public abstract class AwaitApiTests(ConfiguredHost shared)
         var after = Uri.EscapeDataString(DateTimeOffset.UtcNow.ToString("O"));
         var feed = Host.Services.GetRequiredService<ArrivalFeed>();
         var waiting = Host.Http.PostAsync($"/api/messages/await?server={inbox}&timeout=20000&receivedAfter={after}", null);
-        await WaitUntil(() => feed.SubscriberCount(inbox) == 1);
+        await Poll.UntilAsync(() => feed.SubscriberCount(inbox) == 1, TimeSpan.FromSeconds(10), "the waiter is subscribed to its inbox");
         await SmtpSend.MessageAsync(Host.SmtpPort, SmtpSend.Simple($"a@{inbox}.localhost", "after", "x"));
         using var response = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal("after", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("subject").GetString());
@@ -74,17 +73,6 @@ public abstract class AwaitApiTests(ConfiguredHost shared)
 
         using var bad = await AwaitAsync(MailSinkHost.NewInbox(), "{}", -5);
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
-    }
-
-    internal static async Task WaitUntil(Func<bool> condition, TimeSpan? within = null)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(deadline.Elapsed < (within ?? TimeSpan.FromSeconds(10)), "condition not met in time");
-            await Task.Yield();
-            await Task.Delay(1); // yield the core to the server while polling the condition
-        }
     }
 }
 

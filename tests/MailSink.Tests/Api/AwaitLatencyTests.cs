@@ -8,7 +8,6 @@ using MailKit.Security;
 using MailSink.Storage;
 using MailSink.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
-using static MailSink.Tests.Api.AwaitApiTests;
 
 namespace MailSink.Tests.Api;
 
@@ -48,7 +47,7 @@ public sealed class AwaitLatencyTests(SharedHost shared, ITestOutputHelper outpu
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal(inbox, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("server").GetString());
         }).ToArray();
-        await WaitUntil(() => inboxes.All(i => feed.SubscriberCount(i) == 1), TimeSpan.FromSeconds(30));
+        await Poll.UntilAsync(() => inboxes.All(i => feed.SubscriberCount(i) == 1), TimeSpan.FromSeconds(30), "every waiter is subscribed to its inbox");
 
         var acknowledged = new double[count];
         using (var client = new SmtpClient())

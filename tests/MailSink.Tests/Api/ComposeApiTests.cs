@@ -97,7 +97,7 @@ public abstract class ComposeApiTests(ConfiguredHost shared)
         var other = MailSinkHost.NewInbox();
         var waiting = Host.Http.PostAsync($"/api/messages/await?server={other}&timeout=20000", Json("""{"subject":"Sent on"}"""));
         var feed = Host.Services.GetRequiredService<ArrivalFeed>();
-        await AwaitApiTests.WaitUntil(() => feed.SubscriberCount(other) == 1);
+        await Poll.UntilAsync(() => feed.SubscriberCount(other) == 1, TimeSpan.FromSeconds(10), "the waiter is subscribed to the recipients' inbox");
 
         var sent = await PostOkAsync($"/api/messages?server={inbox}",
             $$"""{"to":"a@{{other}}.localhost, b@{{other}}.localhost","from":"Tester <tester@{{inbox}}.localhost>","subject":"Sent on","text":"hi","send":true}""");

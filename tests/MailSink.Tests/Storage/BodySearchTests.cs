@@ -237,7 +237,7 @@ public sealed class LiteDbBodySearchTests(ITestOutputHelper output) : BodySearch
 
         // Between the messages it reads, a search holds nothing: halfway through this one, another use
         // of the database (a list, on another thread) finishes while the search waits for it.
-        var gate = (Lock)PrivateField.Get(storage.Store, "_gate");
+        var gate = storage.Store.Gate;
         var steps = 0;
         var heldAtAStep = 0;
         var listedHalfway = false;
@@ -351,7 +351,7 @@ public sealed class LiteDbBodySearchTests(ITestOutputHelper output) : BodySearch
         Assert.Equal("there", found?.Subject);
 
         // Every body search's turn taken (as by a long scan): a wait of 200 ms gives up within its look's second.
-        var turns = (SemaphoreSlim)PrivateField.Get(storage.Store, "_bodySearches");
+        var turns = storage.Store.BodySearchTurns;
         await turns.WaitAsync();
         try
         {
@@ -370,7 +370,7 @@ public sealed class LiteDbBodySearchTests(ITestOutputHelper output) : BodySearch
     private static StoredMessage Message(string id, long ticks, string? text = null) =>
         new() { Id = id, Inbox = "box", ReceivedTicks = ticks, Text = text };
 
-    private static SearchIndex Index(StorageHarness storage) => (SearchIndex)PrivateField.Get(storage.Store, "_index");
+    private static SearchIndex Index(StorageHarness storage) => storage.Store.SearchIndex;
 
     private const string Folding = "ıſ\u212AßİÅåΩωé";
 

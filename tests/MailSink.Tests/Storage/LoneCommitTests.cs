@@ -32,7 +32,7 @@ public sealed class LoneCommitTests
     public async Task A_lone_sender_does_not_wait_for_a_busy_database_but_queues_its_message()
     {
         await using var storage = new StorageHarness();
-        var gate = (Lock)PrivateField.Get(storage.Store, "_gate");
+        var gate = storage.Store.Gate;
         using var held = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
         var reader = Task.Factory.StartNew(() =>

@@ -199,8 +199,8 @@ public sealed class LiteDbRawStorageTests() : RawStorageTests(StorageEngine.Lite
     /// <summary>Documents in <c>contents</c> and raw messages in <c>raw</c>, counted in the file itself.</summary>
     private static (int Contents, int Raw) Collections(StorageHarness storage)
     {
-        var db = (LiteDatabase)PrivateField.Get(storage.Store, "_db");
-        lock ((Lock)PrivateField.Get(storage.Store, "_gate"))
+        var db = storage.Store.Database;
+        lock (storage.Store.Gate)
             return (db.GetCollection("contents").Count(), db.GetCollection("raw").Count());
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using MailKit.Net.Smtp;
 using MailKit.Security;
@@ -15,15 +14,8 @@ public abstract class RetentionTests(PostgreSqlDatabase? database = null)
     protected Task<MailSinkHost> StartHostAsync(params string[] settings) =>
         MailSinkHost.StartAsync([.. database?.HostSettings ?? [], .. settings]);
 
-    protected static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"timed out waiting until {what}");
-            await Task.Delay(20);
-        }
-    }
+    /// <summary>How long a retention pass (every 0.2 s in these tests) may take to catch up.</summary>
+    protected static readonly TimeSpan RetentionDeadline = TimeSpan.FromSeconds(20);
 
     [Fact]
     public async Task The_oldest_messages_beyond_the_per_inbox_cap_are_removed_with_their_bytes()
@@ -34,7 +26,7 @@ public abstract class RetentionTests(PostgreSqlDatabase? database = null)
         for (var i = 0; i < 5; i++)
             ids.Add(SmtpSend.StoredId(await SmtpSend.MessageAsync(host.SmtpPort, SmtpSend.Simple($"a@{inbox}.localhost", $"m{i}", "x"))));
 
-        await WaitUntilAsync(async () => (await host.ListAsync(inbox)).Length == 3, "the inbox is down to 3");
+        await Poll.UntilAsync(async () => (await host.ListAsync(inbox)).Length == 3, RetentionDeadline, "the inbox is down to 3");
         Assert.Equal(["m4", "m3", "m2"], (await host.ListAsync(inbox)).Select(m => m.GetProperty("subject").GetString()!));
         Assert.Equal(HttpStatusCode.NotFound, (await host.Http.GetAsync($"/api/files/email/{ids[0]}")).StatusCode);
         Assert.Equal(3, (await host.GetJsonAsync($"/api/servers/{inbox}")).GetProperty("messages").GetInt64());
@@ -47,7 +39,7 @@ public abstract class RetentionTests(PostgreSqlDatabase? database = null)
         var inbox = MailSinkHost.NewInbox();
         await SmtpSend.MessageAsync(host.SmtpPort, SmtpSend.Simple($"a@{inbox}.localhost", "short-lived", "x"));
         Assert.Single(await host.ListAsync(inbox));
-        await WaitUntilAsync(async () => (await host.ListAsync(inbox)).Length == 0, "the message has expired");
+        await Poll.UntilAsync(async () => (await host.ListAsync(inbox)).Length == 0, RetentionDeadline, "the message has expired");
     }
 
     [Fact]
@@ -67,7 +59,7 @@ public abstract class RetentionTests(PostgreSqlDatabase? database = null)
             await client.DisconnectAsync(true);
         }
 
-        await WaitUntilAsync(async () => await store.StoredBytesAsync(default) <= cap, "retention caught up");
+        await Poll.UntilAsync(async () => await store.StoredBytesAsync(default) <= cap, RetentionDeadline, "retention caught up");
         var kept = await host.ListAsync(inbox);
         Assert.InRange(kept.Length, 1, 40);
         Assert.Equal("churn 199", kept[0].GetProperty("subject").GetString());
@@ -107,7 +99,7 @@ public sealed class LiteDbRetentionTests(ITestOutputHelper output) : RetentionTe
                 await client.SendAsync(SmtpSend.Simple($"a@{inbox}.localhost", $"churn {i}", body));
                 if (i == 300)
                 {
-                    await WaitUntilAsync(() => Task.FromResult(repository.StoredBytes <= cap), "retention caught up");
+                    await Poll.UntilAsync(() => repository.StoredBytes <= cap, RetentionDeadline, "retention caught up");
                     sizeAfterWarmup = CheckpointedSize(repository);
                 }
             }
@@ -115,7 +107,7 @@ public sealed class LiteDbRetentionTests(ITestOutputHelper output) : RetentionTe
             await client.DisconnectAsync(true);
         }
 
-        await WaitUntilAsync(() => Task.FromResult(repository.StoredBytes <= cap), "retention caught up");
+        await Poll.UntilAsync(() => repository.StoredBytes <= cap, RetentionDeadline, "retention caught up");
         var sizeAtEnd = CheckpointedSize(repository);
         output.WriteLine($"bytes stored {repository.StoredBytes}, file after 300 messages {sizeAfterWarmup}, after 1200 {sizeAtEnd}");
         Assert.True(sizeAtEnd < sizeAfterWarmup * 2, $"the file grew from {sizeAfterWarmup} to {sizeAtEnd} bytes under steady churn");

@@ -15,7 +15,7 @@ public sealed class StorageTurnsTests
     {
         await using var host = await MailSinkHost.StartAsync();
         var repository = host.Services.GetRequiredService<LiteDbStore>();
-        var gate = (Lock)PrivateField.Get(repository, "_gate");
+        var gate = repository.Gate;
 
         // Something holds the database (as a long commit would) on a thread of its own.
         using var held = new ManualResetEventSlim();

@@ -53,7 +53,13 @@ public sealed class MailSinkHost : IAsyncDisposable
 
     public int AuthRequiredPort => Listeners.PortOf(TlsMode.None, ListenerAuth.Required);
 
-    public static async Task<MailSinkHost> StartAsync(params string[] settings)
+    public static Task<MailSinkHost> StartAsync(params string[] settings) => StartAsync(null, settings);
+
+    /// <summary>
+    /// A MailSink whose services <paramref name="configureServices"/> changes after MailSink's own registrations
+    /// (what it registers replaces MailSink's): for a test that puts a fault where the application would meet it.
+    /// </summary>
+    public static async Task<MailSinkHost> StartAsync(Action<IServiceCollection>? configureServices, params string[] settings)
     {
         var root = Path.Combine(Path.GetTempPath(), "mailsink-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(root);
@@ -68,7 +74,7 @@ public sealed class MailSinkHost : IAsyncDisposable
             args.AddRange(DefaultListeners);
         args.AddRange(settings);
 
-        var app = Program.Build([.. args]);
+        var app = Program.Build([.. args], configureServices);
         try
         {
             await app.StartAsync();

@@ -18,4 +18,8 @@ public static class Poll
             await Task.Delay(Interval);
         }
     }
+
+    /// <summary><see cref="UntilAsync(Func{Task{bool}}, TimeSpan, string)"/> for a condition checked without waiting for anything.</summary>
+    public static Task UntilAsync(Func<bool> condition, TimeSpan timeout, string what) =>
+        UntilAsync(() => Task.FromResult(condition()), timeout, what);
 }

@@ -107,6 +107,27 @@ public sealed class MailSinkServerTests
     }
 
     [Fact]
+    public async Task A_service_the_test_registers_replaces_mailsinks_own()
+    {
+        var now = new DateTimeOffset(2031, 2, 3, 4, 5, 6, TimeSpan.Zero);
+        await using var server = await MailSinkServer.StartAsync(new MailSinkServerOptions
+        {
+            ConfigureServices = services => services.AddSingleton<TimeProvider>(new StoppedClock(now)),
+        });
+        var alice = server.Client.NewInbox().Address("alice");
+
+        await SendAsync(server, Mail(alice, "dated by the test's clock", "<p>x</p>"));
+
+        Assert.Equal(now, (await server.Client.WaitForMessageToAsync(alice)).Received);
+    }
+
+    /// <summary>A clock that always says the same time.</summary>
+    private sealed class StoppedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    [Fact]
     public void An_address_names_its_inbox()
     {
         Assert.Equal("m03agkv6", Inbox.Of("test@m03agkv6.localhost").Id);

@@ -126,14 +126,11 @@ public sealed class LogFileStreamTests
         for (var i = 0; i < 17; i++)
             Assert.Equal(Page, ReadFully(log, page));
 
-        // The next read ahead (page 17 on) fails, as an I/O error would.
-        var readable = PrivateField.Get(log, "_file");
-        using (var writeOnly = File.OpenHandle(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
-        {
-            PrivateField.Set(log, "_file", writeOnly);
-            Assert.ThrowsAny<UnauthorizedAccessException>(() => log.Read(page, 0, Page)); // EBADF
-            PrivateField.Set(log, "_file", readable);
-        }
+        // The next read ahead (page 17 on) fails, as a disk's I/O error would.
+        var eio = EngineFault.InputOutputError(path);
+        log.ReadFault = () => eio;
+        Assert.Same(eio, Assert.Throws<IOException>(() => log.Read(page, 0, Page)));
+        log.ReadFault = null;
 
         log.Position = 17 * Page;
         Assert.Equal(Page, ReadFully(log, page));
