@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The kill -9 durability test (tests/MailSink.Tests/Process/DurabilityTests.cs) with more cycles than CI
-# runs: each cycle sends from eight sessions to the real server, SIGKILLs it after a few hundred
-# acknowledgements and restarts it on the same database, which must hold every acknowledged message byte
-# for byte. Prints one line per cycle and the summary. Figures go to docs/reliability.md.
+# runs: each cycle sends from eight sessions to the real server, SIGKILLs it as a large message is
+# acknowledged after a few dozen others, and restarts it on the same database, which must hold every
+# acknowledged message byte for byte. Prints one line per cycle and the summary. Figures go to docs/reliability.md.
 # Usage: bench/durability.sh [cycles=20] [seed=5]
 set -euo pipefail
 cd "$(dirname "$0")/.."

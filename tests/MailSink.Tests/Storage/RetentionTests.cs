@@ -80,6 +80,20 @@ public sealed class LiteDbRetentionTests(ITestOutputHelper output) : RetentionTe
         return new FileInfo(repository.FilePath).Length;
     }
 
+    /// <summary>
+    /// Messages of 10 KB of random text (about 9 KB each as the cap counts them: they hardly compress) go out
+    /// back to back on one session, against a cap of 200 KB and a pass every 0.2 s. After the first 100 (4.5
+    /// times the cap through the store) and again at the end, retention brings the bytes stored under the cap.
+    /// The data file, folded with its log, has by then about the size its working set needs; 200 more messages
+    /// (1.8 MB, 9 times the cap) grow it by less than the cap: the pages that removals free are used again. A
+    /// removal that left more than 1 KB a message behind would grow it past that (one raw message in six left
+    /// behind grew it by 310 to 380 KB); the least a removal can leave is a message's document (1.3 KB), its
+    /// raw message is 7.7 KB. The newest message is kept, and no more than a cap's worth.
+    /// <para>
+    /// The property needs churn of many times the cap, not 1,200 messages: the file stops growing after about
+    /// 150, and grew by 65 KB at most after the first 100 in the runs measured, idle or loaded.
+    /// </para>
+    /// </summary>
     [Fact]
     public async Task Total_bytes_stay_under_the_cap_and_the_file_stops_growing_under_churn()
     {
@@ -94,10 +108,10 @@ public sealed class LiteDbRetentionTests(ITestOutputHelper output) : RetentionTe
         using (var client = new SmtpClient())
         {
             await client.ConnectAsync("127.0.0.1", host.SmtpPort, SecureSocketOptions.None);
-            for (var i = 0; i < 1200; i++)
+            for (var i = 0; i < 300; i++)
             {
                 await client.SendAsync(SmtpSend.Simple($"a@{inbox}.localhost", $"churn {i}", body));
-                if (i == 300)
+                if (i == 99)
                 {
                     await Poll.UntilAsync(() => repository.StoredBytes <= cap, RetentionDeadline, "retention caught up");
                     sizeAfterWarmup = CheckpointedSize(repository);
@@ -109,11 +123,11 @@ public sealed class LiteDbRetentionTests(ITestOutputHelper output) : RetentionTe
 
         await Poll.UntilAsync(() => repository.StoredBytes <= cap, RetentionDeadline, "retention caught up");
         var sizeAtEnd = CheckpointedSize(repository);
-        output.WriteLine($"bytes stored {repository.StoredBytes}, file after 300 messages {sizeAfterWarmup}, after 1200 {sizeAtEnd}");
-        Assert.True(sizeAtEnd < sizeAfterWarmup * 2, $"the file grew from {sizeAfterWarmup} to {sizeAtEnd} bytes under steady churn");
+        output.WriteLine($"bytes stored {repository.StoredBytes}, file after 100 messages {sizeAfterWarmup}, after 300 {sizeAtEnd}");
+        Assert.True(sizeAtEnd - sizeAfterWarmup < cap, $"the file grew from {sizeAfterWarmup} to {sizeAtEnd} bytes under steady churn");
         var kept = await host.ListAsync(inbox);
         Assert.InRange(kept.Length, 1, 40);
-        Assert.Equal("churn 1199", kept[0].GetProperty("subject").GetString());
+        Assert.Equal("churn 299", kept[0].GetProperty("subject").GetString());
     }
 }
 
