@@ -52,7 +52,8 @@ internal sealed partial class LiteDbStore : IRetentionStore
         if (limits.MaxTotalBytes > 0)
         {
             // Small steps: a message can be large, and only the excess should go.
-            while (StoredBytes > limits.MaxTotalBytes && DeleteOldest(10) is var n and > 0)
+            while (StoredBytes is var stored && stored > limits.MaxTotalBytes
+                   && DeleteOldest(RetentionSteps.OldestToRemove(stored - limits.MaxTotalBytes, stored, MessageCount())) is var n and > 0)
                 removed += n;
         }
 
@@ -65,6 +66,8 @@ internal sealed partial class LiteDbStore : IRetentionStore
 
         return Task.FromResult(removed);
     }
+
+    private long MessageCount() => Guarded(() => _inboxes.FindAll().Sum(i => i.Messages));
 
     /// <summary>Writes the log into the data file, so that freed pages are reused and the log is emptied.</summary>
     internal void Checkpoint() => Guarded(() => _db.Checkpoint());

@@ -65,6 +65,45 @@ public abstract class RetentionTests(PostgreSqlDatabase? database = null)
         Assert.Equal("churn 199", kept[0].GetProperty("subject").GetString());
         Assert.Equal(kept.Length, (await host.GetJsonAsync($"/api/servers/{inbox}")).GetProperty("messages").GetInt64());
     }
+
+    /// <summary>
+    /// A store just over its cap loses only what brings it under: its oldest message, not a fixed step
+    /// of ten (which took the whole inbox, the message just stored included, when ten did not fit).
+    /// </summary>
+    [Fact]
+    public async Task A_store_just_over_the_cap_loses_only_its_oldest_message()
+    {
+        var body = Convert.ToBase64String(new Random(11).GetItems<byte>(Enumerable.Range(0, 256).Select(b => (byte)b).ToArray(), 48 * 1024));
+        long one;
+        await using (var measure = await StartHostAsync())
+        {
+            await EmptyAsync(measure); // PostgreSQL: the class's database holds the other tests' mail
+            await SmtpSend.MessageAsync(measure.SmtpPort, SmtpSend.Simple($"a@{MailSinkHost.NewInbox()}.localhost", "m0", body));
+            one = await measure.Services.GetRequiredService<IRetentionStore>().StoredBytesAsync(default);
+            await EmptyAsync(measure);
+        }
+
+        // Room for three and a half messages: three must stay.
+        var cap = one * 7 / 2;
+        await using var host = await StartHostAsync($"--MailSink:Storage:MaxTotalBytes={cap}", "--MailSink:Storage:RetentionInterval=00:00:00.2");
+        var store = host.Services.GetRequiredService<IRetentionStore>();
+        Assert.Equal(0, await store.StoredBytesAsync(default));
+        var inbox = MailSinkHost.NewInbox();
+        for (var i = 0; i < 6; i++)
+        {
+            await SmtpSend.MessageAsync(host.SmtpPort, SmtpSend.Simple($"a@{inbox}.localhost", $"m{i}", body));
+            await Poll.UntilAsync(async () => await store.StoredBytesAsync(default) <= cap, RetentionDeadline, $"retention caught up after m{i}");
+        }
+
+        Assert.Equal(["m5", "m4", "m3"], (await host.ListAsync(inbox)).Select(m => m.GetProperty("subject").GetString()!));
+    }
+
+    /// <summary>Deletes every inbox, and with them every message, through the API.</summary>
+    private static async Task EmptyAsync(MailSinkHost host)
+    {
+        foreach (var server in (await host.GetJsonAsync("/api/servers")).GetProperty("items").EnumerateArray())
+            (await host.Http.DeleteAsync($"/api/servers/{server.GetProperty("id").GetString()}")).EnsureSuccessStatusCode();
+    }
 }
 
 /// <summary>LiteDB's file stops growing under churn.</summary>
