@@ -25,11 +25,13 @@ internal sealed class RawMessage
     /// <summary>The value of a chunk's <c>z</c> field when its data is Brotli-compressed (absent: stored as is).</summary>
     internal const int Brotli = 1;
 
-    /// <summary>
-    /// Quality 1 for every size. Quality 3 made small messages 2-4% smaller, but Brotli sets up a larger
-    /// hash table for it on every call: 2 KB mail took about twice the time to compress (docs/performance.md).
-    /// </summary>
     private const int Quality = 1;
+
+    /// <summary>
+    /// For messages of up to <see cref="EmbedBytes"/> as received: 2-4% smaller than quality 1 for about
+    /// 3 µs more. That can be what lets one more document fit on a page; larger ones pay 3-6× the time for it.
+    /// </summary>
+    private const int SmallQuality = 3;
 
     private const int Window = 22;
 
@@ -78,7 +80,8 @@ internal sealed class RawMessage
             try
             {
                 // TryCompress answers false when the output would not fit the room: not worth compressing.
-                if (BrotliEncoder.TryCompress(source, buffer.AsSpan(0, room), out var written, Quality, Window))
+                var quality = length <= EmbedBytes ? SmallQuality : Quality;
+                if (BrotliEncoder.TryCompress(source, buffer.AsSpan(0, room), out var written, quality, Window))
                     return new Chunk(buffer.AsSpan(0, written).ToArray(), Compressed: true);
             }
             finally
