@@ -59,13 +59,14 @@ internal static class ComposeApi
             return ApiErrors.BadRequest("from", $"from must be an email address (it is '{fromText}').");
 
         var recipients = Addresses(to).Concat(Addresses(cc)).ToList();
-        if (send && delivery.Refusal(recipients) is { } refusal)
-            return ApiErrors.BadRequest(to.Count == 0 ? "to" : "send", refusal);
+        MessageDelivery.Recipients? checkedRecipients = null;
+        if (send && (checkedRecipients = delivery.Check(recipients, out var refusal)) is null)
+            return ApiErrors.BadRequest(to.Count == 0 ? "to" : "send", refusal!);
 
         var raw = MessageComposer.ToBytes(MessageComposer.Create(from, to, cc, subject, text, html, attachments));
-        if (!send)
+        if (checkedRecipients is null)
             return Ok(await delivery.StoreAsync(raw, from.Address, recipients, inbox, Remote(request), request.HttpContext.RequestAborted), request);
-        return await DeliverAsync(delivery, raw, from.Address, recipients, request);
+        return await DeliverAsync(delivery, raw, from.Address, checkedRecipients, request);
     }
 
     private static async Task<IResult> Upload(MessageDelivery delivery, InboxRouter router, HttpRequest request, string? server)
@@ -109,9 +110,8 @@ internal static class ComposeApi
             return error!;
         if (to.Count == 0)
             return ApiErrors.BadRequest("to", "to must name the address to forward the message to.");
-        var recipients = Addresses(to).Concat(Addresses(cc)).ToList();
-        if (delivery.Refusal(recipients) is { } refusal)
-            return ApiErrors.BadRequest("to", refusal);
+        if (delivery.Check(Addresses(to).Concat(Addresses(cc)).ToList(), out var refusal) is not { } recipients)
+            return ApiErrors.BadRequest("to", refusal!);
 
         if (await OriginalAsync(messages, id, request) is not var (stored, original))
             return TypedResults.NotFound();
@@ -142,9 +142,8 @@ internal static class ComposeApi
         using (original)
         {
             var reply = MessageComposer.Reply(original, OwnAddress(stored, original, router), cc, text, html, attachments);
-            var recipients = Addresses(reply.To).Concat(Addresses(cc)).ToList();
-            if (delivery.Refusal(recipients) is { } refusal)
-                return ApiErrors.BadRequest(reply.To.Count == 0 ? "from" : "to", reply.To.Count == 0 ? "The message has no sender to reply to." : refusal);
+            if (delivery.Check(Addresses(reply.To).Concat(Addresses(cc)).ToList(), out var refusal) is not { } recipients)
+                return ApiErrors.BadRequest(reply.To.Count == 0 ? "from" : "to", reply.To.Count == 0 ? "The message has no sender to reply to." : refusal!);
             return await DeliverAsync(delivery, MessageComposer.ToBytes(reply), reply.From.Mailboxes.First().Address, recipients, request);
         }
     }
@@ -158,9 +157,8 @@ internal static class ComposeApi
             return error!;
         if (to.Count == 0)
             return ApiErrors.BadRequest("to", "to must name the address(es) to release the message to.");
-        var recipients = Addresses(to).ToList();
-        if (delivery.Refusal(recipients) is { } refusal)
-            return ApiErrors.BadRequest("to", refusal);
+        if (delivery.Check(Addresses(to).ToList(), out var refusal) is not { } recipients)
+            return ApiErrors.BadRequest("to", refusal!);
 
         var cancellation = request.HttpContext.RequestAborted;
         if (await messages.GetAsync(id, cancellation) is not { } stored || await messages.GetRawAsync(id, cancellation) is not { } raw)
@@ -181,7 +179,7 @@ internal static class ComposeApi
     /// reached, or, when it only left through the relay (MailSink keeps no copy), the message as sent, under
     /// an id no other call knows.
     /// </summary>
-    private static async Task<IResult> DeliverAsync(MessageDelivery delivery, byte[] raw, string mailFrom, IReadOnlyList<string> recipients, HttpRequest request)
+    private static async Task<IResult> DeliverAsync(MessageDelivery delivery, byte[] raw, string mailFrom, MessageDelivery.Recipients recipients, HttpRequest request)
     {
         MessageDelivery.Outcome outcome;
         try
@@ -195,7 +193,7 @@ internal static class ComposeApi
 
         if (outcome.Stored.Count > 0)
             return Ok(outcome.Stored[0], request);
-        var sent = MessageParser.Parse(raw, new SmtpEnvelope(mailFrom, recipients, null, Remote(request), null, null, false));
+        var sent = MessageParser.Parse(raw, new SmtpEnvelope(mailFrom, recipients.Given, null, Remote(request), null, null, false));
         ContentAnalyzer.Analyze(sent);
         sent.Id = Guid.CreateVersion7().ToString();
         sent.ReceivedTicks = DateTimeOffset.UtcNow.UtcTicks;

@@ -22,43 +22,87 @@ public sealed partial class MessageDelivery(MessageIngest ingest, InboxRouter ro
     /// <summary>What was done: the copies stored in MailSink's inboxes, and the addresses handed to the relay.</summary>
     public sealed record Outcome(IReadOnlyList<StoredMessage> Stored, IReadOnlyList<string> Relayed);
 
-    /// <summary>Null when every recipient can be delivered to; otherwise why not, naming the first that cannot.</summary>
-    public string? Refusal(IReadOnlyList<string> recipients)
+    /// <summary>
+    /// Recipients that passed <see cref="Check"/>: each address once, MailSink's own apart from those the
+    /// relay may take. Only <see cref="Check"/> makes them, so nothing is delivered unchecked.
+    /// </summary>
+    public sealed class Recipients
     {
-        if (recipients.Count == 0)
-            return "Give at least one recipient address.";
-        foreach (var address in recipients)
+        internal Recipients(IReadOnlyList<string> given, IReadOnlyList<string> local, IReadOnlyList<string> outside)
         {
-            if (!MailboxAddress.TryParse(address, out var parsed) || parsed.Address.IndexOf('@') is <= 0)
-                return $"'{address}' is not an email address.";
-            if (router.IsLocal(parsed.Address))
-                continue;
-            if (!relay.Value.Configured)
-                return $"Sending to {parsed.Address} is not available in MailSink without a relay: it delivers only to its own inboxes " +
-                       $"(addresses such as anything@<server>.localhost) unless {RelayOptions.Section}:Host and {RelayOptions.Section}:AllowedRecipients are configured.";
-            if (!relay.Value.Allows(parsed.Address))
-                return $"Sending to {parsed.Address} is refused: it matches none of {RelayOptions.Section}:AllowedRecipients, so MailSink does not relay it.";
+            Given = given;
+            Local = local;
+            Outside = outside;
         }
 
+        /// <summary>The recipients as the caller gave them.</summary>
+        public IReadOnlyList<string> Given { get; }
+
+        public IReadOnlyList<string> Local { get; }
+
+        public IReadOnlyList<string> Outside { get; }
+    }
+
+    /// <summary>
+    /// The recipients, checked, when every one can be delivered to; otherwise null, and
+    /// <paramref name="refusal"/> says why, naming the first that cannot.
+    /// </summary>
+    public Recipients? Check(IReadOnlyList<string> recipients, out string? refusal)
+    {
+        refusal = null;
+        if (recipients.Count == 0)
+        {
+            refusal = "Give at least one recipient address.";
+            return null;
+        }
+
+        var local = new List<string>();
+        var outside = new List<string>();
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var given in recipients)
+        {
+            if (!MailboxAddress.TryParse(given, out var parsed) || parsed.Address.IndexOf('@') is <= 0)
+            {
+                refusal = $"'{given}' is not an email address.";
+                return null;
+            }
+
+            var address = parsed.Address;
+            var isLocal = router.IsLocal(address);
+            refusal = isLocal ? null : RelayRefusal(address);
+            if (refusal is not null)
+                return null;
+            if (seen.Add(address))
+                (isLocal ? local : outside).Add(address);
+        }
+
+        return new Recipients(recipients, local, outside);
+    }
+
+    /// <summary>Why the relay may not take mail for <paramref name="address"/>, or null when it may.</summary>
+    private string? RelayRefusal(string address)
+    {
+        if (!relay.Value.Configured)
+            return $"Sending to {address} is not available in MailSink without a relay: it delivers only to its own inboxes " +
+                   $"(addresses such as anything@<server>.localhost) unless {RelayOptions.Section}:Host and {RelayOptions.Section}:AllowedRecipients are configured.";
+        if (!relay.Value.Allows(address))
+            return $"Sending to {address} is refused: it matches none of {RelayOptions.Section}:AllowedRecipients, so MailSink does not relay it.";
         return null;
     }
 
     /// <summary>
-    /// Sends <paramref name="raw"/> to every recipient (call <see cref="Refusal"/> first). The relay goes
-    /// first: should it fail, nothing has been stored and the caller can say so.
+    /// Sends <paramref name="raw"/> to every recipient. The relay goes first: should it fail, nothing has
+    /// been stored and the caller can say so.
     /// </summary>
-    public async Task<Outcome> DeliverAsync(byte[] raw, string mailFrom, IReadOnlyList<string> recipients, string? remoteAddress, CancellationToken cancellationToken)
+    public async Task<Outcome> DeliverAsync(byte[] raw, string mailFrom, Recipients recipients, string? remoteAddress, CancellationToken cancellationToken)
     {
-        var addresses = recipients.Select(r => MailboxAddress.Parse(r).Address).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        var local = addresses.Where(router.IsLocal).ToList();
-        var outside = addresses.Except(local, StringComparer.OrdinalIgnoreCase).ToList();
-        if (outside.Count > 0)
-            await RelayAsync(raw, mailFrom, outside, cancellationToken);
+        if (recipients.Outside.Count > 0)
+            await RelayAsync(raw, mailFrom, recipients.Outside, cancellationToken);
 
         IReadOnlyList<StoredMessage> stored = [];
-        if (local.Count > 0)
-            stored = await ingest.IngestAsync(raw, Envelope(mailFrom, local, remoteAddress), cancellationToken);
-        return new Outcome(stored, outside);
+        if (recipients.Local.Count > 0)
+            stored = await ingest.IngestAsync(raw, Envelope(mailFrom, recipients.Local, remoteAddress), cancellationToken);
+        return new Outcome(stored, recipients.Outside);
     }
 
     /// <summary>Files <paramref name="raw"/> into one inbox, whatever its recipients (a message made or uploaded for that inbox).</summary>
@@ -73,7 +117,7 @@ public sealed partial class MessageDelivery(MessageIngest ingest, InboxRouter ro
     private static SmtpEnvelope Envelope(string mailFrom, IReadOnlyList<string> recipients, string? remoteAddress) =>
         new(mailFrom, recipients, null, remoteAddress, null, null, SmtpUtf8: !System.Text.Ascii.IsValid(mailFrom) || recipients.Any(r => !System.Text.Ascii.IsValid(r)));
 
-    private async Task RelayAsync(byte[] raw, string mailFrom, List<string> recipients, CancellationToken cancellationToken)
+    private async Task RelayAsync(byte[] raw, string mailFrom, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
     {
         var options = relay.Value;
         using var message = MimeMessage.Load(new MemoryStream(raw, writable: false), cancellationToken);
