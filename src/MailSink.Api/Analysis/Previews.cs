@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using MailSink.Storage;
 using Microsoft.Extensions.Logging;
@@ -51,8 +50,7 @@ public sealed partial class Previews(IOptions<PreviewOptions> options, IMessageR
 
     private static readonly SemaphoreSlim OneAtATime = new(1, 1);
     private static readonly string[] BrowserNames = ["chromium", "chromium-browser", "google-chrome"];
-    private readonly ConcurrentDictionary<string, Task<byte[]>> _previews = new();
-    private readonly ConcurrentQueue<string> _order = new();
+    private readonly NewestKept<Task<byte[]>> _previews = new(() => options.Value.MaxKept);
 
     /// <summary>The Chromium to run, or null when none is found.</summary>
     public string? Chromium
@@ -75,18 +73,15 @@ public sealed partial class Previews(IOptions<PreviewOptions> options, IMessageR
         foreach (var profile in profiles)
         {
             var id = Guid.NewGuid().ToString();
-            _previews[id] = Task.Run(() => RenderAsync(messageId, profile, chromium));
-            _order.Enqueue(id);
+            _previews.Add(id, Task.Run(() => RenderAsync(messageId, profile, chromium)));
             started.Add(new PreviewDto(id, profile.Name, profile.NoImages));
         }
 
-        while (_order.Count > options.Value.MaxKept && _order.TryDequeue(out var oldest))
-            _previews.TryRemove(oldest, out _);
         return started;
     }
 
     /// <summary>Null: unknown; a task not yet complete: still rendering.</summary>
-    public Task<byte[]>? Find(string id) => _previews.GetValueOrDefault(id);
+    public Task<byte[]>? Find(string id) => _previews.Find(id);
 
     private async Task<byte[]> RenderAsync(string messageId, PreviewProfile profile, string chromium)
     {

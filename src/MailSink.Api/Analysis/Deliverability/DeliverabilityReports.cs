@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using AngleSharp.Html.Parser;
 using ARSoft.Tools.Net.Dns;
@@ -43,22 +42,15 @@ public sealed class DeliverabilityReports(
     private const int Kept = 1000;
     private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web);
     private static readonly string[] Shorteners = ["bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "buff.ly", "rebrand.ly", "cutt.ly", "shorturl.at", "tiny.cc", "rb.gy"];
-    private readonly ConcurrentDictionary<string, Lazy<Task<DeliverabilityReportDto?>>> _reports = new();
-    private readonly ConcurrentQueue<string> _order = new();
+    private readonly NewestKept<Lazy<Task<DeliverabilityReportDto?>>> _reports = new(() => Kept);
 
     /// <summary>The report, or null when there is no such message.</summary>
     public async Task<DeliverabilityReportDto?> GetAsync(string id, CancellationToken cancellationToken)
     {
-        var report = _reports.GetOrAdd(id, key =>
-        {
-            _order.Enqueue(key);
-            return new Lazy<Task<DeliverabilityReportDto?>>(() => MakeAsync(key));
-        });
-        while (_order.Count > Kept && _order.TryDequeue(out var oldest))
-            _reports.TryRemove(oldest, out _);
+        var report = _reports.GetOrAdd(id, key => new Lazy<Task<DeliverabilityReportDto?>>(() => MakeAsync(key)));
         var result = await report.Value.WaitAsync(cancellationToken);
         if (result is null)
-            _reports.TryRemove(id, out _); // not kept: the message may come (a wrong id now is not one later)
+            _reports.Remove(id); // not kept: the message may come (a wrong id now is not one later)
         return result;
     }
 
