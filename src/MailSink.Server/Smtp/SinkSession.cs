@@ -33,7 +33,10 @@ internal sealed class SinkSession
     public SessionState State { get; } = new();
 
     /// <summary>The session's short id, as the log lines show it (made the first time it is asked for).</summary>
-    public string Id => _id ??= Context.SessionId.ToString("N")[..8];
+    public string Id => _id ??= ShortId(Context);
+
+    /// <summary>A session's short id, from the library's context alone (for events raised on any session).</summary>
+    public static string ShortId(ISessionContext context) => context.SessionId.ToString("N")[..8];
 
     /// <summary>Whether this is the only SMTP session open on the server.</summary>
     public bool Alone => _tracker?.Active == 1;

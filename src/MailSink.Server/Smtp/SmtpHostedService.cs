@@ -43,7 +43,7 @@ internal sealed class SmtpHostedService(
         listeners.Attach(serverOptions.Endpoints.ToList());
         var server = new SmtpServer.SmtpServer(serverOptions, services);
         server.SessionCreated += (_, e) => BeginSessionScope(logger, e.Context);
-        server.SessionFaulted += (_, e) => Log.SessionFaulted(logger, SinkSession.Of(e.Context).Id, e.Exception.GetBaseException().Message);
+        server.SessionFaulted += (_, e) => Log.SessionFaulted(logger, SinkSession.ShortId(e.Context), e.Exception.GetBaseException().Message);
         _run = server.StartAsync(_stop.Token);
 
         foreach (var bound in listeners.Bound)
@@ -86,7 +86,7 @@ internal sealed class SmtpHostedService(
     /// value, so it stays with that task until the session ends, and is never seen by any other session.
     /// </summary>
     internal static void BeginSessionScope(ILogger logger, ISessionContext context) =>
-        _ = SessionScope(logger, SinkSession.Of(context).Id);
+        _ = SessionScope(logger, SinkSession.ShortId(context));
 
     private static readonly Func<ILogger, string, IDisposable?> SessionScope = LoggerMessage.DefineScope<string>("SMTP session {SessionId}");
 
