@@ -13,7 +13,7 @@ public sealed class TranscriptTests(SharedHost shared) : IClassFixture<SharedHos
 
     public Task InitializeAsync()
     {
-        _smtp = new InMemorySmtp(shared.Host);
+        _smtp = new InMemorySmtp(shared.Host.Services);
         return Task.CompletedTask;
     }
 

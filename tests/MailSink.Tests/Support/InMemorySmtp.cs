@@ -15,12 +15,16 @@ using SmtpServer.Net;
 
 namespace MailSink.Tests.Support;
 
+// Also compiled into bench/MailSink.Benchmarks: nothing here may use the tests' own helpers.
+
 /// <summary>
 /// SMTP sessions without a socket: a second instance of the SmtpServer library, set up exactly as the host
 /// sets up its own (<see cref="SmtpHostedService.LibraryOptions"/>), serving one of the host's listeners
-/// over in-memory pipes. Everything behind the transport is the host's: the session adapter, the
-/// listener's settings, the message store and the storage, so what a session stores is read back through
-/// the host's API. TLS needs a real handshake, which the socket tests cover.
+/// over in-memory pipes. Everything behind the transport is the host's (the services of a
+/// started MailSink): the session adapter, the listener's settings, the message store and the storage,
+/// so what a session stores is read back through the host's API. TLS needs a real handshake, which the
+/// socket tests cover. The transcript tests replay sessions through it; bench/MailSink.Benchmarks
+/// compiles this file in too, to measure the SMTP layer without TCP.
 /// </summary>
 internal sealed class InMemorySmtp : IAsyncDisposable
 {
@@ -28,15 +32,15 @@ internal sealed class InMemorySmtp : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _run;
 
-    public InMemorySmtp(MailSinkHost host, TlsMode tls = TlsMode.StartTls)
+    public InMemorySmtp(IServiceProvider services, TlsMode tls = TlsMode.StartTls)
     {
-        var listeners = host.Services.GetRequiredService<SmtpListeners>();
+        var listeners = services.GetRequiredService<SmtpListeners>();
         var bound = listeners.Bound.First(b => b.Options.Tls == tls);
-        var certificate = tls == TlsMode.None ? null : host.Services.GetRequiredService<CertificateProvider>().Load();
-        var options = SmtpHostedService.LibraryOptions(host.Services.GetRequiredService<IOptions<SmtpOptions>>().Value, [bound], certificate);
-        var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger<SessionAdapter>();
-        var services = new Services(host.Services, new ListenerFactory(_connections.Reader, bound.Settings, listeners.Tracker, logger));
-        _run = new SmtpServer.SmtpServer(options, services).StartAsync(_stop.Token);
+        var certificate = tls == TlsMode.None ? null : services.GetRequiredService<CertificateProvider>().Load();
+        var options = SmtpHostedService.LibraryOptions(services.GetRequiredService<IOptions<SmtpOptions>>().Value, [bound], certificate);
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger<SessionAdapter>();
+        var ours = new Services(services, new ListenerFactory(_connections.Reader, bound.Settings, listeners.Tracker, logger));
+        _run = new SmtpServer.SmtpServer(options, ours).StartAsync(_stop.Token);
     }
 
     /// <summary>A new session; the banner is the first thing to read.</summary>
