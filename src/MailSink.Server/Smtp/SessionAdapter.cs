@@ -1,10 +1,6 @@
-using System.Buffers;
-using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Text;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
-using SmtpServer;
 
 namespace MailSink.Server.Smtp;
 
