@@ -122,7 +122,7 @@ public sealed class RelayTests : IAsyncLifetime
     [Fact]
     public async Task A_relay_that_cannot_be_reached_is_a_502_and_nothing_is_stored()
     {
-        var port = FreePort();
+        using var down = HeldPorts.Refusing(out var port);
         await using var sink = await MailSinkHost.StartAsync(
             "--MailSink:Relay:Host=127.0.0.1", $"--MailSink:Relay:Port={port}", "--MailSink:Relay:AllowedRecipients:0=*@example.com");
         var local = MailSinkHost.NewInbox();
@@ -133,12 +133,5 @@ public sealed class RelayTests : IAsyncLifetime
         Assert.Equal("relay", error.GetProperty("field").GetString());
         Assert.StartsWith($"The relay 127.0.0.1:{port} did not take the message", error.GetProperty("detail")[0].GetProperty("description").GetString());
         Assert.Empty(await sink.ListAsync(local));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

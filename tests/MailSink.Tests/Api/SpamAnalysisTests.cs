@@ -42,7 +42,7 @@ public sealed class SpamAnalysisTests(SpamdServer spamd) : IClassFixture<SpamdSe
     [Fact]
     public async Task A_spamd_that_cannot_be_reached_is_a_400_that_says_so()
     {
-        var port = MailSinkProcess.FreePort();
+        using var down = HeldPorts.Refusing(out var port);
         await using var host = await MailSinkHost.StartAsync("--MailSink:Analysis:SpamAssassin:Host=127.0.0.1", $"--MailSink:Analysis:SpamAssassin:Port={port}");
         var inbox = MailSinkHost.NewInbox();
         var id = await StoreAsync(host, inbox, "s", "x");

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using MailSink.Tests.Support;
 
@@ -16,7 +14,7 @@ public sealed partial class StartupFailureTests(ITestOutputHelper output)
     [Fact]
     public async Task A_taken_SMTP_port_stops_the_process_with_one_line_saying_how_to_choose_another()
     {
-        using var held = HeldPort(out var port);
+        using var held = HeldPorts.Listening(out var port);
 
         using var root = new TempDirectory();
         var line = await FailedStartAsync(root, $"--MailSink:Smtp:Listeners:0:Port={port}");
@@ -31,7 +29,7 @@ public sealed partial class StartupFailureTests(ITestOutputHelper output)
     [Fact]
     public async Task A_taken_HTTP_port_stops_the_process_before_the_store_is_opened()
     {
-        using var held = HeldPort(out var port);
+        using var held = HeldPorts.Listening(out var port);
 
         using var root = new TempDirectory();
         var line = await FailedStartAsync(root, "--urls", $"http://127.0.0.1:{port}");
@@ -78,12 +76,7 @@ public sealed partial class StartupFailureTests(ITestOutputHelper output)
     [Fact]
     public async Task A_PostgreSQL_that_does_not_answer_stops_the_process_with_one_line_naming_the_key()
     {
-        int port;
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((IPEndPoint)probe.LocalEndpoint).Port; // free again once closed: nothing listens there
-        }
+        using var down = HeldPorts.Refusing(out var port); // nothing listens there, and nothing can meanwhile
 
         var line = await FailedStartAsync(
             "--MailSink:Storage:Engine=PostgreSql",
@@ -136,16 +129,6 @@ public sealed partial class StartupFailureTests(ITestOutputHelper output)
     }
 
     /// <summary>Starts MailSink, expects it to exit non-zero with one stderr line and no stack trace; returns the line.</summary>
-    /// <summary>A port of 127.0.0.1 that a socket of the test listens on, for as long as it is not disposed.</summary>
-    private static Socket HeldPort(out int port)
-    {
-        var held = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        held.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        held.Listen();
-        port = ((IPEndPoint)held.LocalEndPoint!).Port;
-        return held;
-    }
-
     private async Task<string> FailedStartAsync(params string[] settings)
     {
         using var root = new TempDirectory();
