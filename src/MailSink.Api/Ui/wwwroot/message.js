@@ -306,18 +306,24 @@ function renderLinks(panel, message, checked = null) {
   }), 'No links.'));
 }
 
+// One analysis of the message for a tab, fetched with a hint while it runs (when there is one). Null when
+// the call failed (the panel then says so, in failure's words) or the view has moved to another message or tab.
+async function analysis(panel, message, tab, waiting, path, failure) {
+  if (waiting) panel.append(h('p', { class: 'hint' }, waiting));
+  try {
+    const result = await getJson(`api/analysis/${path}/${encodeURIComponent(message.id)}`);
+    return showing(message, tab) ? result : null;
+  } catch (error) {
+    if (showing(message, tab)) panel.replaceChildren(failure(error));
+    return null;
+  }
+}
+
 // Spam: the message scored by SpamAssassin's spamd through the API; without spamd, the API's own words on how to set it up.
 async function renderSpam(panel, message) {
-  panel.append(h('p', { class: 'hint' }, 'Asking SpamAssassin…'));
-  let result;
-  try {
-    result = await getJson(`api/analysis/spam/${encodeURIComponent(message.id)}`);
-  } catch (error) {
-    if (!showing(message, 'spam')) return;
-    panel.replaceChildren(h('p', { class: 'hint', id: 'spam-unavailable' }, error.message));
-    return;
-  }
-  if (!showing(message, 'spam')) return;
+  const result = await analysis(panel, message, 'spam', 'Asking SpamAssassin…', 'spam',
+    error => h('p', { class: 'hint', id: 'spam-unavailable' }, error.message));
+  if (!result) return;
   const rules = result.spamFilterResults.spamAssassin;
   panel.replaceChildren(
     h('p', { id: 'spam-score' }, h('strong', {}, `Score ${result.score}`), ' (SpamAssassin calls 5 or more spam by default)'),
@@ -328,16 +334,9 @@ async function renderSpam(panel, message) {
 
 // Deliverability: SPF, DKIM and DMARC from DNS, block lists and content checks, as the API reports them.
 async function renderDeliverability(panel, message) {
-  panel.append(h('p', { class: 'hint' }, 'Checking SPF, DKIM and DMARC…'));
-  let report;
-  try {
-    report = await getJson(`api/analysis/deliverability/${encodeURIComponent(message.id)}`);
-  } catch (error) {
-    if (!showing(message, 'deliverability')) return;
-    panel.replaceChildren(h('p', { class: 'hint error-state' }, `Could not check deliverability: ${error.message}`));
-    return;
-  }
-  if (!showing(message, 'deliverability')) return;
+  const report = await analysis(panel, message, 'deliverability', 'Checking SPF, DKIM and DMARC…', 'deliverability',
+    error => h('p', { class: 'hint error-state' }, `Could not check deliverability: ${error.message}`));
+  if (!report) return;
   const checks = [['SPF', report.spf], ...report.dkim.map(d => ['DKIM', d]), ['DMARC', report.dmarc]];
   const content = report.content;
   const findings = [
@@ -356,14 +355,9 @@ async function renderDeliverability(panel, message) {
 
 // Compatibility: the HTML and CSS features the message uses, and the mail clients that lack them (caniemail's data).
 async function renderCompatibility(panel, message) {
-  let report;
-  try {
-    report = await getJson(`api/analysis/html/${encodeURIComponent(message.id)}`);
-  } catch (error) {
-    panel.append(h('p', { class: 'hint error-state' }, `Could not check the HTML: ${error.message}`));
-    return;
-  }
-  if (!showing(message, 'compatibility')) return;
+  const report = await analysis(panel, message, 'compatibility', null, 'html',
+    error => h('p', { class: 'hint error-state' }, `Could not check the HTML: ${error.message}`));
+  if (!report) return;
   const issues = report.features.filter(f => f.notSupported.length + f.partial.length > 0);
   panel.append(
     h('p', { class: 'hint' }, `${report.features.length} features used, ${issues.length} not supported everywhere (caniemail data ${report.dataVersion}, ${report.dataDate.slice(0, 10)}).`),
