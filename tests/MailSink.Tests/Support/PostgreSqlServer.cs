@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace MailSink.Tests.Support;
@@ -86,7 +84,7 @@ public sealed class PostgreSqlServer : IAsyncDisposable
                 asPostgres: Environment.IsPrivilegedProcess);
             for (var attempt = 1; ; attempt++)
             {
-                var server = new PostgreSqlServer(folder, bin, FreePort());
+                var server = new PostgreSqlServer(folder, bin, MailSinkProcess.FreePort());
                 try
                 {
                     await server.StartServerAsync();
@@ -202,13 +200,6 @@ public sealed class PostgreSqlServer : IAsyncDisposable
                 // another run's cleaning it
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static async Task RunAsync(string program, string[] arguments, bool asPostgres)
