@@ -11,7 +11,6 @@ namespace MailSink.Api;
 /// </summary>
 internal static class HealthResponseWriter
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static Task WriteAsync(HttpContext context, HealthReport report)
     {
@@ -26,7 +25,7 @@ internal static class HealthResponseWriter
                     ? (object)new { status = Status(e.Value.Status), description = e.Value.Description }
                     : new { status = Status(e.Value.Status) }),
         };
-        return context.Response.WriteAsync(JsonSerializer.Serialize(body, Json));
+        return context.Response.WriteAsync(JsonSerializer.Serialize(body, ApiJson.Web));
     }
 
     private static string Status(HealthStatus status) => status.ToString().ToLowerInvariant();

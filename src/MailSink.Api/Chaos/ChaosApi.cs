@@ -8,7 +8,6 @@ namespace MailSink.Api.Chaos;
 /// </summary>
 internal static class ChaosApi
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static RouteGroupBuilder MapChaosApi(this RouteGroupBuilder api)
     {
@@ -64,7 +63,7 @@ internal static class ChaosApi
         error = null;
         try
         {
-            rule = json.Deserialize<ChaosRule>(Json);
+            rule = json.Deserialize<ChaosRule>(ApiJson.Web);
         }
         catch (JsonException ex)
         {

@@ -19,7 +19,6 @@ namespace MailSink.Api.Webhooks;
 /// </summary>
 public sealed partial class WebhookSender : IHostedService, IDisposable
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly WebhookOptions _options;
     private readonly ArrivalFeed _feed;
     private readonly ILogger<WebhookSender> _logger;
@@ -104,7 +103,7 @@ public sealed partial class WebhookSender : IHostedService, IDisposable
 
     private async Task DeliverAsync(Endpoint endpoint, StoredMessage message, CancellationToken stopping)
     {
-        var body = JsonSerializer.SerializeToUtf8Bytes(message.ToSummaryDto(), Json);
+        var body = JsonSerializer.SerializeToUtf8Bytes(message.ToSummaryDto(), ApiJson.Web);
         var delivery = Guid.NewGuid().ToString();
         var signature = endpoint.Config.Secret is { Length: > 0 } secret
             ? "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(System.Text.Encoding.UTF8.GetBytes(secret), body))

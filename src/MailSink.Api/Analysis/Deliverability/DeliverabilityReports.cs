@@ -40,7 +40,6 @@ public sealed class DeliverabilityReports(
 {
     private const string Kind = "deliverability";
     private const int Kept = 1000;
-    private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web);
     private static readonly string[] Shorteners = ["bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "buff.ly", "rebrand.ly", "cutt.ly", "shorturl.at", "tiny.cc", "rb.gy"];
     private readonly NewestKept<Lazy<Task<DeliverabilityReportDto?>>> _reports = new(() => Kept);
 
@@ -58,7 +57,7 @@ public sealed class DeliverabilityReports(
     {
         var cancellationToken = CancellationToken.None; // shared by every caller: made to the end once started
         if (await analyses.GetAnalysisAsync(id, Kind, cancellationToken) is { } kept)
-            return System.Text.Json.JsonSerializer.Deserialize<DeliverabilityReportDto>(kept, Json);
+            return System.Text.Json.JsonSerializer.Deserialize<DeliverabilityReportDto>(kept, ApiJson.Web);
         if (await messages.GetAsync(id, cancellationToken) is not { } stored || await messages.GetRawAsync(id, cancellationToken) is not { } raw)
             return null;
         using var message = MimeMessage.Load(new MemoryStream(raw, writable: false), cancellationToken);
@@ -77,7 +76,7 @@ public sealed class DeliverabilityReports(
             await DnsRecordsAsync(fromDomain, client, cancellationToken),
             await SpamAsync(raw, cancellationToken),
             await checks.ArcAsync(message, cancellationToken));
-        await analyses.SaveAnalysisAsync(id, Kind, System.Text.Json.JsonSerializer.Serialize(report, Json), cancellationToken);
+        await analyses.SaveAnalysisAsync(id, Kind, System.Text.Json.JsonSerializer.Serialize(report, ApiJson.Web), cancellationToken);
         return report;
     }
 
