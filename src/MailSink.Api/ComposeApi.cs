@@ -195,7 +195,7 @@ internal static class ComposeApi
             return Ok(outcome.Stored[0], request);
         var sent = MessageParser.Parse(raw, new SmtpEnvelope(mailFrom, recipients.Given, null, Remote(request), null, null, false));
         ContentAnalyzer.Analyze(sent);
-        sent.Id = Guid.CreateVersion7().ToString();
+        sent.Id = TimeOrderedId.NewVersion7().ToString();
         sent.ReceivedTicks = DateTimeOffset.UtcNow.UtcTicks;
         return Ok(sent, request);
     }

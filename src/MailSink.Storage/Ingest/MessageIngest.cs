@@ -27,7 +27,7 @@ public sealed class MessageIngest(IMessageWriter writer, InboxRouter router, ILo
         if (inboxes.Count == 0)
             inboxes.Add(router.CatchAllInbox);
 
-        var rawId = Guid.CreateVersion7().ToString("N");
+        var rawId = TimeOrderedId.NewVersion7().ToString("N");
         var messages = inboxes.Select(target => CopyFor(template, target)).ToList();
 
         // The write is not cancelled once queued: a message that reaches the disk is kept even if the
@@ -49,7 +49,7 @@ public sealed class MessageIngest(IMessageWriter writer, InboxRouter router, ILo
 
     private static StoredMessage CopyFor(StoredMessage template, string inbox) => new()
     {
-        Id = Guid.CreateVersion7().ToString(),
+        Id = TimeOrderedId.NewVersion7().ToString(),
         Inbox = inbox,
         Size = template.Size,
         Envelope = template.Envelope,
@@ -73,7 +73,7 @@ public sealed class MessageIngest(IMessageWriter writer, InboxRouter router, ILo
         // Attachment ids are globally unique, so each copy gets its own.
         Attachments = template.Attachments.Select(a => new StoredAttachment
         {
-            Id = Guid.CreateVersion7().ToString(),
+            Id = TimeOrderedId.NewVersion7().ToString(),
             FileName = a.FileName,
             ContentType = a.ContentType,
             ContentId = a.ContentId,

@@ -150,7 +150,7 @@ public static partial class MessageParser
 
             message.Attachments.Add(new StoredAttachment
             {
-                Id = Guid.CreateVersion7().ToString(),
+                Id = TimeOrderedId.NewVersion7().ToString(),
                 FileName = FileName(part),
                 ContentType = part.ContentType.MimeType,
                 ContentId = part.ContentId,
