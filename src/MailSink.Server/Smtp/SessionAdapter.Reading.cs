@@ -163,7 +163,6 @@ internal sealed partial class SessionAdapter
                 result = read.Value;
             }
 
-            Transport.AcknowledgeQuickly();
             var buffer = result.Buffer;
             received += buffer.Length;
             if (received - progressMark >= 1024)
@@ -197,6 +196,9 @@ internal sealed partial class SessionAdapter
                 return false;
             }
 
+            // More of the body is to come: ask for it now. A body that ended in this read needs no such
+            // system call, as its acknowledgement goes out with the reply.
+            Transport.AcknowledgeQuickly();
             needMore = true;
         }
     }
