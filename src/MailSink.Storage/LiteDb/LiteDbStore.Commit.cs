@@ -76,7 +76,7 @@ internal sealed partial class LiteDbStore
                 content.Id = write.RawId;
                 content.Refs = write.Messages.Count;
                 PlaceRaw(content, write);
-                Insert(_contents, content);
+                Insert(_contentDocuments, content);
             }
 
             foreach (var message in write.Messages)
@@ -95,7 +95,7 @@ internal sealed partial class LiteDbStore
 
                 document.Id = message.Id;
                 document.Key = MessageDocument.MakeKey(message.Inbox, message.ReceivedTicks);
-                Insert(_messages, document);
+                Insert(_messageDocuments, document);
                 foreach (var attachment in message.Attachments)
                     _attachments.Insert(new BsonDocument { ["_id"] = attachment.Id, ["message"] = message.Id });
                 counters[message.Inbox] = counters.TryGetValue(message.Inbox, out var c)
@@ -127,18 +127,16 @@ internal sealed partial class LiteDbStore
             document.RawId = write.RawId;
     }
 
-    /// <summary>Inserts a document, counting its bytes when the stored total is kept (<see cref="StoredBytes"/>).</summary>
-    private void Insert(ILiteCollection<MessageDocument> collection, MessageDocument document)
+    /// <summary>
+    /// Inserts a document as <see cref="MessageBson"/> writes it (what the mapper would, for less), counting its
+    /// bytes when the stored total is kept (<see cref="StoredBytes"/>).
+    /// </summary>
+    private void Insert(ILiteCollection<BsonDocument> collection, MessageDocument document)
     {
-        if (_storedBytes is null)
-        {
-            collection.Insert(document);
-            return;
-        }
-
-        var bson = _db.Mapper.ToDocument(document);
-        _storedBytes += bson.StoredLength();
-        _db.GetCollection(collection.Name).Insert(bson);
+        var bson = MessageBson.Of(document);
+        if (_storedBytes is not null)
+            _storedBytes += bson.StoredLength();
+        collection.Insert(bson);
     }
 
     private void InsertRaw(string rawId, RawMessage raw)

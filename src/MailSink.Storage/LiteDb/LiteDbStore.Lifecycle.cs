@@ -77,6 +77,7 @@ internal sealed partial class LiteDbStore
         _messages = _db.GetCollection<MessageDocument>("messages");
         _messageDocuments = _db.GetCollection("messages");
         _contents = _db.GetCollection<MessageDocument>("contents");
+        _contentDocuments = _db.GetCollection("contents");
         _raw = _db.GetCollection("raw");
         _inboxes = _db.GetCollection<InboxRecord>("inboxes");
         _attachments = _db.GetCollection("attachments");

@@ -33,6 +33,7 @@ internal sealed partial class LiteDbStore : IStorageSpace, IDisposable
     private ILiteCollection<MessageDocument> _messages = null!;
     private ILiteCollection<BsonDocument> _messageDocuments = null!;
     private ILiteCollection<MessageDocument> _contents = null!;
+    private ILiteCollection<BsonDocument> _contentDocuments = null!;
     private ILiteCollection<BsonDocument> _raw = null!;
     private ILiteCollection<InboxRecord> _inboxes = null!;
     private ILiteCollection<BsonDocument> _attachments = null!;
