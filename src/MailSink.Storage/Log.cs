@@ -38,8 +38,8 @@ internal static partial class Log
     [LoggerMessage(2011, LogLevel.Warning, "Releasing the idle database's memory failed")]
     public static partial void IdleReleaseFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(2012, LogLevel.Warning, "Closing the database log {Path} failed")]
-    public static partial void LogCloseFailed(ILogger logger, string path, Exception exception);
+    [LoggerMessage(2012, LogLevel.Warning, "Closing the database file {Path} failed")]
+    public static partial void FileCloseFailed(ILogger logger, string path, Exception exception);
 
     [LoggerMessage(2013, LogLevel.Warning, "The disk is full: gave back the reserve {Path} so that the database can open and mail can be deleted; new mail is refused until there is room")]
     public static partial void ReserveReleased(ILogger logger, string path);

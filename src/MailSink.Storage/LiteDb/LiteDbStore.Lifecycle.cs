@@ -62,15 +62,17 @@ internal sealed partial class LiteDbStore
     {
         // Ordinal comparison: LiteDB's default collation (current culture, ignore case) found ids written in
         // another case and let one inbox's key range take in another whose name differs only in accents.
+        _data = new DataFileStream(FilePath);
         _log = new LogFileStream(LogFilePath);
         try
         {
-            var engine = new LiteEngine(new EngineSettings { Filename = FilePath, LogStream = _log, Collation = Collation.Binary });
+            var engine = new LiteEngine(new EngineSettings { Filename = FilePath, DataStream = _data, LogStream = _log, Collation = Collation.Binary });
             _db = new LiteDatabase(engine, DocumentMapper.Create()) { UtcDate = true };
         }
         catch
         {
             _log.Dispose();
+            _data.Dispose();
             throw;
         }
 
@@ -129,7 +131,7 @@ internal sealed partial class LiteDbStore
             // a broken engine may fail to close; the files are what matter
         }
 
-        CloseLog();
+        CloseFiles();
 
         // Forget what was derived from the old engine first: an open that fails partway must not leave it.
         _index.ForgetAll();
@@ -173,7 +175,7 @@ internal sealed partial class LiteDbStore
                 }
                 finally
                 {
-                    CloseLog();
+                    CloseFiles();
                     _open = false;
                 }
             }
@@ -182,9 +184,18 @@ internal sealed partial class LiteDbStore
         }
     }
 
-    /// <summary>Closes the log file, and deletes it when a clean close left it empty (as LiteDB does with its own).</summary>
-    private void CloseLog()
+    /// <summary>Closes the data and log files, and deletes the log when a clean close left it empty (as LiteDB does with its own).</summary>
+    private void CloseFiles()
     {
+        try
+        {
+            _data.Dispose(); // writes out the pages of a checkpoint that failed before forcing them to the disk
+        }
+        catch (IOException ex)
+        {
+            Log.FileCloseFailed(_logger, FilePath, ex); // the log still holds those pages
+        }
+
         try
         {
             _log.Dispose();
@@ -193,7 +204,7 @@ internal sealed partial class LiteDbStore
         }
         catch (IOException ex)
         {
-            Log.LogCloseFailed(_logger, LogFilePath, ex);
+            Log.FileCloseFailed(_logger, LogFilePath, ex);
         }
     }
 }

@@ -40,6 +40,7 @@ internal sealed partial class LiteDbStore : IStorageSpace, IDisposable
     private ILiteCollection<DeviceRecord> _devices = null!;
     private ILiteCollection<BsonDocument> _analyses = null!;
     private readonly BsonExpression _byMessage = BsonExpression.Create("m = @0", BsonValue.Null);
+    private DataFileStream _data = null!;
     private LogFileStream _log = null!;
     private bool _open;
     private long _lastUse;
