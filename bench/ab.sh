@@ -2,6 +2,9 @@
 # A/B of MailSink's SMTP ingest: a git revision against the working tree, on LiteDB, interleaved.
 #
 #   bash bench/ab.sh <revision> [rounds]     e.g.  bash bench/ab.sh e99d91b 5
+#   B_ENV="NAME=value ..." bash bench/ab.sh HEAD 5
+#                                            the same code, B run with those environment variables
+#                                            (a runtime setting's A/B)
 #
 # Builds <revision> (in a temporary git worktree) and the working tree in Release, starts both on fresh
 # databases and free 127.0.0.1 ports, warms each with 20,000 messages of 2 KB (the JIT, and a database
@@ -39,7 +42,9 @@ declare -A smtp pid
 start() { # name
   local http; smtp[$1]=$(free_port); http=$(free_port)
   mkdir -p "$work/$1"
-  dotnet "$work/$1-bin/MailSink.Server.dll" --contentRoot="$work/$1" --urls "http://127.0.0.1:$http" \
+  local env=()
+  [[ $1 == b && -n ${B_ENV:-} ]] && read -ra env <<<"$B_ENV"
+  env "${env[@]}" dotnet "$work/$1-bin/MailSink.Server.dll" --contentRoot="$work/$1" --urls "http://127.0.0.1:$http" \
     --MailSink:Smtp:BindAddress=127.0.0.1 --MailSink:Smtp:Listeners:0:Port="${smtp[$1]}" \
     --MailSink:Smtp:Listeners:0:Tls=None --MailSink:Storage:Path="$work/$1/mail.db" \
     --Logging:LogLevel:Default=Warning >"$work/$1.log" 2>&1 &
@@ -88,7 +93,7 @@ for ((r = 1; r <= rounds; r++)); do
   echo "round $r of $rounds done" >&2
 done
 
-printf '\n%s (A) against the working tree (B), %d rounds, medians; load before: %s\n\n' "$rev" "$rounds" "$load_before"
+printf '\n%s (A) against the working tree (B%s), %d rounds, medians; load before: %s\n\n' "$rev" "${B_ENV:+ with $B_ENV}" "$rounds" "$load_before"
 printf '| workload | A msg/s | B msg/s | B ÷ A | A CPU µs/msg | B CPU µs/msg | B ÷ A |\n|---|---|---|---|---|---|---|\n'
 for w in "${workloads[@]}"; do
   # shellcheck disable=SC2086
