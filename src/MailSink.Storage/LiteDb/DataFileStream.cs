@@ -1,5 +1,4 @@
 using System.Buffers;
-using Microsoft.Win32.SafeHandles;
 
 namespace MailSink.Storage.LiteDb;
 
@@ -17,94 +16,68 @@ namespace MailSink.Storage.LiteDb;
 /// What reaches the disk, and when it is forced there, is what LiteDB's own writes gave.
 /// </para>
 /// </summary>
-internal sealed class DataFileStream : Stream
+internal sealed class DataFileStream(string path) : HeldWritesFileStream(path)
 {
     private const int PageSize = 8192;
 
     /// <summary>At most this many pages wait in memory (32 MiB): a checkpoint of large messages writes them out as it goes.</summary>
     internal const int PendingLimit = 4096;
 
-    private readonly SafeFileHandle _file;
     private readonly Dictionary<long, byte[]> _pending = [];
     private long _pendingEnd;
-    private long _position;
 
-    public DataFileStream(string path)
-    {
-        Path = path;
-        _file = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-    }
-
-    public string Path { get; }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => true;
-
-    public override bool CanWrite => true;
-
-    public override long Length => Math.Max(RandomAccess.GetLength(_file), _pendingEnd);
-
-    public override long Position
-    {
-        get => _position;
-        set => _position = value;
-    }
+    public override long Length => Math.Max(RandomAccess.GetLength(File), _pendingEnd);
 
     /// <summary>How many pages are waiting to be written.</summary>
     public int PendingPages => _pending.Count;
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
         if (_pending.Count > 0)
         {
-            if (buffer.Length == PageSize && _pending.TryGetValue(_position, out var page))
+            if (buffer.Length == PageSize && _pending.TryGetValue(Position, out var page))
             {
                 page.AsSpan(0, PageSize).CopyTo(buffer);
-                _position += PageSize;
+                Position += PageSize;
                 return PageSize;
             }
 
             // A kept page in the way, or a read past the file's end where kept pages make it longer
             // (a plain file reads zeros there): write them out first.
-            if (Overlaps(_position, buffer.Length) || _position + buffer.Length > RandomAccess.GetLength(_file))
+            if (Overlaps(Position, buffer.Length) || Position + buffer.Length > RandomAccess.GetLength(File))
                 WritePending();
         }
 
-        var read = RandomAccess.Read(_file, buffer, _position);
-        _position += read;
+        var read = RandomAccess.Read(File, buffer, Position);
+        Position += read;
         return read;
     }
 
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        if (buffer.Length == PageSize && _position % PageSize == 0)
+        if (buffer.Length == PageSize && Position % PageSize == 0)
         {
-            if (!_pending.TryGetValue(_position, out var page))
+            if (!_pending.TryGetValue(Position, out var page))
             {
                 if (_pending.Count >= PendingLimit)
                     WritePending();
                 page = ArrayPool<byte>.Shared.Rent(PageSize);
-                _pending[_position] = page;
+                _pending[Position] = page;
             }
 
             buffer.CopyTo(page);
-            _position += PageSize;
-            _pendingEnd = Math.Max(_pendingEnd, _position);
+            Position += PageSize;
+            _pendingEnd = Math.Max(_pendingEnd, Position);
             return;
         }
 
         WritePending();
-        RandomAccess.Write(_file, buffer, _position);
-        _position += buffer.Length;
+        RandomAccess.Write(File, buffer, Position);
+        Position += buffer.Length;
     }
 
     /// <summary>Writes the waiting pages to the file (to the OS), in position order, adjacent pages together.</summary>
-    public void WritePending()
+    public override void WritePending()
     {
         if (_pending.Count == 0)
             return;
@@ -117,7 +90,7 @@ internal sealed class DataFileStream : Stream
             run.Add(_pending[positions[i]].AsMemory(0, PageSize));
             if (i + 1 == positions.Length || positions[i + 1] != positions[i] + PageSize)
             {
-                RandomAccess.Write(_file, run, positions[start]);
+                RandomAccess.Write(File, run, positions[start]);
                 run.Clear();
                 start = i + 1;
             }
@@ -127,44 +100,6 @@ internal sealed class DataFileStream : Stream
             ArrayPool<byte>.Shared.Return(page);
         _pending.Clear();
         _pendingEnd = 0;
-    }
-
-    /// <summary>Writes the waiting pages and forces the file to the disk (LiteDB asks for it at the end of a checkpoint).</summary>
-    public override void Flush()
-    {
-        WritePending();
-        RandomAccess.FlushToDisk(_file);
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => _position = origin switch
-    {
-        SeekOrigin.Begin => offset,
-        SeekOrigin.Current => _position + offset,
-        _ => Length + offset,
-    };
-
-    public override void SetLength(long value)
-    {
-        WritePending();
-        RandomAccess.SetLength(_file, value);
-        _position = Math.Min(_position, value); // as FileStream does
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing && !_file.IsClosed)
-        {
-            try
-            {
-                WritePending();
-            }
-            finally
-            {
-                _file.Dispose();
-            }
-        }
-
-        base.Dispose(disposing);
     }
 
     private bool Overlaps(long position, int length)

@@ -1,5 +1,3 @@
-using Microsoft.Win32.SafeHandles;
-
 namespace MailSink.Storage.LiteDb;
 
 /// <summary>
@@ -15,12 +13,11 @@ namespace MailSink.Storage.LiteDb;
 /// asks for at a checkpoint.
 /// </para>
 /// </summary>
-internal sealed class LogFileStream : Stream
+internal sealed class LogFileStream(string path) : HeldWritesFileStream(path)
 {
     private const int GatherLimit = 4 * 1024 * 1024;
     private const int ReadAhead = 128 * 1024;
 
-    private readonly SafeFileHandle _file;
     private byte[] _pending = new byte[256 * 1024];
     private int _pendingLength;
     private long _pendingStart;
@@ -28,31 +25,10 @@ internal sealed class LogFileStream : Stream
     private long _readStart;
     private int _readLength;
     private long _lastReadEnd = -1;
-    private long _position;
-
-    public LogFileStream(string path)
-    {
-        Path = path;
-        _file = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-    }
-
-    public string Path { get; }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => true;
-
-    public override bool CanWrite => true;
 
     public override long Length => _pendingLength == 0
-        ? RandomAccess.GetLength(_file)
-        : Math.Max(RandomAccess.GetLength(_file), _pendingStart + _pendingLength);
-
-    public override long Position
-    {
-        get => _position;
-        set => _position = value;
-    }
+        ? RandomAccess.GetLength(File)
+        : Math.Max(RandomAccess.GetLength(File), _pendingStart + _pendingLength);
 
     /// <summary>
     /// For fault tests: asked before each read from the file (after gathered writes are written out); an
@@ -64,41 +40,39 @@ internal sealed class LogFileStream : Stream
     public bool HasPending => _pendingLength > 0;
 
     /// <summary>Writes the gathered pages to the file (to the OS, not forced to the disk).</summary>
-    public void WritePending()
+    public override void WritePending()
     {
         if (_pendingLength == 0)
             return;
-        RandomAccess.Write(_file, _pending.AsSpan(0, _pendingLength), _pendingStart);
+        RandomAccess.Write(File, _pending.AsSpan(0, _pendingLength), _pendingStart);
         _pendingLength = 0;
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
         WritePending();
         int read;
-        if (_position >= _readStart && _position + buffer.Length <= _readStart + _readLength)
+        if (Position >= _readStart && Position + buffer.Length <= _readStart + _readLength)
         {
-            _readBuffer.AsSpan((int)(_position - _readStart), buffer.Length).CopyTo(buffer);
+            _readBuffer.AsSpan((int)(Position - _readStart), buffer.Length).CopyTo(buffer);
             read = buffer.Length;
         }
-        else if (_position == _lastReadEnd && buffer.Length < ReadAhead)
+        else if (Position == _lastReadEnd && buffer.Length < ReadAhead)
         {
             // Reading on from where the last read ended (a checkpoint going through the log): read ahead.
             _readLength = 0; // nothing cached should a failed read leave _readStart pointing elsewhere
-            _readStart = _position;
-            _readLength = ReadFile(_readBuffer, _position);
+            _readStart = Position;
+            _readLength = ReadFile(_readBuffer, Position);
             read = Math.Min(buffer.Length, _readLength);
             _readBuffer.AsSpan(0, read).CopyTo(buffer);
         }
         else
         {
-            read = ReadFile(buffer, _position);
+            read = ReadFile(buffer, Position);
         }
 
-        _position += read;
-        _lastReadEnd = _position;
+        Position += read;
+        _lastReadEnd = Position;
         return read;
     }
 
@@ -106,61 +80,22 @@ internal sealed class LogFileStream : Stream
     {
         if (ReadFault?.Invoke() is { } fault)
             throw fault;
-        return RandomAccess.Read(_file, buffer, offset);
+        return RandomAccess.Read(File, buffer, offset);
     }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         _readLength = 0;
-        if (_pendingLength > 0 && (_position != _pendingStart + _pendingLength || _pendingLength + buffer.Length > GatherLimit))
+        if (_pendingLength > 0 && (Position != _pendingStart + _pendingLength || _pendingLength + buffer.Length > GatherLimit))
             WritePending();
         if (_pendingLength == 0)
-            _pendingStart = _position;
+            _pendingStart = Position;
         if (_pendingLength + buffer.Length > _pending.Length)
             Array.Resize(ref _pending, Math.Max(_pending.Length * 2, _pendingLength + buffer.Length));
         buffer.CopyTo(_pending.AsSpan(_pendingLength));
         _pendingLength += buffer.Length;
-        _position += buffer.Length;
+        Position += buffer.Length;
     }
 
-    /// <summary>Writes the gathered pages and forces the file to the disk (LiteDB calls this at checkpoints).</summary>
-    public override void Flush()
-    {
-        WritePending();
-        RandomAccess.FlushToDisk(_file);
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => _position = origin switch
-    {
-        SeekOrigin.Begin => offset,
-        SeekOrigin.Current => _position + offset,
-        _ => Length + offset,
-    };
-
-    public override void SetLength(long value)
-    {
-        WritePending();
-        _readLength = 0;
-        RandomAccess.SetLength(_file, value);
-        _position = Math.Min(_position, value); // as FileStream does
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing && !_file.IsClosed)
-        {
-            try
-            {
-                WritePending();
-            }
-            finally
-            {
-                _file.Dispose();
-            }
-        }
-
-        base.Dispose(disposing);
-    }
+    protected override void ForgetReads() => _readLength = 0;
 }

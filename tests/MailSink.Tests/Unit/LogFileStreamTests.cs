@@ -9,68 +9,26 @@ namespace MailSink.Tests.Unit;
 /// </summary>
 public sealed class LogFileStreamTests
 {
-    private const int Page = 8192;
+    private const int Page = PlainFileComparison.Page;
 
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
     [InlineData(4)]
-    public void Random_operations_give_what_a_plain_file_gives(int seed)
-    {
-        using var directory = new TempDirectory();
-        var random = new Random(seed);
-        using var plain = new FileStream(Path.Combine(directory.Path, "plain"), FileMode.CreateNew, FileAccess.ReadWrite);
-        string path = Path.Combine(directory.Path, "log");
-        using (var log = new LogFileStream(path))
-        {
-            for (var step = 0; step < 3000; step++)
+    public void Random_operations_give_what_a_plain_file_gives(int seed) =>
+        // Positions in whole and half pages, mostly appends and reads in order, as LiteDB's log sees them.
+        PlainFileComparison.Run(
+            seed,
+            path => new LogFileStream(path),
+            log => log.WritePending(),
+            (random, plain, length) => random.Next(4) switch
             {
-                // Positions in whole and half pages, mostly appends and reads in order, as LiteDB's log sees them.
-                var length = Math.Max(plain.Length, 1);
-                var position = random.Next(4) switch
-                {
-                    0 => plain.Position,
-                    1 => plain.Length,
-                    _ => random.NextInt64(0, length + Page) / (Page / 2) * (Page / 2),
-                };
-                switch (random.Next(10))
-                {
-                    case < 5:
-                        var data = new byte[random.Next(3) == 0 ? random.Next(1, 3 * Page) : Page];
-                        random.NextBytes(data);
-                        plain.Position = log.Position = position;
-                        plain.Write(data);
-                        log.Write(data);
-                        break;
-                    case < 8:
-                        var count = random.Next(3) == 0 ? random.Next(1, 3 * Page) : Page;
-                        var expected = new byte[count];
-                        var actual = new byte[count];
-                        plain.Position = log.Position = position;
-                        var expectedRead = ReadFully(plain, expected);
-                        var actualRead = ReadFully(log, actual);
-                        Assert.Equal(expectedRead, actualRead);
-                        Assert.True(expected.AsSpan(0, expectedRead).SequenceEqual(actual.AsSpan(0, actualRead)), $"step {step}: a read of {count} at {position} differs");
-                        break;
-                    case 8:
-                        var newLength = random.NextInt64(0, length + Page) / Page * Page;
-                        plain.SetLength(newLength);
-                        log.SetLength(newLength);
-                        break;
-                    default:
-                        log.WritePending();
-                        break;
-                }
-
-                Assert.True(plain.Length == log.Length, $"step {step}: length {log.Length}, a plain file's {plain.Length}");
-                Assert.True(plain.Position == log.Position, $"step {step}: position {log.Position}, a plain file's {plain.Position}");
-            }
-        }
-
-        plain.Flush();
-        Assert.Equal(File.ReadAllBytes(plain.Name), File.ReadAllBytes(path));
-    }
+                0 => plain.Position,
+                1 => plain.Length,
+                _ => random.NextInt64(0, length + Page) / (Page / 2) * (Page / 2),
+            },
+            oddSize: 3);
 
     [Fact]
     public void Consecutive_writes_reach_the_file_together_when_written_out()
@@ -84,13 +42,13 @@ public sealed class LogFileStreamTests
             log.Write(page);
 
         Assert.True(log.HasPending);
-        Assert.Empty(ReadShared(path)); // gathered, not yet in the file
+        Assert.Empty(PlainFileComparison.ReadShared(path)); // gathered, not yet in the file
         Assert.Equal(3 * Page, log.Length);
 
         log.WritePending();
 
         Assert.False(log.HasPending);
-        Assert.Equal(pages.SelectMany(p => p).ToArray(), ReadShared(path));
+        Assert.Equal(pages.SelectMany(p => p).ToArray(), PlainFileComparison.ReadShared(path));
     }
 
     [Fact]
@@ -103,11 +61,11 @@ public sealed class LogFileStreamTests
 
         log.Position = 0;
         var read = new byte[Page];
-        Assert.Equal(Page, ReadFully(log, read));
+        Assert.Equal(Page, PlainFileComparison.ReadFully(log, read));
 
         Assert.All(read, b => Assert.Equal(7, b));
         Assert.False(log.HasPending);
-        Assert.Equal(Page, ReadShared(path).Length);
+        Assert.Equal(Page, PlainFileComparison.ReadShared(path).Length);
     }
 
     [Fact]
@@ -124,7 +82,7 @@ public sealed class LogFileStreamTests
         var page = new byte[Page];
         log.Position = 0;
         for (var i = 0; i < 17; i++)
-            Assert.Equal(Page, ReadFully(log, page));
+            Assert.Equal(Page, PlainFileComparison.ReadFully(log, page));
 
         // The next read ahead (page 17 on) fails, as a disk's I/O error would.
         var eio = EngineFault.InputOutputError(path);
@@ -133,29 +91,7 @@ public sealed class LogFileStreamTests
         log.ReadFault = null;
 
         log.Position = 17 * Page;
-        Assert.Equal(Page, ReadFully(log, page));
+        Assert.Equal(Page, PlainFileComparison.ReadFully(log, page));
         Assert.All(page, b => Assert.Equal(17, b));
-    }
-
-    private static int ReadFully(Stream stream, byte[] buffer)
-    {
-        var total = 0;
-        while (total < buffer.Length)
-        {
-            var read = stream.Read(buffer, total, buffer.Length - total);
-            if (read == 0)
-                break;
-            total += read;
-        }
-
-        return total;
-    }
-
-    private static byte[] ReadShared(string path)
-    {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        var bytes = new byte[file.Length];
-        file.ReadExactly(bytes);
-        return bytes;
     }
 }
