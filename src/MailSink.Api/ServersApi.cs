@@ -66,5 +66,6 @@ internal static class ServersApi
             ? TypedResults.NotFound()
             : TypedResults.Ok(new ServerPasswordDto(passwords.PasswordFor(id)));
 
-    private static ServerDto ToDto(InboxRecord inbox) => new(inbox.Id, inbox.Name, [], inbox.Messages);
+    private static ServerDto ToDto(InboxRecord inbox) => new(
+        inbox.Id, inbox.Name, [], inbox.Messages, inbox.LastReceivedTicks > 0 ? new DateTimeOffset(inbox.LastReceivedTicks, TimeSpan.Zero) : null);
 }

@@ -23,6 +23,7 @@ public abstract class ServersApiTests(ConfiguredHost shared)
         Assert.Matches("^[a-z0-9]{8}$", id);
         Assert.Equal("Checkout tests", server.GetProperty("name").GetString());
         Assert.Equal(0, server.GetProperty("messages").GetInt64());
+        Assert.Equal(JsonValueKind.Null, server.GetProperty("lastReceived").ValueKind);
         Assert.Equal(JsonValueKind.Array, server.GetProperty("users").ValueKind);
 
         Assert.Equal("Checkout tests", (await Host.GetJsonAsync($"/api/servers/{id}")).GetProperty("name").GetString());
@@ -52,6 +53,10 @@ public abstract class ServersApiTests(ConfiguredHost shared)
         var entry = list.GetProperty("items").EnumerateArray().Single(s => s.GetProperty("id").GetString() == inbox);
         Assert.Equal(2, entry.GetProperty("messages").GetInt64());
         Assert.Equal(inbox, entry.GetProperty("name").GetString());
+
+        // MailSink's own field: when the newest message the count holds was received, to the tick.
+        var newest = (await Host.ListAsync(inbox)).Max(m => m.GetProperty("received").GetDateTimeOffset());
+        Assert.Equal(newest, entry.GetProperty("lastReceived").GetDateTimeOffset());
     }
 
     [Theory]

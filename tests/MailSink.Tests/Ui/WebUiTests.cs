@@ -90,6 +90,70 @@ public sealed class WebUiTests(ChromiumFixture chromium, SharedHost shared, ITes
     }
 
     [Fact]
+    public async Task An_arrival_that_the_inbox_list_already_counts_is_not_counted_again()
+    {
+        // The stream can bring an arrival after an inbox list that was read once the message was stored
+        // (a busy server answers the list first). Here the page's stream is held until that list is on
+        // screen, then brings that message's arrival, followed by one for an inbox the server does not
+        // have; list requests from then on are held, so only the stream changes what is on screen.
+        var inbox = MailSinkHost.NewInbox();
+        var ghost = MailSinkHost.NewInbox();
+        await SmtpSend.MessageAsync(Host.SmtpPort, SmtpSend.Simple($"pat@{inbox}.localhost", "Stored before the page opened", "x"));
+        var summary = (await Host.ListAsync(inbox)).Single();
+        var ghostSummary = JsonSerializer.Serialize(new
+        {
+            id = Guid.NewGuid().ToString(),
+            server = ghost,
+            subject = "Only on the stream",
+            received = summary.GetProperty("received").GetDateTimeOffset().AddSeconds(1),
+        });
+        var stream = new TaskCompletionSource();
+        var holdLists = false;
+        var heldLists = new List<IRoute>();
+        await using var ui = await UiPage.OpenAsync(chromium, Host, output, waitUntilLive: false, prepare: async context =>
+        {
+            await context.RouteAsync("**/api/events", async route =>
+            {
+                if (stream.Task.IsCompleted)
+                {
+                    await route.ContinueAsync();
+                    return;
+                }
+
+                await stream.Task;
+                await route.FulfillAsync(new()
+                {
+                    Status = 200,
+                    ContentType = "text/event-stream",
+                    Body = $": connected\n\nevent: message\ndata: {summary.GetRawText()}\n\nevent: message\ndata: {ghostSummary}\n\n",
+                });
+            });
+            await context.RouteAsync("**/api/servers", async route =>
+            {
+                lock (heldLists)
+                {
+                    if (holdLists)
+                    {
+                        heldLists.Add(route);
+                        return;
+                    }
+                }
+
+                await route.ContinueAsync();
+            });
+        });
+        await Expect(ui.InboxLink(inbox).Locator(".count")).ToHaveTextAsync("1"); // from the list
+
+        lock (heldLists)
+            holdLists = true;
+        stream.SetResult();
+
+        await Expect(ui.InboxLink(ghost).Locator(".count")).ToHaveTextAsync("1"); // the stream was read to its end
+        await Expect(ui.InboxLink(inbox).Locator(".count")).ToHaveTextAsync("1");
+        ui.AssertNoScriptErrors();
+    }
+
+    [Fact]
     public async Task An_inbox_list_read_before_an_arrival_does_not_hide_that_arrival()
     {
         // The page loads the inbox list when it opens and when the live stream connects. Here the server's

@@ -88,7 +88,7 @@ async function loadInboxes() {
       loadInboxes();
       return;
     }
-    state.inboxes = items.map(({ id, name, messages }) => ({ id, name, messages }));
+    state.inboxes = items.map(({ id, name, messages, lastReceived }) => ({ id, name, messages, lastReceived }));
   } catch (error) {
     if (seq !== state.inboxSeq) return;
     toast(`Could not load inboxes: ${error.message}`);
@@ -112,10 +112,17 @@ function renderInboxes() {
   $('no-inboxes').hidden = state.inboxes.length > 0;
 }
 
+// An instant as the API writes it (ISO 8601 in UTC, up to seven decimals, trailing zeros left out) as a
+// string that sorts in time order to the tick, which Date.parse (milliseconds) does not.
+function instantKey(iso) {
+  const match = /^([^.+Z]*)(?:\.(\d+))?/.exec(iso);
+  return `${match[1]}.${(match[2] ?? '').padEnd(7, '0')}`;
+}
+
 function inboxRecord(id) {
   let inbox = state.inboxes.find(x => x.id === id);
   if (!inbox) {
-    inbox = { id, name: id, messages: 0 };
+    inbox = { id, name: id, messages: 0, lastReceived: null };
     state.inboxes.push(inbox);
   }
   return inbox;
@@ -239,9 +246,14 @@ function onFilterInput() {
 function onArrival(summary) {
   state.inboxArrivals += 1;
   const inbox = inboxRecord(summary.server);
-  inbox.messages += 1;
-  state.bumped.add(summary.server);
-  renderInboxes();
+  // An inbox list read after this message was stored already counts it: its last receive time is this
+  // message's or later (receive times follow commit order). The stream can bring the arrival after that.
+  if (!inbox.lastReceived || instantKey(summary.received) > instantKey(inbox.lastReceived)) {
+    inbox.messages += 1;
+    inbox.lastReceived = summary.received;
+    state.bumped.add(summary.server);
+    renderInboxes();
+  }
   if (summary.server !== state.inbox || state.page !== 0) return;
   if (state.loading) state.loading.push(summary);
   if (state.items.some(m => m.id === summary.id)) return;
