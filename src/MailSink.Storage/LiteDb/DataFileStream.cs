@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace MailSink.Storage.LiteDb;
 
 /// <summary>
@@ -23,7 +21,15 @@ internal sealed class DataFileStream(string path) : HeldWritesFileStream(path)
     /// <summary>At most this many pages wait in memory (32 MiB): a checkpoint of large messages writes them out as it goes.</summary>
     internal const int PendingLimit = 4096;
 
-    private readonly Dictionary<long, byte[]> _pending = [];
+    /// <summary>Pages are kept in slabs of this many (256 KiB), which stay for the next checkpoint up to <see cref="SlabsKept"/>.</summary>
+    private const int SlabPages = 32;
+
+    /// <summary>Slabs kept between checkpoints (8 MiB: the 1,000 pages of LiteDB's usual checkpoint).</summary>
+    private const int SlabsKept = 32;
+
+    /// <summary>Where each waiting page is kept: its index among the slabs' pages, by its position in the file.</summary>
+    private readonly Dictionary<long, int> _pending = [];
+    private readonly List<byte[]> _slabs = [];
     private long _pendingEnd;
 
     public override long Length => Math.Max(RandomAccess.GetLength(File), _pendingEnd);
@@ -37,7 +43,7 @@ internal sealed class DataFileStream(string path) : HeldWritesFileStream(path)
         {
             if (buffer.Length == PageSize && _pending.TryGetValue(Position, out var page))
             {
-                page.AsSpan(0, PageSize).CopyTo(buffer);
+                Kept(page).Span.CopyTo(buffer);
                 Position += PageSize;
                 return PageSize;
             }
@@ -61,11 +67,13 @@ internal sealed class DataFileStream(string path) : HeldWritesFileStream(path)
             {
                 if (_pending.Count >= PendingLimit)
                     WritePending();
-                page = ArrayPool<byte>.Shared.Rent(PageSize);
+                page = _pending.Count;
+                if (page == _slabs.Count * SlabPages)
+                    _slabs.Add(new byte[SlabPages * PageSize]);
                 _pending[Position] = page;
             }
 
-            buffer.CopyTo(page);
+            buffer.CopyTo(Kept(page).Span);
             Position += PageSize;
             _pendingEnd = Math.Max(_pendingEnd, Position);
             return;
@@ -87,7 +95,7 @@ internal sealed class DataFileStream(string path) : HeldWritesFileStream(path)
         var start = 0;
         for (var i = 0; i < positions.Length; i++)
         {
-            run.Add(_pending[positions[i]].AsMemory(0, PageSize));
+            run.Add(Kept(_pending[positions[i]]));
             if (i + 1 == positions.Length || positions[i + 1] != positions[i] + PageSize)
             {
                 RandomAccess.Write(File, run, positions[start]);
@@ -96,11 +104,13 @@ internal sealed class DataFileStream(string path) : HeldWritesFileStream(path)
             }
         }
 
-        foreach (var page in _pending.Values)
-            ArrayPool<byte>.Shared.Return(page);
         _pending.Clear();
+        if (_slabs.Count > SlabsKept)
+            _slabs.RemoveRange(SlabsKept, _slabs.Count - SlabsKept);
         _pendingEnd = 0;
     }
+
+    private Memory<byte> Kept(int page) => _slabs[page / SlabPages].AsMemory(page % SlabPages * PageSize, PageSize);
 
     private bool Overlaps(long position, int length)
     {
