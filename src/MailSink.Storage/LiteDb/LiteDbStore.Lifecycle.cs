@@ -56,7 +56,7 @@ internal sealed partial class LiteDbStore
     }
 
     /// <summary>Says where the database is and what it holds (once the whole start has succeeded).</summary>
-    public void LogOpened() => Log.StorageOpened(_logger, FilePath, Guarded(() => _inboxes.FindAll().Sum(i => i.Messages), isUse: false));
+    public void LogOpened() => Log.StorageOpened(_logger, FilePath, MessageCount(isUse: false));
 
     private void OpenLocked()
     {

@@ -67,7 +67,8 @@ internal sealed partial class LiteDbStore : IRetentionStore
         return Task.FromResult(removed);
     }
 
-    private long MessageCount() => Guarded(() => _inboxes.FindAll().Sum(i => i.Messages));
+    /// <summary>How many messages the store holds, from the inbox counters; <paramref name="isUse"/> as in <see cref="Guarded"/>.</summary>
+    private long MessageCount(bool isUse = true) => Guarded(() => _inboxes.FindAll().Sum(i => i.Messages), isUse);
 
     /// <summary>Writes the log into the data file, so that freed pages are reused and the log is emptied.</summary>
     internal void Checkpoint() => Guarded(() => _db.Checkpoint());

@@ -60,11 +60,11 @@ internal sealed partial class PostgreSqlStore : IRetentionStore
         if (limits.MaxTotalBytes > 0)
         {
             // Small steps: a message can be large, and only the excess should go (RetentionSteps, in SQL:
-            // as many of the oldest as the excess is worth at the average message size, 1 to 10).
+            // as many of the oldest as the excess is worth at the average message size, 1 to MaxStep).
             int? n;
             while ((n = await RemoveStepAsync(
                        "id IN (SELECT id FROM messages ORDER BY received LIMIT (SELECT CASE WHEN k.stored_bytes <= @max THEN 0"
-                       + " ELSE least(10, greatest(1, ceil((k.stored_bytes - @max)::numeric"
+                       + $" ELSE least({RetentionSteps.MaxStep}, greatest(1, ceil((k.stored_bytes - @max)::numeric"
                        + " * (SELECT coalesce(sum(messages), 0) FROM inboxes) / k.stored_bytes)))::int END FROM clock k WHERE k.id = 1))",
                        cancellationToken, ("max", limits.MaxTotalBytes))) is > 0)
                 removed += n.Value;
