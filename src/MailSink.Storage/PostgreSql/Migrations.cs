@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace MailSink.Storage.PostgreSql;
@@ -12,6 +13,9 @@ internal static class Migrations
 {
     /// <summary>The advisory lock key of migrations (any constant that no other application uses in the database).</summary>
     private const long LockKey = 0x4D61696C53696E6B; // "MailSink"
+
+    /// <summary>The advisory lock key of a change to the body index (see <see cref="MatchBodyIndexAsync"/>).</summary>
+    private const long BodyIndexLockKey = LockKey + 1;
 
     private static readonly string[] Steps =
     [
@@ -108,15 +112,22 @@ internal static class Migrations
     /// <summary>The version a database has once every step is applied.</summary>
     public static int Latest => Steps.Length;
 
-    /// <summary>Brings the database to <see cref="Latest"/>; returns the version it had.</summary>
-    public static async Task<int> ApplyAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    /// <summary>The trigram index of bodies, which <see cref="PostgreSqlOptions.BodySearchIndex"/> keeps or drops.</summary>
+    internal const string BodyIndex = "contents_body_trgm";
+
+    /// <summary>
+    /// Brings the database to <see cref="Latest"/>, then makes or drops the body index to match
+    /// <paramref name="bodySearchIndex"/> (null: leaves it as it is); returns the version it had.
+    /// </summary>
+    public static async Task<int> ApplyAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken, bool? bodySearchIndex = null, ILogger? logger = null)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await Execute(connection, null, "SELECT pg_advisory_lock(@key)", cancellationToken, ("key", LockKey));
+        int before;
         try
         {
             await Execute(connection, null, "CREATE TABLE IF NOT EXISTS schema_version (version int NOT NULL)", cancellationToken);
-            var before = await CurrentAsync(connection, cancellationToken);
+            before = await CurrentAsync(connection, cancellationToken);
             if (before > Latest)
                 throw new StorageUnavailableException(
                     $"The database's schema is version {before}, newer than this MailSink knows ({Latest}): run the newer MailSink, or point MailSink:Storage:PostgreSql:ConnectionString at another database.");
@@ -127,12 +138,50 @@ internal static class Migrations
                 await Execute(connection, transaction, "DELETE FROM schema_version; INSERT INTO schema_version VALUES (@version)", cancellationToken, ("version", version));
                 await transaction.CommitAsync(cancellationToken);
             }
-
-            return before;
         }
         finally
         {
             await Execute(connection, null, "SELECT pg_advisory_unlock(@key)", CancellationToken.None, ("key", LockKey));
+        }
+
+        if (bodySearchIndex is { } wanted)
+            await MatchBodyIndexAsync(connection, wanted, logger, cancellationToken);
+        return before;
+    }
+
+    /// <summary>
+    /// Makes the body index when it is wanted and missing (or left invalid by a build that was stopped), and
+    /// drops it when it is not wanted, both <c>CONCURRENTLY</c>: other nodes go on writing meanwhile, and a
+    /// build over a large table takes a while. Under an advisory lock of its own, taken only if free: a
+    /// node that finds another at it goes on (waiting would deadlock with the build, which waits for every
+    /// statement under way, a node's wait for a lock included). Outside the migration lock for the same reason.
+    /// </summary>
+    private static async Task MatchBodyIndexAsync(NpgsqlConnection connection, bool wanted, ILogger? logger, CancellationToken cancellationToken)
+    {
+        await using var state = new NpgsqlCommand($"SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('{BodyIndex}')", connection);
+        var valid = await state.ExecuteScalarAsync(cancellationToken) as bool?;
+        if (wanted ? valid == true : valid is null)
+            return;
+        await using (var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", connection))
+        {
+            tryLock.Parameters.AddWithValue("key", BodyIndexLockKey);
+            if (await tryLock.ExecuteScalarAsync(cancellationToken) is not true)
+                return;
+        }
+
+        try
+        {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (valid is not null)
+                await Execute(connection, null, $"DROP INDEX CONCURRENTLY IF EXISTS {BodyIndex}", cancellationToken);
+            if (wanted)
+                await Execute(connection, null, $"CREATE INDEX CONCURRENTLY IF NOT EXISTS {BodyIndex} ON contents USING gin (body_fold gin_trgm_ops)", cancellationToken);
+            if (logger is not null)
+                PostgreSqlLog.BodyIndexChanged(logger, wanted ? "made" : "dropped", (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        finally
+        {
+            await Execute(connection, null, "SELECT pg_advisory_unlock(@key)", CancellationToken.None, ("key", BodyIndexLockKey));
         }
     }
 

@@ -16,4 +16,7 @@ internal static partial class PostgreSqlLog
 
     [LoggerMessage(2104, LogLevel.Debug, "Retention at {Where} is being run by another node; this pass stops")]
     public static partial void RetentionElsewhere(ILogger logger, string where);
+
+    [LoggerMessage(2105, LogLevel.Information, "The trigram index of message bodies was {Change} in {Milliseconds} ms (MailSink:Storage:PostgreSql:BodySearchIndex)")]
+    public static partial void BodyIndexChanged(ILogger logger, string change, long milliseconds);
 }

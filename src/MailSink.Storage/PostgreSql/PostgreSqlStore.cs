@@ -23,10 +23,12 @@ internal sealed partial class PostgreSqlStore : IAsyncDisposable
     internal const string NowTicks = "((extract(epoch from clock_timestamp()) * 10000000)::bigint + 621355968000000000)";
 
     private readonly ILogger<PostgreSqlStore> _logger;
+    private readonly bool _bodySearchIndex;
 
     public PostgreSqlStore(IOptions<StorageOptions> options, ILoggerFactory loggerFactory)
     {
         _logger = loggerFactory.CreateLogger<PostgreSqlStore>();
+        _bodySearchIndex = options.Value.PostgreSql.BodySearchIndex;
         var builder = new NpgsqlDataSourceBuilder(options.Value.PostgreSql.ConnectionString);
         var settings = builder.ConnectionStringBuilder;
         if (string.IsNullOrEmpty(settings.ApplicationName))
@@ -67,7 +69,7 @@ internal sealed partial class PostgreSqlStore : IAsyncDisposable
     {
         try
         {
-            var before = await Migrations.ApplyAsync(DataSource, cancellationToken);
+            var before = await Migrations.ApplyAsync(DataSource, cancellationToken, _bodySearchIndex, _logger);
             if (before < Migrations.Latest)
                 PostgreSqlLog.SchemaMigrated(_logger, Where, before, Migrations.Latest);
             var (ticks, messages) = await UseAsync(async connection =>

@@ -56,7 +56,9 @@ public sealed class StorageHarness : IAsyncDisposable
     /// first and started as the host starts it (schema, writer, arrival listener).
     /// </summary>
     /// <param name="emptyFirst">False: a second node on the same database, which keeps what the first one holds.</param>
-    public static async Task<StorageHarness> StartAsync(StorageEngine engine, PostgreSqlDatabase? database = null, string[]? rootDomains = null, bool emptyFirst = true)
+    /// <param name="bodySearchIndex">PostgreSQL's <see cref="PostgreSqlOptions.BodySearchIndex"/>.</param>
+    public static async Task<StorageHarness> StartAsync(
+        StorageEngine engine, PostgreSqlDatabase? database = null, string[]? rootDomains = null, bool emptyFirst = true, bool bodySearchIndex = true)
     {
         if (engine == StorageEngine.LiteDb)
             return new StorageHarness(rootDomains);
@@ -64,7 +66,7 @@ public sealed class StorageHarness : IAsyncDisposable
         var options = Options.Create(new StorageOptions
         {
             Engine = StorageEngine.PostgreSql,
-            PostgreSql = new PostgreSqlOptions { ConnectionString = database.ConnectionString },
+            PostgreSql = new PostgreSqlOptions { ConnectionString = database.ConnectionString, BodySearchIndex = bodySearchIndex },
         });
         var store = new PostgreSqlStore(options, NullLoggerFactory.Instance);
         try
