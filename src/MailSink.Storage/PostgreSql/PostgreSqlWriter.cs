@@ -106,9 +106,9 @@ internal sealed class PostgreSqlWriter : IMessageWriter
 
     /// <summary>
     /// One transaction, one round trip: contents first (the heavy part, before any lock), then the clock's
-    /// row, which gives the batch its receive times and holds every other commit (of any node) until this
-    /// one is confirmed, so that times are given out in commit order; then the messages, the inbox counters
-    /// (in id order), the bytes stored and the notification. Returns the last receive time given.
+    /// row, which gives the batch its receive times, counts the bytes stored, and holds every other commit
+    /// (of any node) until this one is confirmed, so that times are given out in commit order; then the
+    /// messages, the inbox counters (in id order) and the notification. Returns the last receive time given.
     /// </summary>
     private static async Task<long> CommitAsync(NpgsqlConnection connection, List<Queued> batch, string nodeId)
     {
@@ -122,20 +122,23 @@ internal sealed class PostgreSqlWriter : IMessageWriter
             bytes += contentBytes;
         }
 
+        var messageBytes = new long[messages.Count];
+        for (var i = 0; i < messages.Count; i++)
+            bytes += messageBytes[i] = ContentRow.MessageBytes(messages[i], contentOf[i]);
+
+        // synchronous_commit is on for every connection (PostgreSqlStore): COMMIT returns once the WAL is flushed.
         await using var commands = new NpgsqlBatch(connection);
         Add(commands, "BEGIN");
-        Add(commands, "SET LOCAL synchronous_commit = on");
         foreach (var queued in batch)
             commands.BatchCommands.Add(queued.Content);
-        Add(commands, $"UPDATE clock SET ticks = GREATEST(ticks + @n, {PostgreSqlStore.NowTicks} + @n - 1) WHERE id = 1 RETURNING ticks", ("n", (long)messages.Count));
+        Add(commands, $"UPDATE clock SET ticks = GREATEST(ticks + @n, {PostgreSqlStore.NowTicks} + @n - 1), stored_bytes = stored_bytes + @bytes WHERE id = 1 RETURNING ticks",
+            ("n", (long)messages.Count), ("bytes", bytes));
         for (var i = 0; i < messages.Count; i++)
         {
             var message = messages[i];
-            var messageBytes = ContentRow.MessageBytes(message, contentOf[i]);
-            bytes += messageBytes;
             Add(commands, "INSERT INTO messages (id, inbox, received, size, content_id, attachment_ids, bytes) SELECT @id, @inbox, ticks - @back, @size, @content, @attachments, @bytes FROM clock WHERE id = 1",
                 ("id", message.Id), ("inbox", message.Inbox), ("back", (long)(messages.Count - 1 - i)), ("size", message.Size), ("content", contentOf[i]),
-                ("attachments", message.Attachments.Select(a => a.Id).ToArray()), ("bytes", messageBytes));
+                ("attachments", message.Attachments.Select(a => a.Id).ToArray()), ("bytes", messageBytes[i]));
         }
 
         foreach (var inbox in messages.Select((m, i) => (m.Inbox, Back: messages.Count - 1 - i)).GroupBy(m => m.Inbox, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
@@ -146,7 +149,6 @@ internal sealed class PostgreSqlWriter : IMessageWriter
                 ("id", inbox.Key), ("count", (long)inbox.Count()), ("back", (long)inbox.Min(m => m.Back)));
         }
 
-        Add(commands, "UPDATE clock SET stored_bytes = stored_bytes + @bytes WHERE id = 1", ("bytes", bytes));
         Add(commands, $"NOTIFY {PostgreSqlStore.ArrivalChannel}, '{nodeId}'");
         Add(commands, "COMMIT");
 

@@ -3,6 +3,8 @@ using System.Text;
 using MailSink.Storage;
 using MailSink.Storage.PostgreSql;
 using MailSink.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace MailSink.Tests.Storage;
@@ -218,6 +220,45 @@ public sealed class PostgreSqlEngineTests(PostgreSqlDatabase database, ITestOutp
         {
             await using var command = storage.PostgreSql.DataSource.CreateCommand(sql);
             return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
+    /// <summary>
+    /// A 250 waits for the WAL to be flushed whatever the database's own default says: every connection of
+    /// the store starts with <c>synchronous_commit</c> on, beside what the connection string's own
+    /// <c>Options</c> ask. A plain connection to the same database sees the default it overrides.
+    /// </summary>
+    [Fact]
+    public async Task Connections_commit_synchronously_even_where_the_database_says_otherwise()
+    {
+        var server = await PostgreSqlServer.SharedAsync();
+        var name = await server.CreateDatabaseAsync();
+        try
+        {
+            await using var plain = NpgsqlDataSource.Create(server.ConnectionString(name) + ";Pooling=false"); // each use a new session
+            await using (var off = plain.CreateCommand($"ALTER DATABASE \"{name}\" SET synchronous_commit = off"))
+                await off.ExecuteNonQueryAsync();
+            Assert.Equal(("off", "0"), await SettingsAsync(plain));
+
+            var options = Options.Create(new StorageOptions
+            {
+                Engine = StorageEngine.PostgreSql,
+                PostgreSql = new PostgreSqlOptions { ConnectionString = server.ConnectionString(name) + ";Options=-c statement_timeout=12345" },
+            });
+            await using var store = new PostgreSqlStore(options, NullLoggerFactory.Instance);
+            Assert.Equal(("on", "12345ms"), await SettingsAsync(store.DataSource));
+        }
+        finally
+        {
+            await server.DropDatabaseAsync(name);
+        }
+
+        static async Task<(string, string)> SettingsAsync(NpgsqlDataSource source)
+        {
+            await using var show = source.CreateCommand("SELECT current_setting('synchronous_commit'), current_setting('statement_timeout')");
+            await using var reader = await show.ExecuteReaderAsync();
+            Assert.True(await reader.ReadAsync());
+            return (reader.GetString(0), reader.GetString(1));
         }
     }
 
