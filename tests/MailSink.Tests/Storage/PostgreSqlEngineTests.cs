@@ -224,9 +224,10 @@ public sealed class PostgreSqlEngineTests(PostgreSqlDatabase database, ITestOutp
     }
 
     /// <summary>
-    /// A 250 waits for the WAL to be flushed whatever the database's own default says: every connection of
-    /// the store starts with <c>synchronous_commit</c> on, beside what the connection string's own
-    /// <c>Options</c> ask. A plain connection to the same database sees the default it overrides.
+    /// A 250 waits for the WAL to be flushed whatever the database's default or the connection string says:
+    /// every connection of the store starts with <c>synchronous_commit</c> on, and keeps what else the
+    /// connection string's own <c>Options</c> ask. A plain connection to the same database sees the default
+    /// it overrides.
     /// </summary>
     [Fact]
     public async Task Connections_commit_synchronously_even_where_the_database_says_otherwise()
@@ -243,7 +244,7 @@ public sealed class PostgreSqlEngineTests(PostgreSqlDatabase database, ITestOutp
             var options = Options.Create(new StorageOptions
             {
                 Engine = StorageEngine.PostgreSql,
-                PostgreSql = new PostgreSqlOptions { ConnectionString = server.ConnectionString(name) + ";Options=-c statement_timeout=12345" },
+                PostgreSql = new PostgreSqlOptions { ConnectionString = server.ConnectionString(name) + ";Options=-c statement_timeout=12345 -c synchronous_commit=off" },
             });
             await using var store = new PostgreSqlStore(options, NullLoggerFactory.Instance);
             Assert.Equal(("on", "12345ms"), await SettingsAsync(store.DataSource));
