@@ -284,6 +284,40 @@ public sealed class PostgreSqlEngineTests(PostgreSqlDatabase database, ITestOutp
         }
     }
 
+    /// <summary>
+    /// Nodes starting together that want the body index gone, then back, neither fail nor wait for each
+    /// other's change (a build waits for every statement under way, a wait for a lock included): each
+    /// time one of them changes the index and the rest start without waiting.
+    /// </summary>
+    [Fact]
+    public async Task Nodes_starting_at_once_drop_and_make_the_body_index_without_failing_or_waiting_on_each_other()
+    {
+        var server = await PostgreSqlServer.SharedAsync();
+        var name = await server.CreateDatabaseAsync();
+        var sources = Enumerable.Range(0, 4).Select(_ => NpgsqlDataSource.Create(server.ConnectionString(name))).ToList();
+        try
+        {
+            await Migrations.ApplyAsync(sources[0], CancellationToken.None);
+            await using (var fill = sources[0].CreateCommand(
+                "INSERT INTO contents (id, refs, size, raw, raw_compressed, summary, detail, subject_fold, senders_fold, recipients_fold, body_fold, bytes)"
+                + " SELECT 'c' || n, 1, 100, '{}', '{}', '{}', '{}', 'S', '{}', '{}', upper(md5(n::text)), 0 FROM generate_series(1, 20000) n"))
+                await fill.ExecuteNonQueryAsync();
+
+            foreach (var wanted in new[] { false, true })
+            {
+                await Task.WhenAll(sources.Select(source => Task.Run(() => Migrations.ApplyAsync(source, CancellationToken.None, wanted))));
+                await using var state = sources[0].CreateCommand($"SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('{Migrations.BodyIndex}')");
+                Assert.Equal(wanted ? true : null, await state.ExecuteScalarAsync() as bool?);
+            }
+        }
+        finally
+        {
+            foreach (var source in sources)
+                await source.DisposeAsync();
+            await server.DropDatabaseAsync(name);
+        }
+    }
+
     [Fact]
     public async Task A_listener_that_lost_its_connection_catches_up_with_what_was_committed_meanwhile()
     {
