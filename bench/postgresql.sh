@@ -12,6 +12,9 @@
 #      holds, asked of node B (ApiBench api).
 # Usage: bash bench/postgresql.sh [--quick]    Prints tab-separated figures; the record is docs/performance.md.
 # PARTS="1 3" runs only those parts (the rest needs what part 2 starts: node B).
+# NODE_ENV="NAME=value ..." starts the MailSink nodes with those environment variables, e.g.
+# NODE_ENV="MailSink__Storage__PostgreSql__BodySearchIndex=false" PARTS="1 4" for the figures without the
+# body index (docs/postgresql.md, "The body index").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
