@@ -65,8 +65,10 @@ now_ns() { date +%s%N; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 timed_rate() { local n=$1 t0 t1; shift; t0=$(now_ns); "$@" >/dev/null; t1=$(now_ns); awk -v n="$n" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }'; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-# CPU of the PostgreSQL server: the postmaster and its children (the backends, which the pool keeps open).
-pg_ticks() { local pm p sum; pm=$(head -1 "$work/pg/postmaster.pid"); sum=$(cpu_ticks "$pm"); for p in $(pgrep -P "$pm"); do sum=$((sum + $(cpu_ticks "$p" 2>/dev/null || echo 0))); done; echo "$sum"; }
+# CPU of the PostgreSQL server: the postmaster, its children alive now (the backends, which the pool keeps
+# open, and the background processes), and those that have ended (autovacuum workers come and go: their CPU
+# is in the postmaster's cutime and cstime once it has reaped them, and would otherwise leave the sum).
+pg_ticks() { local pm p sum; pm=$(head -1 "$work/pg/postmaster.pid"); sum=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat"); for p in $(pgrep -P "$pm"); do sum=$((sum + $(cpu_ticks "$p" 2>/dev/null || echo 0))); done; echo "$sum"; }
 
 say "PostgreSQL: a cluster of its own in $work/pg"
 mkdir -p "$work/pg" "$work/sock"; ((EUID == 0)) && chown postgres "$work/pg" "$work/sock"
