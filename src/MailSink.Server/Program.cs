@@ -22,6 +22,7 @@ public static class Program
         }
 
         RunSocketCompletionsInline();
+        StartupJitProfile.Start();
         return StartupGuard.RunAsync(() => Build(args));
     }
 

@@ -37,7 +37,7 @@ public sealed partial class MailSinkProcess : IAsyncDisposable
     private readonly List<Uri> _httpAddresses = [];
     private readonly TaskCompletionSource<ReportedPorts> _reported = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private MailSinkProcess(ITestOutputHelper output, string root, IReadOnlyList<string> arguments, string? executable = null)
+    private MailSinkProcess(ITestOutputHelper output, string root, IReadOnlyList<string> arguments, string? executable = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         _output = output;
         Root = root;
@@ -66,6 +66,9 @@ public sealed partial class MailSinkProcess : IAsyncDisposable
                 start.Environment.Remove(name);
             }
         }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
 
         _process = new Process { StartInfo = start };
         _process.OutputDataReceived += (_, e) =>
@@ -111,9 +114,13 @@ public sealed partial class MailSinkProcess : IAsyncDisposable
     public static string DatabasePath(string root) => Path.Combine(root, "data", "mailsink.db");
 
     /// <summary>Starts MailSink and waits until <c>GET /health</c> answers 200.</summary>
-    public static async Task<MailSinkProcess> StartAsync(ITestOutputHelper output, string root, params string[] settings)
+    public static Task<MailSinkProcess> StartAsync(ITestOutputHelper output, string root, params string[] settings) =>
+        StartAsync(output, root, new Dictionary<string, string>(), settings);
+
+    /// <summary>Starts MailSink with these environment variables besides the runner's, and waits until <c>GET /health</c> answers 200.</summary>
+    public static async Task<MailSinkProcess> StartAsync(ITestOutputHelper output, string root, IReadOnlyDictionary<string, string> environment, params string[] settings)
     {
-        var process = Launch(output, root, settings);
+        var process = Launch(output, root, environment, settings);
         try
         {
             await process.WaitUntilHealthyAsync();
@@ -132,7 +139,11 @@ public sealed partial class MailSinkProcess : IAsyncDisposable
     /// they override them: for the command line, the last value of a key wins. A test that needs a given
     /// port (one held taken, or a restart on the ports reported before) names it in <paramref name="settings"/>.
     /// </summary>
-    public static MailSinkProcess Launch(ITestOutputHelper output, string root, params string[] settings)
+    public static MailSinkProcess Launch(ITestOutputHelper output, string root, params string[] settings) =>
+        Launch(output, root, new Dictionary<string, string>(), settings);
+
+    /// <summary>As <see cref="Launch(ITestOutputHelper, string, string[])"/>, with these environment variables besides the runner's.</summary>
+    public static MailSinkProcess Launch(ITestOutputHelper output, string root, IReadOnlyDictionary<string, string> environment, params string[] settings)
     {
         string[] arguments =
         [
@@ -144,7 +155,7 @@ public sealed partial class MailSinkProcess : IAsyncDisposable
             "--Logging:LogLevel:Microsoft.AspNetCore=Warning", // not a line per health poll
             .. settings,
         ];
-        return new MailSinkProcess(output, root, arguments);
+        return new MailSinkProcess(output, root, arguments, environment: environment);
     }
 
     /// <summary>
