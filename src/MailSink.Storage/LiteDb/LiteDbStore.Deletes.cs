@@ -68,7 +68,7 @@ internal sealed partial class LiteDbStore
 
         if (document.Content is { } contentId)
         {
-            if (_db.GetCollection(_contents.Name).Find(ById(contentId)).FirstOrDefault() is not { } bson)
+            if (_contentDocuments.Find(ById(contentId)).FirstOrDefault() is not { } bson)
                 return;
             var shared = Size(bson);
             var content = shared.Document;

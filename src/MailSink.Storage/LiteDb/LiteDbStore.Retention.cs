@@ -25,7 +25,7 @@ internal sealed partial class LiteDbStore : IRetentionStore
     internal long StoredBytes => Guarded(() => _storedBytes ??=
         _raw.FindAll().Sum(d => (long)d["data"].AsBinary.Length)
         + _messageDocuments.FindAll().Sum(d => (long)d.StoredLength())
-        + _db.GetCollection(_contents.Name).FindAll().Sum(d => (long)d.StoredLength()));
+        + _contentDocuments.FindAll().Sum(d => (long)d.StoredLength()));
 
     public Task<long> StoredBytesAsync(CancellationToken cancellationToken) => Task.FromResult(StoredBytes);
 
