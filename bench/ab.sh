@@ -6,11 +6,19 @@
 #                                            the same code, B run with those environment variables
 #                                            (a runtime setting's A/B)
 #
+#   WORKLOADS="conn1 mailkit" bash bench/ab.sh HEAD 5
+#                                            only those workloads (default: w2k w100k conn1 conn10 mailkit)
+#
+# Workloads: w2k 5,000 × 2 KB over 10 kept sessions; w100k 2,000 × 100 KB over 10; conn1 and conn10
+# 1,000 × 2 KB, a connection per message, one or ten at a time (smtp-source); mailkit 3,000 × 2 KB on one
+# MailKit connection (bench/SmtpLoad).
+#
 # Builds <revision> (in a temporary git worktree) and the working tree in Release, starts both on fresh
 # databases and free 127.0.0.1 ports, warms each with 20,000 messages of 2 KB (the JIT, and a database
-# that is not empty), then runs each workload on A and B in turn, the order swapped every round, so that
-# the machine's minute-to-minute noise falls on both. Prints, per workload, the medians of messages/s
-# and of the server's CPU per message (user + system, from /proc), and B ÷ A.
+# that is not empty) and with each workload's own code paths, then runs each workload on A and B in
+# turn, the order swapped every round, so that the machine's minute-to-minute noise falls on both.
+# Prints, per workload, the medians of messages/s and of the server's CPU per message (user + system,
+# from /proc), and B ÷ A.
 # Needs Postfix's smtp-source (Debian: `apt-get install postfix`, which bench/run.sh installs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +44,7 @@ echo "building $rev and the working tree (Release)" >&2
 git worktree add -q --detach "$work/a-src" "$rev"
 dotnet build -c Release -v q --nologo "$work/a-src/src/MailSink.Server" -o "$work/a-bin" >/dev/null
 dotnet build -c Release -v q --nologo src/MailSink.Server -o "$work/b-bin" >/dev/null
+dotnet build -c Release -v q --nologo bench/SmtpLoad >/dev/null
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 declare -A smtp pid
@@ -59,6 +68,7 @@ start() { # name
 }
 start a; start b
 
+smtpload() { dotnet bench/SmtpLoad/bin/Release/net10.0/SmtpLoad.dll "$@" >/dev/null; }
 src() { "$smtp_source" -f bench@example.com -t load@ab.localhost -M bench.localhost "$@" >/dev/null; }
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
@@ -69,6 +79,7 @@ run() { # name workload -> "rate cpu_us_per_message"
     w100k) n=2000; set -- src -s 10 -m $n -l 102400 -d "127.0.0.1:$p" ;;
     conn1) n=1000; set -- src -s 1 -m $n -l 2048 "127.0.0.1:$p" ;;
     conn10) n=1000; set -- src -s 10 -m $n -l 2048 "127.0.0.1:$p" ;;
+    mailkit) n=3000; set -- smtpload "$p" $n 1 2048 mailkit ;;
   esac
   c0=$(ticks "${pid[$who]}"); t0=$(date +%s%N)
   "$@"
@@ -76,11 +87,15 @@ run() { # name workload -> "rate cpu_us_per_message"
   awk -v n=$n -v ns=$((t1 - t0)) -v t=$((c1 - c0)) -v hz="$hz" 'BEGIN { printf "%.0f %.0f\n", n / (ns / 1e9), t / hz * 1e6 / n }'
 }
 
-echo "warming both with 20,000 × 2 KB" >&2
-for name in a b; do src -s 10 -m 20000 -l 2048 -d "127.0.0.1:${smtp[$name]}"; done
+echo "warming both with 20,000 × 2 KB, then 300 connections and 300 MailKit messages" >&2
+for name in a b; do
+  src -s 10 -m 20000 -l 2048 -d "127.0.0.1:${smtp[$name]}"
+  src -s 10 -m 300 -l 2048 "127.0.0.1:${smtp[$name]}" # a session's start and end, which kept sessions barely run
+  smtpload "${smtp[$name]}" 300 1 2048 mailkit
+done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-workloads=(w2k w100k conn1 conn10)
+workloads=(${WORKLOADS:-w2k w100k conn1 conn10 mailkit})
 declare -A rate cpu
 for ((r = 1; r <= rounds; r++)); do
   order=(a b); ((r % 2)) || order=(b a)
