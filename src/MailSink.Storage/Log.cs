@@ -11,8 +11,12 @@ internal static partial class Log
     [LoggerMessage(2002, LogLevel.Error, "Committing a batch of {Count} messages failed")]
     public static partial void CommitFailed(ILogger logger, int count, Exception exception);
 
-    [LoggerMessage(2003, LogLevel.Debug, "Stored message {MessageId} in inbox {Inbox} ({Size} bytes)")]
-    public static partial void MessageStored(ILogger logger, string messageId, string inbox, long size);
+    /// <summary>Information for a person watching, Debug beyond <see cref="Ingest.StoredMessageLog.PerSecond"/> messages in one second.</summary>
+    [LoggerMessage(EventId = 2003, Message = "Stored message {MessageId} in inbox {Inbox} ({Size} bytes from {Sender})")]
+    public static partial void MessageStored(ILogger logger, LogLevel level, string messageId, string inbox, long size, string sender);
+
+    [LoggerMessage(2014, LogLevel.Information, "Stored {Count} more messages in the last second (only {PerSecond} a second are listed; log level Debug lists each)")]
+    public static partial void MessagesStoredSummary(ILogger logger, int count, int perSecond);
 
     [LoggerMessage(2004, LogLevel.Information, "Message {MessageId} stored with a parse problem: {Problem}")]
     public static partial void MessageParseProblem(ILogger logger, string messageId, string problem);

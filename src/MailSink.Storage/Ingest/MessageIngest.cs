@@ -8,8 +8,11 @@ namespace MailSink.Storage.Ingest;
 /// Files one received message: parse once, route every recipient to its inbox, write the raw bytes once
 /// and one message per inbox in the engine's next group commit, and return only after that commit.
 /// </summary>
-public sealed class MessageIngest(IMessageWriter writer, InboxRouter router, ILogger<MessageIngest> logger, MailSinkMetrics? metrics = null)
+public sealed class MessageIngest(IMessageWriter writer, InboxRouter router, ILogger<MessageIngest> logger, MailSinkMetrics? metrics = null, TimeProvider? time = null)
+    : IDisposable
 {
+    private readonly StoredMessageLog _log = new(logger, time ?? TimeProvider.System);
+
     /// <param name="alone">
     /// The sender is the only client connected: the engine may commit on this thread (see <see cref="IMessageWriter"/>).
     /// </param>
@@ -41,7 +44,7 @@ public sealed class MessageIngest(IMessageWriter writer, InboxRouter router, ILo
         }
 
         foreach (var message in messages)
-            Log.MessageStored(logger, message.Id, message.Inbox, message.Size);
+            _log.Stored(message, envelope.MailFrom.Length > 0 ? envelope.MailFrom : "<>");
         if (template.ParseError is not null)
             Log.MessageParseProblem(logger, messages[0].Id, template.ParseError);
         return messages;
@@ -82,4 +85,6 @@ public sealed class MessageIngest(IMessageWriter writer, InboxRouter router, ILo
         }).ToList(),
         ParseError = template.ParseError,
     };
+
+    public void Dispose() => _log.Dispose();
 }

@@ -140,6 +140,7 @@ public sealed class StorageHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Ingest.Dispose();
         if (_postgreSqlService is not null)
         {
             await _postgreSqlService.StopAsync(CancellationToken.None);
