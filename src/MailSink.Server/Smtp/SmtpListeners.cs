@@ -87,15 +87,27 @@ public sealed class SmtpListeners : IEndpointListenerFactory, IDisposable
                     SocketError.AddressNotAvailable => "the address is not on this machine",
                     _ => ex.Message,
                 };
-                var index = _options.Listeners.Count == 0 ? i : _options.Listeners.IndexOf(listener);
-                throw new StartupException(
-                    $"Cannot listen for SMTP on {address}:{listener.Port}: {why}. Choose another port with " +
-                    $"--MailSink:Smtp:Listeners:{index}:Port=<port> (or MailSink__Smtp__Listeners__{index}__Port=<port>), " +
-                    "or set MailSink:Smtp:BindAddress.");
+                throw new StartupException($"Cannot listen for SMTP on {address}:{listener.Port}: {why}. {PortHint(_options, listener)}");
             }
 
             _bound.Add(new BoundListener(listener, (IPEndPoint)socket.LocalEndPoint!, socket, new SessionSettings(_options, listener, Spool, _storage, _chaos, _metrics)));
         }
+    }
+
+    /// <summary>
+    /// How to choose another port for <paramref name="listener"/>. With the default listeners in effect it names
+    /// all three: naming one listener replaces the defaults, so a hint for one alone dropped the other two.
+    /// </summary>
+    internal static string PortHint(SmtpOptions options, ListenerOptions listener)
+    {
+        if (options.Listeners.Count == 0)
+        {
+            var every = string.Join(" ", SmtpOptions.DefaultListeners.Select((l, k) => $"--MailSink:Smtp:Listeners:{k}:Port={(l.Port == 25 ? 2525 : 2000 + l.Port)}"));
+            return $"Choose other ports by naming every listener you want, for example {every} (naming any listener replaces the default ones), or set MailSink:Smtp:BindAddress.";
+        }
+
+        var index = options.Listeners.IndexOf(listener);
+        return $"Choose another port with --MailSink:Smtp:Listeners:{index}:Port=<port> (or MailSink__Smtp__Listeners__{index}__Port=<port>), or set MailSink:Smtp:BindAddress.";
     }
 
     /// <summary>Pairs the library's endpoint definitions, in order, with the bound sockets.</summary>
