@@ -153,7 +153,11 @@ internal static class SmtpPathParser
 
         if (!IsValidDomain(domain))
         {
-            error = $"The domain of '{Printable(address)}' is not valid.";
+            // Printable shows such a character as '?': say which it was, or the reply reads as nonsense.
+            var hidden = domain.FirstOrDefault(c => char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format);
+            error = hidden == default
+                ? $"The domain of '{Printable(address)}' is not valid."
+                : $"The domain of '{Printable(address)}' is not valid: it holds U+{(int)hidden:X4}, an invisible character that changes how text reads (shown as '?').";
             return false;
         }
 

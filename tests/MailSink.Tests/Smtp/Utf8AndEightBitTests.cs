@@ -22,7 +22,7 @@ public sealed class Utf8AndEightBitTests(SharedHost shared, ITestOutputHelper ou
             C: MAIL FROM:<a@example.com> SMTPUTF8
             S: 250 sender a@example.com OK
             C: RCPT TO:<x@elppa{RLO}.localhost>
-            S: 501 The domain of 'x@elppa?.localhost' is not valid.
+            S: 501 The domain of 'x@elppa?.localhost' is not valid: it holds U+202E, an invisible character that changes how text reads (shown as '?').
             C: NOOP
             S: 250 OK
             """.Replace("{RLO}", "\u202e", StringComparison.Ordinal)); // RIGHT-TO-LEFT OVERRIDE

@@ -242,8 +242,8 @@ public sealed class SmtpPathParserTests
     [InlineData("a@[]", "The domain of 'a@[]' is not valid.")]
     [InlineData("a@[1.2.3.4", "The domain of 'a@[1.2.3.4' is not valid.")]
     [InlineData("a@[1.2 .3.4]", "The domain of 'a@[1.2 .3.4]' is not valid.")]
-    [InlineData("a@abc\u202edef.example", "The domain of 'a@abc?def.example' is not valid.")] // RIGHT-TO-LEFT OVERRIDE, not echoed
-    [InlineData("a@\u2066abc\u2069.example", "The domain of 'a@?abc?.example' is not valid.")] // an isolate around the label
+    [InlineData("a@abc\u202edef.example", "The domain of 'a@abc?def.example' is not valid: it holds U+202E, an invisible character that changes how text reads (shown as '?').")] // RIGHT-TO-LEFT OVERRIDE, not echoed
+    [InlineData("a@\u2066abc\u2069.example", "The domain of 'a@?abc?.example' is not valid: it holds U+2066, an invisible character that changes how text reads (shown as '?').")] // an isolate around the label
     [InlineData("a\u0000b@c.example", "The address contains control characters.")]
     [InlineData("a@c.example\r\n", "The address contains control characters.")]
     [InlineData("a\tb@c.example", "The address contains control characters.")]
