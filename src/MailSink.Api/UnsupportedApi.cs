@@ -30,6 +30,6 @@ internal static class UnsupportedApi
                 return ApiErrors.BadRequest(field, why);
         }
 
-        return ApiErrors.BadRequest("path", $"{request.Method} /api/{path} is not available in MailSink: it serves Mailosaur's servers, messages, files, devices and usage calls (see /openapi/v1.json).");
+        return ApiErrors.BadRequest("path", $"{request.Method} /api/{path} is not available in MailSink: it serves Mailosaur's servers, messages, files, analysis, devices and usage calls, and MailSink's own events, webhooks and chaos calls (see /openapi/v1.json).");
     }
 }
