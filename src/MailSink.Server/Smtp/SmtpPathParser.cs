@@ -154,7 +154,7 @@ internal static class SmtpPathParser
         if (!IsValidDomain(domain))
         {
             // Printable shows such a character as '?': say which it was, or the reply reads as nonsense.
-            var hidden = domain.FirstOrDefault(c => char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format);
+            var hidden = domain.FirstOrDefault(IsHidden);
             error = hidden == default
                 ? $"The domain of '{Printable(address)}' is not valid."
                 : $"The domain of '{Printable(address)}' is not valid: it holds U+{(int)hidden:X4}, an invisible character that changes how text reads (shown as '?').";
@@ -298,10 +298,16 @@ internal static class SmtpPathParser
                 break;
             }
 
-            // Control and format characters (bidi overrides among them) could rearrange what a person reads.
-            builder.Append(char.IsControl(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format ? '?' : c);
+            builder.Append(IsHidden(c) ? '?' : c);
         }
 
         return builder.ToString();
     }
+
+    /// <summary>
+    /// What <see cref="Printable"/> shows as '?': control and format characters (bidi overrides among them),
+    /// which could rearrange what a person reads.
+    /// </summary>
+    private static bool IsHidden(char c) =>
+        char.IsControl(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format;
 }
