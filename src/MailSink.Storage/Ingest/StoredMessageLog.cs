@@ -13,6 +13,8 @@ internal sealed class StoredMessageLog : IDisposable
     /// <summary>Messages a second logged one by one at Information.</summary>
     internal const int PerSecond = 10;
 
+    private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
+
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly ITimer _flush;
@@ -36,14 +38,16 @@ internal sealed class StoredMessageLog : IDisposable
         var summed = 0;
         lock (_lock)
         {
-            if (_time.GetElapsedTime(_windowStart) >= TimeSpan.FromSeconds(1))
+            var elapsed = _time.GetElapsedTime(_windowStart);
+            if (elapsed >= Second)
+            {
                 summed = StartSecond();
+                elapsed = TimeSpan.Zero;
+            }
+
             individually = ++_inWindow <= PerSecond;
             if (!individually && _unlogged++ == 0)
-            {
-                var left = TimeSpan.FromSeconds(1) - _time.GetElapsedTime(_windowStart);
-                _flush.Change(left > TimeSpan.Zero ? left : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
-            }
+                _flush.Change(Second - elapsed, Timeout.InfiniteTimeSpan); // the count comes when the second ends, even if mail stops
         }
 
         if (summed > 0)
