@@ -44,6 +44,12 @@ internal static partial class Log
     [LoggerMessage(1016, LogLevel.Information, "[{Session}] connection lost during DATA after {Bytes} bytes: nothing stored")]
     public static partial void DataAbandoned(ILogger logger, string session, long bytes);
 
+    [LoggerMessage(1026, LogLevel.Information, "[{Session}] connection lost during a BDAT chunk after {Bytes} of its bytes: nothing stored")]
+    public static partial void ChunkAbandoned(ILogger logger, string session, long bytes);
+
+    [LoggerMessage(1027, LogLevel.Warning, "[{Session}] malformed BDAT command ({Command}): closed with 421, as the bytes after it cannot be told from commands")]
+    public static partial void MalformedBdat(ILogger logger, string session, string command);
+
     [LoggerMessage(1017, LogLevel.Debug, "[{Session}] session faulted: {Reason}")]
     public static partial void SessionFaulted(ILogger logger, string session, string reason);
 

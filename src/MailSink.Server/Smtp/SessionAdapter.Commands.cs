@@ -26,9 +26,9 @@ internal sealed partial class SessionAdapter
         var args = space < 0 ? "" : trimmed[(space + 1)..].Trim(' ', '\t');
         _stage = StageOf(verb);
 
-        // RCPT and DATA move a transaction on; anything else without a message stored in between only
-        // keeps the session open.
-        if (verb is not ("RCPT" or "DATA" or "QUIT") && ++_commandsWithoutMessage > Settings.MaxCommandsWithoutMessage)
+        // RCPT, DATA and BDAT move a transaction on; anything else without a message stored in between
+        // only keeps the session open.
+        if (verb is not ("RCPT" or "DATA" or "BDAT" or "QUIT") && ++_commandsWithoutMessage > Settings.MaxCommandsWithoutMessage)
         {
             Log.TooManyCommands(logger, Id, Settings.MaxCommandsWithoutMessage);
             await CloseWithAsync($"421 {Settings.ServerName} Too many commands without a message ({Settings.MaxCommandsWithoutMessage}), closing connection");
@@ -48,6 +48,9 @@ internal sealed partial class SessionAdapter
                 break;
             case "DATA":
                 Data();
+                break;
+            case "BDAT":
+                await BdatAsync(args, cancellationToken);
                 break;
             case "RSET":
                 Enqueue(ForwardKind.Rset, "RSET");
@@ -75,7 +78,7 @@ internal sealed partial class SessionAdapter
             case "AUTH":
                 await AuthAsync(args, cancellationToken);
                 break;
-            case "BDAT" or "ETRN" or "TURN" or "ATRN" or "SEND" or "SOML" or "SAML" or "XCLIENT" or "XFORWARD":
+            case "ETRN" or "TURN" or "ATRN" or "SEND" or "SOML" or "SAML" or "XCLIENT" or "XFORWARD":
                 Reply($"502 {verb} is not implemented");
                 break;
             default:
@@ -93,6 +96,7 @@ internal sealed partial class SessionAdapter
         "MAIL" => "mail",
         "RCPT" => "rcpt",
         "DATA" => "data",
+        "BDAT" => "bdat",
         "RSET" => "rset",
         "NOOP" => "noop",
         "QUIT" => "quit",
@@ -171,6 +175,7 @@ internal sealed partial class SessionAdapter
         }
 
         var smtpUtf8 = false;
+        var binaryMime = false;
         long declaredSize = 0;
         foreach (var (key, value) in parsed.Parameters)
         {
@@ -192,14 +197,14 @@ internal sealed partial class SessionAdapter
                     declaredSize = size;
                     break;
                 case "BODY":
-                    if (value?.ToUpperInvariant() is not ("7BIT" or "8BITMIME"))
+                    var body = value?.ToUpperInvariant();
+                    if (body is not ("7BIT" or "8BITMIME" or "BINARYMIME"))
                     {
-                        Reply(value?.Equals("BINARYMIME", StringComparison.OrdinalIgnoreCase) == true
-                            ? "555 BODY=BINARYMIME needs CHUNKING, which this server does not offer"
-                            : "501 BODY must be 7BIT or 8BITMIME");
+                        Reply("501 BODY must be 7BIT, 8BITMIME or BINARYMIME");
                         return;
                     }
 
+                    binaryMime = body == "BINARYMIME";
                     break;
                 case "SMTPUTF8":
                     smtpUtf8 = true;
@@ -222,7 +227,7 @@ internal sealed partial class SessionAdapter
 
         if (Chaos(ChaosStage.Mail, [address]))
             return;
-        Enqueue(ForwardKind.Mail, $"MAIL FROM:<{ForLibrary(address)}>", text: address, flag: smtpUtf8);
+        Enqueue(ForwardKind.Mail, $"MAIL FROM:<{ForLibrary(address)}>", text: address, flag: smtpUtf8, binaryMime: binaryMime);
     }
 
     private void Rcpt(string args)
@@ -297,6 +302,19 @@ internal sealed partial class SessionAdapter
             return;
         }
 
+        // RFC 3030: a message is sent with DATA or with BDAT, never both; a binary one only with BDAT.
+        if (_state.Chunks is not null)
+        {
+            Reply("503 This message is being sent with BDAT, so DATA cannot follow; send RSET to start again");
+            return;
+        }
+
+        if (_state.BinaryMime)
+        {
+            Reply("503 BODY=BINARYMIME was given: send the message with BDAT, not DATA");
+            return;
+        }
+
         Enqueue(ForwardKind.Data, "DATA");
     }
 
@@ -323,7 +341,7 @@ internal sealed partial class SessionAdapter
     [
         $"MailSink {Version}, an SMTP sink: mail is stored, never relayed.",
         "Mail to anything@<inbox>.localhost lands in inbox <inbox>; other addresses land in the catch-all inbox.",
-        $"Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP{(StartTlsOffered ? " STARTTLS" : "")}{(Settings.AuthAllowed(Transport.IsSecure) ? " AUTH" : "")}",
+        $"Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP{(StartTlsOffered ? " STARTTLS" : "")}{(Settings.AuthAllowed(Transport.IsSecure) ? " AUTH" : "")}",
         "Example: EHLO me / MAIL FROM:<you@example.com> / RCPT TO:<test@demo.localhost> / DATA",
         "End the message with a line holding only a dot. Read it back over HTTP: GET /api/messages?server=demo",
     ]);

@@ -38,6 +38,7 @@ internal sealed partial class SessionAdapter
                 {
                     _state.MailFrom = forward.Text;
                     _state.SmtpUtf8 = forward.Flag;
+                    _state.BinaryMime = forward.BinaryMime;
                     Reply($"250 sender {Show(forward.Text)} OK");
                 }
                 else
@@ -64,10 +65,12 @@ internal sealed partial class SessionAdapter
                     Reply(RcptReply(group));
                 return true;
 
-            case ForwardKind.Data:
+            case ForwardKind.Data or ForwardKind.Bdat:
                 if (code == 354)
                 {
-                    Reply("354 Start mail input; end with <CRLF>.<CRLF> (a line holding only a dot)");
+                    // After BDAT LAST the client has sent the whole message already and waits for no 354.
+                    if (forward.Kind == ForwardKind.Data)
+                        Reply("354 Start mail input; end with <CRLF>.<CRLF> (a line holding only a dot)");
                     _libraryAwaitsBody = true;
                     return false; // the final reply comes after the body
                 }
@@ -150,14 +153,20 @@ internal sealed partial class SessionAdapter
         Mail,
         Rcpt,
         Data,
+
+        /// <summary>BDAT LAST: a DATA for the library, whose body the adapter already holds.</summary>
+        Bdat,
         Rset,
         SilentRset,
         Quit,
         StartTls,
     }
 
-    /// <summary>A command handed to the library, and what to do with its reply.</summary>
-    private sealed record Forward(ForwardKind Kind, byte[] Line, string Text, bool Flag, RcptGroup? Group);
+    /// <summary>
+    /// A command handed to the library, and what to do with its reply. For MAIL, <paramref name="Flag"/> is
+    /// SMTPUTF8 and <paramref name="BinaryMime"/> is <c>BODY=BINARYMIME</c>.
+    /// </summary>
+    private sealed record Forward(ForwardKind Kind, byte[] Line, string Text, bool Flag, RcptGroup? Group, bool BinaryMime = false);
 
     /// <summary>Recipients of one <c>RCPT TO:</c> line (a comma list): one reply for all of them.</summary>
     private sealed class RcptGroup(int count)

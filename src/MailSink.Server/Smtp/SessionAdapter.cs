@@ -8,7 +8,7 @@ namespace MailSink.Server.Smtp;
 /// The session line adapter: it stands between the client's socket and the SmtpServer library, reading
 /// every client line first. It answers what the library cannot or answers badly (HELP, VRFY, syntax and
 /// sequence errors, the whole AUTH exchange including CRAM-MD5, the DATA body with bare-LF and empty
-/// messages), normalises the rest into commands the library parses reliably (one at a time), and turns
+/// messages, BDAT chunks), normalises the rest into commands the library parses reliably (one at a time), and turns
 /// the library's terse replies into friendly ones. The library still runs the protocol state, STARTTLS,
 /// AUTH's final step and the message transaction ending in <c>IMessageStore.SaveAsync</c>.
 /// <para>
@@ -54,6 +54,8 @@ internal sealed partial class SessionAdapter(SinkSession session, SessionTracker
             if (_libraryAwaitsBody)
             {
                 _libraryAwaitsBody = false;
+                if (_expect?.Kind == ForwardKind.Bdat)
+                    return EndOfData; // the chunks are the body, already in the session state
                 return await ReceiveBodyAsync(cancellationToken) ? EndOfData : null;
             }
 
@@ -139,8 +141,8 @@ internal sealed partial class SessionAdapter(SinkSession session, SessionTracker
         _state.HelloBeingAnswered = null;
     }
 
-    private void Enqueue(ForwardKind kind, string line, string text = "", bool flag = false, RcptGroup? group = null) =>
-        _forwards.Enqueue(new Forward(kind, Encoding.UTF8.GetBytes(line + "\r\n"), text, flag, group));
+    private void Enqueue(ForwardKind kind, string line, string text = "", bool flag = false, RcptGroup? group = null, bool binaryMime = false) =>
+        _forwards.Enqueue(new Forward(kind, Encoding.UTF8.GetBytes(line + "\r\n"), text, flag, group, binaryMime));
 
     /// <summary>
     /// Writes one reply line, shortened to <see cref="MaxReplyLine"/> bytes if it is longer. A final line

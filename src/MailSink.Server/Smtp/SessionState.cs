@@ -22,6 +22,12 @@ internal sealed class SessionState
 
     public bool SmtpUtf8 { get; set; }
 
+    /// <summary><c>BODY=BINARYMIME</c> was given with MAIL: the message may come only by BDAT (RFC 3030).</summary>
+    public bool BinaryMime { get; set; }
+
+    /// <summary>The BDAT chunks of the open transaction so far, or null before the first (RFC 3030).</summary>
+    public MessageBuffer? Chunks { get; set; }
+
     public List<string> Recipients { get; } = [];
 
     public bool InTransaction => MailFrom is not null;
@@ -44,7 +50,10 @@ internal sealed class SessionState
     {
         MailFrom = null;
         SmtpUtf8 = false;
+        BinaryMime = false;
         Recipients.Clear();
+        Chunks?.Dispose();
+        Chunks = null;
         Body?.Dispose();
         Body = null;
     }

@@ -35,6 +35,8 @@ internal sealed class SinkEhloCommand(string domainOrAddress) : EhloCommand(doma
             yield return "AUTH LOGIN PLAIN CRAM-MD5";
         yield return "SMTPUTF8";
         yield return "8BITMIME";
+        yield return "CHUNKING";
+        yield return "BINARYMIME";
     }
 }
 

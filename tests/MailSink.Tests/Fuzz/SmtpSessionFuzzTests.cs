@@ -9,7 +9,8 @@ namespace MailSink.Tests.Fuzz;
 /// <summary>
 /// Issue 5, item 4: the session line adapter reads every byte a client sends. Random and mutated command
 /// lines, AUTH exchanges and DATA bodies go over a real socket to an in-process MailSink, one line at a
-/// time or pipelined. Every line gets exactly one reply (a DATA body one, after its final dot) with a code
+/// time or pipelined. Every line gets exactly one reply (a DATA body one, after its final dot; a BDAT line
+/// one, after the chunk of the size it states) with a code
 /// of 2xx to 5xx; the server closes the session only after 421 or 221; and afterwards a normal transaction
 /// in the same session (or a new one, after a close) is stored and readable through the API.
 /// </summary>
@@ -180,8 +181,16 @@ public sealed partial class SmtpSessionFuzzTests(SmtpSessionFuzzTests.FuzzHost f
             foreach (var line in group)
             {
                 Log("C: " + Escape(line));
+                var eol = Eol();
                 bytes.AddRange(line);
-                bytes.AddRange(Eol());
+                bytes.AddRange(eol);
+                // What the server reads as the line: all but the final LF (a CR before it is dropped there).
+                if (ChunkSize([.. line, .. eol[..^1]]) is { } size)
+                {
+                    // The chunk the line announces follows it at once, whatever the server will answer.
+                    Log($"C: <chunk of {size} bytes>");
+                    bytes.AddRange(RandomBytes((int)size));
+                }
             }
 
             LinesSent += group.Count;
@@ -344,11 +353,41 @@ public sealed partial class SmtpSessionFuzzTests(SmtpSessionFuzzTests.FuzzHost f
                 "AUTH" => random.Pick(["PLAIN", "LOGIN", "CRAM-MD5", "plain", "XOAUTH2", ""]) + (random.Next(2) == 0 ? " " + AuthText() : ""),
                 "VRFY" or "EXPN" => random.Pick(["", "postmaster", "user@inbox.localhost"]),
                 "DATA" or "RSET" or "NOOP" or "QUIT" or "STARTTLS" => random.Next(6) == 0 ? Mutator.RandomAscii(random, 5) : "",
+                "BDAT" => BdatArguments(),
                 _ => Mutator.RandomAscii(random, random.Next(0, 20)),
             };
             var line = args.Length == 0 ? written : written + random.Pick([" ", " ", "  ", "\t"]) + args;
-            return random.Next(10) == 0 ? Encode(Mutator.Mutate(random, line, Dictionary)) : Encode(line);
+            return Tame(random.Next(10) == 0 ? Encode(Mutator.Mutate(random, line, Dictionary)) : Encode(line));
         }
+
+        /// <summary>A BDAT line's arguments: mostly well formed (a size, LAST or not), sometimes not.</summary>
+        private string BdatArguments() => _random.Next(6) switch
+        {
+            0 => Mutator.RandomAscii(_random, _random.Next(0, 20)),
+            1 => _random.Pick(["", "x", "-1", "10 LAST now", "1234567890123456789", "5 FIRST"]),
+            _ => _random.Next(0, 300) + _random.Pick(["", " LAST", " last", "\tLaSt", "  LAST"]),
+        };
+
+        /// <summary>A BDAT line whose chunk would be too large to send here gets a size the fuzzer can send.</summary>
+        private byte[] Tame(byte[] line) =>
+            ChunkSize(line) is > 100_000 ? Encode($"BDAT {_random.Next(0, 70_000)}{(_random.Next(2) == 0 ? " LAST" : "")}") : line;
+
+        /// <summary>
+        /// The size of the chunk that must follow this line, as RFC 3030 and the server read it (a size of
+        /// decimal digits, then LAST in any ASCII case or nothing), or null when the line is no well-formed BDAT.
+        /// </summary>
+        private static long? ChunkSize(byte[] line)
+        {
+            if (Verb(line) != "BDAT")
+                return null;
+            var text = Encoding.UTF8.GetString(line).Trim(' ', '\t', '\r');
+            var space = text.IndexOfAny([' ', '\t']);
+            var match = BdatLine().Match(space < 0 ? "" : text[(space + 1)..].Trim(' ', '\t'));
+            return match.Success && long.TryParse(match.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var size) ? size : null;
+        }
+
+        [GeneratedRegex(@"^([0-9]{1,18})(?:[ \t]+[Ll][Aa][Ss][Tt])?$")]
+        private static partial Regex BdatLine();
 
         /// <summary>A command that gets exactly one reply and leaves the session in command mode.</summary>
         private byte[] SimpleCommand()
@@ -356,7 +395,7 @@ public sealed partial class SmtpSessionFuzzTests(SmtpSessionFuzzTests.FuzzHost f
             for (var attempt = 0; ; attempt++)
             {
                 var line = attempt < 20 ? Command() : "NOOP"u8.ToArray();
-                if (Verb(line) is not ("DATA" or "AUTH" or "STARTTLS" or "QUIT"))
+                if (Verb(line) is not ("DATA" or "AUTH" or "STARTTLS" or "QUIT" or "BDAT"))
                     return line;
             }
         }

@@ -126,6 +126,36 @@ public sealed class ChaosTests(ChaosTests.Fixture shared) : IClassFixture<ChaosT
     }
 
     [Fact]
+    public async Task Data_rules_act_at_the_last_bdat_chunk_as_at_the_end_of_data()
+    {
+        var inbox = MailSinkHost.NewInbox();
+        await AddRuleAsync($$"""{"stage":"data","inbox":"{{inbox}}","code":452,"text":"Chunks refused","count":1}""");
+        await AddRuleAsync($$"""{"stage":"data","action":"disconnect","address":"drop@*","count":1}""");
+        const string Message = "Subject: chunked\r\n\r\nbody\r\n";
+        await using (var raw = await RawSmtpClient.ConnectAsync(Host.SmtpPort))
+        {
+            await raw.ReadReplyAsync();
+            await raw.CommandAsync("EHLO chaos");
+            await raw.CommandAsync("MAIL FROM:<s@example.com>");
+            await raw.CommandAsync($"RCPT TO:<a@{inbox}.localhost>");
+            Assert.StartsWith("250 5 octets received", await raw.CommandAsync($"BDAT 5\r\n{Message[..5]}", eol: ""));
+            Assert.Equal("452 Chunks refused", await raw.CommandAsync($"BDAT {Message.Length - 5} LAST\r\n{Message[5..]}", eol: ""));
+
+            // The rule is used up: the same message now goes through.
+            await raw.CommandAsync("MAIL FROM:<s@example.com>");
+            await raw.CommandAsync($"RCPT TO:<a@{inbox}.localhost>");
+            Assert.StartsWith("250 OK message stored", await raw.CommandAsync($"BDAT {Message.Length} LAST\r\n{Message}", eol: ""));
+
+            await raw.CommandAsync("MAIL FROM:<s@example.com>");
+            await raw.CommandAsync($"RCPT TO:<drop@{inbox}.localhost>");
+            await raw.SendAsync($"BDAT {Message.Length} LAST\r\n{Message}", eol: "");
+            Assert.True(await raw.IsClosedByServerAsync());
+        }
+
+        Assert.Single(await Host.ListAsync(inbox));
+    }
+
+    [Fact]
     public async Task Connect_helo_and_mail_rules_answer_in_place_of_the_server()
     {
         var connect = await AddRuleAsync("""{"stage":"connect","code":421,"text":"Too busy, come back later","count":1}""");

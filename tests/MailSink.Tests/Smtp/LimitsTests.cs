@@ -47,6 +47,38 @@ public sealed class LimitsTests(LimitsTests.SmallHost fixture, ITestOutputHelper
     }
 
     [Fact]
+    public async Task Bdat_chunks_over_the_limit_get_552_at_the_chunk_that_crosses_it_then_503_and_the_session_goes_on()
+    {
+        var inbox = MailSinkHost.NewInbox();
+        var within = Encoding.ASCII.GetBytes("Subject: big\r\n\r\n".PadRight(MaxBytes - 10, 'x'));
+        var crossing = new byte[20];
+        Array.Fill(crossing, (byte)'y');
+        await using var client = await RawSmtpClient.ConnectAsync(Port, output);
+        await client.ReadReplyAsync();
+        await client.CommandAsync("EHLO me");
+        await client.CommandAsync("MAIL FROM:<a@b.example>");
+        await client.CommandAsync($"RCPT TO:<x@{inbox}.localhost>");
+        // Pipelined: the chunk within the limit, the one that crosses it, and the last, which the client
+        // sent before it could hear the 552 (RFC 3030: read, and refused).
+        await client.SendRawAsync([
+            .. Encoding.ASCII.GetBytes($"BDAT {within.Length}\r\n"), .. within,
+            .. Encoding.ASCII.GetBytes($"BDAT {crossing.Length}\r\n"), .. crossing,
+            .. "BDAT 6 LAST\r\nQUIT\r\n"u8.ToArray(),
+        ]);
+        Assert.StartsWith($"250 {within.Length} octets received", await client.ReadReplyAsync());
+        Assert.Equal($"552 Message exceeds the limit of {MaxBytes} bytes; nothing was stored, and the transaction is reset", await client.ReadReplyAsync());
+        Assert.Equal("503 Send MAIL FROM and RCPT TO before BDAT", await client.ReadReplyAsync());
+
+        // The session goes on, and a message within the limit is taken.
+        await client.CommandAsync("MAIL FROM:<a@b.example>");
+        await client.CommandAsync($"RCPT TO:<x@{inbox}.localhost>");
+        const string Small = "Subject: small\r\n\r\nok\r\n";
+        Assert.StartsWith("250 OK message stored", await client.CommandAsync($"BDAT {Small.Length} LAST\r\n{Small}", eol: ""));
+        var items = await Host.ListAsync(inbox);
+        Assert.Equal("small", Assert.Single(items).GetProperty("subject").GetString());
+    }
+
+    [Fact]
     public async Task A_declared_size_over_the_limit_gets_552_at_mail()
     {
         await using var client = await RawSmtpClient.ConnectAsync(Port, output);

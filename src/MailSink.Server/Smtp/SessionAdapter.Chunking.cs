@@ -1,0 +1,138 @@
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Text.RegularExpressions;
+
+namespace MailSink.Server.Smtp;
+
+/// <summary>
+/// CHUNKING (RFC 3030): <c>BDAT size [LAST]</c> followed by exactly that many bytes, in as many chunks as
+/// the client likes, the last one marked. The library knows nothing of it: the adapter reads every chunk,
+/// answers each one but the last, and at the last hands the library a <c>DATA</c> whose body is already
+/// there, so that the message is stored and answered exactly as one sent with DATA. The bytes are kept as
+/// sent (no dot-stuffing to undo, no line ends to mend), which is also what BINARYMIME needs.
+/// </summary>
+internal sealed partial class SessionAdapter
+{
+    private async ValueTask BdatAsync(string args, CancellationToken cancellationToken)
+    {
+        var match = BdatArguments().Match(args);
+        if (!match.Success || !long.TryParse(match.Groups[1].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var size))
+        {
+            // Without a size the chunk that follows (if any) cannot be told from commands: reading it as
+            // commands could run what is in a message. Postfix closes the connection too.
+            Log.MalformedBdat(logger, Id, SmtpPathParser.Printable("BDAT " + args, 40));
+            await CloseWithAsync($"421 {Settings.ServerName} Syntax: BDAT <size> [LAST]; the bytes after a malformed BDAT cannot be told from commands, closing connection");
+            return;
+        }
+
+        var last = match.Groups[2].Success;
+        var refusal = BdatRefusal();
+        var keep = refusal is null && (_state.Chunks?.Length ?? 0) + size <= Settings.MaxMessageBytes;
+        if (refusal is null && keep)
+            _state.Chunks ??= new MessageBuffer(Settings.Spool);
+
+        // The chunk is read whatever the answer: its bytes follow the command and are not commands.
+        if (!await ReceiveChunkAsync(size, keep ? _state.Chunks : null, cancellationToken))
+            return;
+
+        if (refusal is not null)
+        {
+            Reply(refusal);
+            return;
+        }
+
+        if (!keep)
+        {
+            // RFC 3030: after a 5xx to a chunk the message has failed; the chunks the client had already
+            // pipelined behind it are read and refused with 503, as the transaction is over.
+            Log.MessageTooLarge(logger, Id, Settings.MaxMessageBytes);
+            _state.ResetTransaction();
+            Enqueue(ForwardKind.SilentRset, "RSET");
+            Reply($"552 Message exceeds the limit of {Settings.MaxMessageBytes} bytes; nothing was stored, and the transaction is reset");
+            return;
+        }
+
+        if (!last)
+        {
+            Reply($"250 {size} octets received, {_state.Chunks!.Length} in all so far");
+            return;
+        }
+
+        _state.Body = ReceivedBody.Of(_state.Chunks!);
+        _state.Chunks = null;
+        Enqueue(ForwardKind.Bdat, "DATA");
+    }
+
+    /// <summary>Why a chunk cannot be taken now (a 503), or null when it can.</summary>
+    private string? BdatRefusal()
+    {
+        if (!_state.Greeted)
+            return GreetFirst;
+        if (!_state.InTransaction)
+            return "503 Send MAIL FROM and RCPT TO before BDAT";
+        if (_state.Recipients.Count == 0)
+            return "503 Send RCPT TO before BDAT: no recipient yet";
+        return null;
+    }
+
+    /// <summary>
+    /// Reads the <paramref name="size"/> bytes of a chunk that follow its command: into <paramref name="into"/>,
+    /// or, when null, read and dropped. False when the session ended first (closed, idle, or gone).
+    /// </summary>
+    private async ValueTask<bool> ReceiveChunkAsync(long size, MessageBuffer? into, CancellationToken cancellationToken)
+    {
+        // As with DATA, the chunk may take long but must keep moving: the idle time counts from the last KiB.
+        var since = Environment.TickCount64;
+        long left = size, progressMark = 0;
+        var needMore = false;
+        while (left > 0)
+        {
+            var input = Transport.Input;
+            ReadResult result;
+            if (needMore || !input.TryRead(out result))
+            {
+                var read = await ReadTransportAsync(input, watchDrain: false, since, cancellationToken);
+                if (read is null)
+                {
+                    Log.ChunkAbandoned(logger, Id, size - left);
+                    return false;
+                }
+
+                result = read.Value;
+            }
+
+            var taken = result.Buffer.Slice(0, Math.Min(left, result.Buffer.Length));
+            if (into is not null)
+            {
+                foreach (var segment in taken)
+                    into.Append(segment.Span);
+            }
+
+            left -= taken.Length;
+            if (size - left - progressMark >= 1024)
+            {
+                progressMark = size - left;
+                since = Environment.TickCount64;
+            }
+
+            input.AdvanceTo(taken.End);
+            if (left == 0)
+                break;
+            if (result.IsCompleted)
+            {
+                Log.ChunkAbandoned(logger, Id, size - left);
+                _closing = true;
+                return false;
+            }
+
+            Transport.AcknowledgeQuickly();
+            needMore = true;
+        }
+
+        return true;
+    }
+
+    /// <summary>RFC 3030: <c>chunk-size [SP "LAST"]</c>, the size in decimal digits; LAST in any ASCII case, as people type it.</summary>
+    [GeneratedRegex(@"^([0-9]{1,18})(?:[ \t]+([Ll][Aa][Ss][Tt]))?$")]
+    private static partial Regex BdatArguments();
+}
