@@ -7,11 +7,12 @@
 #                                            (a runtime setting's A/B)
 #
 #   WORKLOADS="conn1 mailkit" bash bench/ab.sh HEAD 5
-#                                            only those workloads (default: w2k w100k conn1 conn10 mailkit)
+#                                            only those workloads (default: w2k w100k conn1 conn10 mailkit;
+#                                            mailkit-bdat on request)
 #
 # Workloads: w2k 5,000 × 2 KB over 10 kept sessions; w100k 2,000 × 100 KB over 10; conn1 and conn10
 # 1,000 × 2 KB, a connection per message, one or ten at a time (smtp-source); mailkit 3,000 × 2 KB on one
-# MailKit connection (bench/SmtpLoad).
+# MailKit connection (bench/SmtpLoad), mailkit-bdat the same sent with BDAT (MailKit's PreferSendAsBinaryData).
 #
 # Builds <revision> (in a temporary git worktree) and the working tree in Release, starts both on fresh
 # databases and free 127.0.0.1 ports, warms each with 20,000 messages of 2 KB (the JIT, and a database
@@ -80,6 +81,7 @@ run() { # name workload -> "rate cpu_us_per_message"
     conn1) n=1000; set -- src -s 1 -m $n -l 2048 "127.0.0.1:$p" ;;
     conn10) n=1000; set -- src -s 10 -m $n -l 2048 "127.0.0.1:$p" ;;
     mailkit) n=3000; set -- smtpload "$p" $n 1 2048 mailkit ;;
+    mailkit-bdat) n=3000; set -- smtpload "$p" $n 1 2048 mailkit-bdat ;;
   esac
   c0=$(ticks "${pid[$who]}"); t0=$(date +%s%N)
   "$@"
@@ -92,6 +94,7 @@ for name in a b; do
   src -s 10 -m 20000 -l 2048 -d "127.0.0.1:${smtp[$name]}"
   src -s 10 -m 300 -l 2048 "127.0.0.1:${smtp[$name]}" # a session's start and end, which kept sessions barely run
   smtpload "${smtp[$name]}" 300 1 2048 mailkit
+  smtpload "${smtp[$name]}" 300 1 2048 mailkit-bdat
 done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
