@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Globalization;
 using System.IO.Pipelines;
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace MailSink.Server.Smtp;
@@ -13,19 +15,24 @@ namespace MailSink.Server.Smtp;
 /// </summary>
 internal sealed partial class SessionAdapter
 {
+    /// <summary>A chunk that is not the last and brings less than this counts as a command without a message.</summary>
+    private const int ProgressChunkBytes = 1024;
+
     private async ValueTask BdatAsync(string args, CancellationToken cancellationToken)
     {
         var match = BdatArguments().Match(args);
         if (!match.Success || !long.TryParse(match.Groups[1].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var size))
         {
-            // Without a size the chunk that follows (if any) cannot be told from commands: reading it as
-            // commands could run what is in a message. Postfix closes the connection too.
-            Log.MalformedBdat(logger, Id, SmtpPathParser.Printable("BDAT " + args, 40));
-            await CloseWithAsync($"421 {Settings.ServerName} Syntax: BDAT <size> [LAST]; the bytes after a malformed BDAT cannot be told from commands, closing connection");
+            await CloseForMalformedBdatAsync("BDAT " + args);
             return;
         }
 
         var last = match.Groups[2].Success;
+
+        // "BDAT 0" now and then would otherwise hold a slot for ever, as NOOP would.
+        if (!last && size < ProgressChunkBytes && await OverCommandCapAsync())
+            return;
+
         var refusal = BdatRefusal();
         var keep = refusal is null && (_state.Chunks?.Length ?? 0) + size <= Settings.MaxMessageBytes;
         if (refusal is null && keep)
@@ -37,6 +44,14 @@ internal sealed partial class SessionAdapter
 
         if (refusal is not null)
         {
+            // RFC 3030: a refused chunk fails its message. Going on with the transaction could store a
+            // message that lacks this chunk.
+            if (_state.InTransaction)
+            {
+                _state.ResetTransaction();
+                Enqueue(ForwardKind.SilentRset, "RSET");
+            }
+
             Reply(refusal);
             return;
         }
@@ -71,8 +86,30 @@ internal sealed partial class SessionAdapter
         if (!_state.InTransaction)
             return "503 Send MAIL FROM and RCPT TO before BDAT";
         if (_state.Recipients.Count == 0)
-            return "503 Send RCPT TO before BDAT: no recipient yet";
+            return "503 Send RCPT TO before BDAT: no recipient yet; the chunk is dropped and the transaction reset";
         return null;
+    }
+
+    /// <summary>
+    /// A BDAT whose size cannot be read: the chunk after it (if any) cannot be told from commands, and
+    /// reading it as commands could run what is in a message. Postfix closes the connection too.
+    /// </summary>
+    private async ValueTask CloseForMalformedBdatAsync(string command)
+    {
+        Log.MalformedBdat(logger, Id, SmtpPathParser.Printable(command, 40));
+        await CloseWithAsync($"421 {Settings.ServerName} Syntax: BDAT <size> [LAST]; the bytes after a malformed BDAT cannot be told from commands, closing connection");
+    }
+
+    /// <summary>Whether a line the reader refused (too long, control bytes, not UTF-8) is a BDAT command all the same.</summary>
+    private static bool IsBdatLine(ReadOnlySequence<byte> line)
+    {
+        Span<byte> start = stackalloc byte[16];
+        var head = start[..(int)Math.Min(start.Length, line.Length)];
+        line.Slice(0, head.Length).CopyTo(head);
+        var text = head.TrimStart(" \t"u8);
+        return text.Length >= 4
+            && Ascii.EqualsIgnoreCase(text[..4], "BDAT"u8)
+            && (text.Length == 4 || !char.IsAsciiLetterOrDigit((char)text[4]));
     }
 
     /// <summary>
@@ -91,7 +128,8 @@ internal sealed partial class SessionAdapter
             ReadResult result;
             if (needMore || !input.TryRead(out result))
             {
-                var read = await ReadTransportAsync(input, watchDrain: false, since, cancellationToken);
+                // A chunk outside a transaction is only being read to be dropped: a drain need not wait for it.
+                var read = await ReadTransportAsync(input, watchDrain: !_state.InTransaction, since, cancellationToken);
                 if (read is null)
                 {
                     Log.ChunkAbandoned(logger, Id, size - left);

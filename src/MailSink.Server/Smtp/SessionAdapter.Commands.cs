@@ -27,13 +27,9 @@ internal sealed partial class SessionAdapter
         _stage = StageOf(verb);
 
         // RCPT, DATA and BDAT move a transaction on; anything else without a message stored in between
-        // only keeps the session open.
-        if (verb is not ("RCPT" or "DATA" or "BDAT" or "QUIT") && ++_commandsWithoutMessage > Settings.MaxCommandsWithoutMessage)
-        {
-            Log.TooManyCommands(logger, Id, Settings.MaxCommandsWithoutMessage);
-            await CloseWithAsync($"421 {Settings.ServerName} Too many commands without a message ({Settings.MaxCommandsWithoutMessage}), closing connection");
+        // only keeps the session open (and so does a small BDAT chunk that is not the last: BdatAsync).
+        if (verb is not ("RCPT" or "DATA" or "BDAT" or "QUIT") && await OverCommandCapAsync())
             return;
-        }
 
         switch (verb)
         {
@@ -87,6 +83,16 @@ internal sealed partial class SessionAdapter
         }
 
         await AfterChaosAsync(cancellationToken);
+    }
+
+    /// <summary>Counts one command without a message; past the cap the session is closed with 421 and true returned.</summary>
+    private async ValueTask<bool> OverCommandCapAsync()
+    {
+        if (++_commandsWithoutMessage <= Settings.MaxCommandsWithoutMessage)
+            return false;
+        Log.TooManyCommands(logger, Id, Settings.MaxCommandsWithoutMessage);
+        await CloseWithAsync($"421 {Settings.ServerName} Too many commands without a message ({Settings.MaxCommandsWithoutMessage}), closing connection");
+        return true;
     }
 
     private static string StageOf(string verb) => verb switch
@@ -235,6 +241,12 @@ internal sealed partial class SessionAdapter
         if (!_state.InTransaction)
         {
             Reply(_state.Greeted ? "503 Send MAIL FROM first" : GreetFirst);
+            return;
+        }
+
+        if (_state.Chunks is not null)
+        {
+            Reply("503 RCPT cannot follow BDAT: a message's recipients come before its chunks; send RSET to start again");
             return;
         }
 

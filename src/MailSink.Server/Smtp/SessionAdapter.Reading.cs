@@ -16,6 +16,7 @@ internal sealed partial class SessionAdapter
     private async ValueTask<ClientLine?> ReadLineAsync(bool watchDrain, CancellationToken cancellationToken)
     {
         var discarding = false;
+        var discardingBdat = false;
         var needMore = false;
         // The whole line must arrive within the idle timeout: a client trickling a byte at a time does
         // not keep the session open.
@@ -38,7 +39,7 @@ internal sealed partial class SessionAdapter
             {
                 var line = buffer.Slice(0, end);
                 var clientLine = discarding || line.Length > MaxCommandLine
-                    ? new ClientLine(null, $"500 Line too long: commands are limited to {MaxCommandLine} bytes")
+                    ? new ClientLine(null, $"500 Line too long: commands are limited to {MaxCommandLine} bytes", discarding ? discardingBdat : IsBdatLine(line))
                     : Decode(line);
                 input.AdvanceTo(buffer.GetPosition(1, end));
                 return clientLine;
@@ -46,6 +47,8 @@ internal sealed partial class SessionAdapter
 
             if (discarding || buffer.Length > MaxCommandLine)
             {
+                if (!discarding)
+                    discardingBdat = IsBdatLine(buffer);
                 discarding = true;
                 input.AdvanceTo(buffer.End);
             }
@@ -72,7 +75,7 @@ internal sealed partial class SessionAdapter
             foreach (var b in bytes)
             {
                 if ((b < 0x20 && b != (byte)'\t') || b == 0x7F)
-                    return new ClientLine(null, "500 Command contains control characters (such as NUL); not understood");
+                    return new ClientLine(null, "500 Command contains control characters (such as NUL); not understood", IsBdatLine(line));
             }
 
             try
@@ -81,7 +84,7 @@ internal sealed partial class SessionAdapter
             }
             catch (DecoderFallbackException)
             {
-                return new ClientLine(null, "500 Command is not valid UTF-8; not understood");
+                return new ClientLine(null, "500 Command is not valid UTF-8; not understood", IsBdatLine(line));
             }
         }
     }
@@ -207,5 +210,6 @@ internal sealed partial class SessionAdapter
     private static TimeSpan Remaining(long since, TimeSpan idle) =>
         TimeSpan.FromMilliseconds(Math.Max(0, since + (long)idle.TotalMilliseconds - Environment.TickCount64));
 
-    private sealed record ClientLine(string? Text, string? Error);
+    /// <summary>A line read: its text, or why it was refused, and whether a refused line was a BDAT all the same.</summary>
+    private sealed record ClientLine(string? Text, string? Error, bool Bdat = false);
 }

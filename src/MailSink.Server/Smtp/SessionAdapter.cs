@@ -77,7 +77,10 @@ internal sealed partial class SessionAdapter(SinkSession session, SessionTracker
                 return null;
             if (line.Error is not null)
             {
-                Reply(line.Error);
+                if (line.Bdat)
+                    await CloseForMalformedBdatAsync("BDAT (a line that could not be read)");
+                else
+                    Reply(line.Error);
                 continue;
             }
 

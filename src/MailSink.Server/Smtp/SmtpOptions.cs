@@ -52,9 +52,10 @@ public sealed class SmtpOptions
     public int MaxErrorsPerSession { get; set; } = 25;
 
     /// <summary>
-    /// After this many commands without a message stored (anything but RCPT, DATA and QUIT: EHLO, MAIL,
-    /// RSET, NOOP, VRFY, HELP, AUTH...) the session is closed with <c>421</c>: a NOOP now and then no longer
-    /// holds a slot for ever. Each stored message starts the count again.
+    /// After this many commands without a message stored (anything but RCPT, DATA, BDAT and QUIT: EHLO, MAIL,
+    /// RSET, NOOP, VRFY, HELP, AUTH...; and a BDAT chunk under 1 KiB that is not the last) the session is
+    /// closed with <c>421</c>: a NOOP now and then no longer holds a slot for ever. Each stored message
+    /// starts the count again.
     /// </summary>
     public int MaxCommandsWithoutMessage { get; set; } = 100;
 

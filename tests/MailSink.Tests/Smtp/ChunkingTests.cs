@@ -89,7 +89,7 @@ public sealed class ChunkingTests(SharedHost shared, ITestOutputHelper output) :
     [Theory]
     [InlineData(false, false, "503 Send EHLO or HELO first (for example: EHLO my-laptop)")]
     [InlineData(true, false, "503 Send MAIL FROM and RCPT TO before BDAT")]
-    [InlineData(true, true, "503 Send RCPT TO before BDAT: no recipient yet")]
+    [InlineData(true, true, "503 Send RCPT TO before BDAT: no recipient yet; the chunk is dropped and the transaction reset")]
     public async Task A_chunk_out_of_sequence_is_read_refused_with_503_and_never_taken_for_commands(bool greet, bool mail, string reply)
     {
         await using var client = await RawSmtpClient.ConnectAsync(Host.SmtpPort, output);
@@ -167,8 +167,11 @@ public sealed class ChunkingTests(SharedHost shared, ITestOutputHelper output) :
         Assert.True(await client.IsClosedByServerAsync());
     }
 
+    /// <summary>The body memory shared by this class's own host (its tests run one at a time).</summary>
+    private MailSink.Server.Smtp.BodySpool Spool => Host.Listeners.Spool;
+
     [Fact]
-    public async Task A_client_gone_during_a_chunk_leaves_nothing_stored()
+    public async Task A_client_gone_during_a_chunk_leaves_nothing_stored_and_gives_the_chunks_memory_back()
     {
         var inbox = MailSinkHost.NewInbox();
         await using (var client = await RawSmtpClient.ConnectAsync(Host.SmtpPort, output))
@@ -177,13 +180,89 @@ public sealed class ChunkingTests(SharedHost shared, ITestOutputHelper output) :
             await client.CommandAsync("EHLO me");
             await client.CommandAsync("MAIL FROM:<a@b.example>");
             await client.CommandAsync($"RCPT TO:<x@{inbox}.localhost>");
-            await client.SendRawAsync("BDAT 100 LAST\r\nSubject: cut short\r\n\r\n"u8.ToArray());
+            const string Head = "Subject: cut short\r\n\r\n";
+            Assert.StartsWith("250 ", await client.CommandAsync($"BDAT {Head.Length}\r\n{Head}", eol: ""));
+            Assert.True(Spool.InMemoryBytes > 0, "the first chunk is held in the body memory");
+            await client.SendRawAsync("BDAT 100 LAST\r\nthe rest never comes"u8.ToArray());
         }
 
-        // A message sent after it, to the same inbox, is the only one there once it is listed.
-        var after = SmtpSend.StoredId(await SmtpSend.MessageAsync(Host.SmtpPort, SmtpSend.Simple($"after@{inbox}.localhost", "after", "body")));
-        var listed = await Host.ListAsync(inbox);
-        Assert.Equal(after, Assert.Single(listed).GetProperty("id").GetString());
+        // Once the session has ended the chunks' memory is back; by then anything stored would be listed.
+        await Poll.UntilAsync(() => Spool.InMemoryBytes == 0, TimeSpan.FromSeconds(10), "the body memory is given back");
+        Assert.Empty(await Host.ListAsync(inbox));
+    }
+
+    [Fact]
+    public async Task Rset_or_ehlo_between_chunks_drops_them_and_a_refused_chunk_ends_the_transaction()
+    {
+        var inbox = MailSinkHost.NewInbox();
+        await using var client = await RawSmtpClient.ConnectAsync(Host.SmtpPort, output);
+        await client.ReadReplyAsync();
+        await client.CommandAsync("EHLO me");
+        foreach (var reset in new[] { "RSET", "EHLO again" })
+        {
+            await client.CommandAsync("MAIL FROM:<a@b.example>");
+            await client.CommandAsync($"RCPT TO:<x@{inbox}.localhost>");
+            Assert.StartsWith("250 10 octets received", await client.CommandAsync("BDAT 10\r\n0123456789", eol: ""));
+            Assert.Equal("503 RCPT cannot follow BDAT: a message's recipients come before its chunks; send RSET to start again",
+                await client.CommandAsync($"RCPT TO:<y@{inbox}.localhost>"));
+            Assert.True(Spool.InMemoryBytes > 0);
+            Assert.StartsWith("250", await client.CommandAsync(reset));
+            Assert.Equal(0, Spool.InMemoryBytes);
+            Assert.Equal("503 Send MAIL FROM and RCPT TO before BDAT", await client.CommandAsync("BDAT 4 LAST\r\nlost", eol: ""));
+        }
+
+        // A chunk refused inside a transaction (no recipient yet) ends it: a RCPT after it finds no MAIL.
+        await client.CommandAsync("MAIL FROM:<a@b.example>");
+        Assert.StartsWith("503 Send RCPT TO before BDAT", await client.CommandAsync("BDAT 4\r\nlost", eol: ""));
+        Assert.Equal("503 Send MAIL FROM first", await client.CommandAsync($"RCPT TO:<x@{inbox}.localhost>"));
+        Assert.Empty(await Host.ListAsync(inbox));
+    }
+
+    [Fact]
+    public async Task A_message_of_chunks_past_the_memory_share_waits_in_a_file_and_is_stored_byte_for_byte()
+    {
+        var inbox = MailSinkHost.NewInbox();
+        var body = new byte[1536 * 1024];
+        new Random(7).NextBytes(body);
+        var message = "Subject: large\r\nContent-Type: application/octet-stream\r\n\r\n"u8.ToArray().Concat(body).ToArray();
+        var cut = 1024 * 1024 - 100;
+        await using var client = await RawSmtpClient.ConnectAsync(Host.SmtpPort, output);
+        await client.ReadReplyAsync();
+        await client.CommandAsync("EHLO me");
+        await client.CommandAsync("MAIL FROM:<a@b.example> BODY=BINARYMIME");
+        await client.CommandAsync($"RCPT TO:<x@{inbox}.localhost>");
+        await client.SendRawAsync([.. Encoding.ASCII.GetBytes($"BDAT {cut}\r\n"), .. message[..cut]]);
+        Assert.StartsWith($"250 {cut} octets received", await client.ReadReplyAsync());
+        await client.SendRawAsync([.. Encoding.ASCII.GetBytes($"BDAT {message.Length - cut} LAST\r\n"), .. message[cut..]]);
+        var id = RawSmtpClient.StoredId(await client.ReadReplyAsync());
+        Assert.Equal(message, await Host.RawAsync(id));
+        Assert.Equal(0, Spool.InMemoryBytes);
+    }
+
+    [Theory]
+    [InlineData("BDAT 30 LAST\u0001")]
+    [InlineData("  bdat\u0000 30")]
+    [InlineData("BDAT 30 LAST \u00ff\u00fe")]
+    public async Task A_bdat_line_that_cannot_be_read_closes_the_session_with_421(string line)
+    {
+        await using var client = await RawSmtpClient.ConnectAsync(Host.SmtpPort, output);
+        await client.ReadReplyAsync();
+        await client.CommandAsync("EHLO me");
+        // Latin-1 for the last case: bytes FF FE, which are not UTF-8.
+        await client.SendRawAsync([.. Encoding.Latin1.GetBytes(line), .. "\r\nRSET\r\nQUIT\r\n"u8.ToArray()]);
+        Assert.StartsWith("421 mailsink.localhost Syntax: BDAT <size> [LAST]", await client.ReadReplyAsync());
+        Assert.True(await client.IsClosedByServerAsync());
+    }
+
+    [Fact]
+    public async Task A_bdat_line_too_long_to_read_closes_the_session_with_421()
+    {
+        await using var client = await RawSmtpClient.ConnectAsync(Host.SmtpPort, output);
+        await client.ReadReplyAsync();
+        await client.CommandAsync("EHLO me");
+        await client.SendRawAsync(Encoding.ASCII.GetBytes("BDAT 10 " + new string('x', 5000) + "\r\n"));
+        Assert.StartsWith("421 mailsink.localhost Syntax: BDAT <size> [LAST]", await client.ReadReplyAsync());
+        Assert.True(await client.IsClosedByServerAsync());
     }
 
     [Fact]

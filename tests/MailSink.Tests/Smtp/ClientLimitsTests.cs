@@ -99,6 +99,25 @@ public sealed class ClientLimitsTests(ClientLimitsTests.TightHost fixture, ITest
     }
 
     [Fact]
+    public async Task Small_bdat_chunks_that_are_not_the_last_count_as_commands_without_a_message_and_large_ones_do_not()
+    {
+        var inbox = MailSinkHost.NewInbox();
+        await using var client = await ConnectFromAsync("127.0.3.2");
+        await client.ReadReplyAsync();
+        await client.CommandAsync("EHLO me"); // 1
+        await client.CommandAsync("MAIL FROM:<a@b.example>"); // 2
+        await client.CommandAsync($"RCPT TO:<x@{inbox}.localhost>");
+        var kibibyte = new string('k', 1024);
+        for (var i = 0; i < 20; i++)
+            Assert.StartsWith("250 1024 octets received", await client.CommandAsync($"BDAT 1024\r\n{kibibyte}", eol: "")); // progress: not counted
+        for (var i = 0; i < 8; i++)
+            Assert.StartsWith("250 0 octets received", await client.CommandAsync("BDAT 0")); // 3..10
+        Assert.Equal("421 mailsink.localhost Too many commands without a message (10), closing connection", await client.CommandAsync("BDAT 0"));
+        Assert.True(await client.IsClosedByServerAsync());
+        Assert.Empty(await Host.ListAsync(inbox));
+    }
+
+    [Fact]
     public async Task Idle_sessions_get_the_short_timeout_while_most_slots_are_taken()
     {
         // Eight of ten slots taken (from three addresses, within the per-address cap): the server is busy.
