@@ -41,6 +41,7 @@ internal sealed partial class SessionAdapter
         // The chunk is read whatever the answer: its bytes follow the command and are not commands.
         if (!await ReceiveChunkAsync(size, keep ? _state.Chunks : null, cancellationToken))
             return;
+        _chunkJustRead = true;
 
         if (refusal is not null)
         {

@@ -14,9 +14,14 @@ internal sealed partial class SessionAdapter
     private async ValueTask HandleCommandAsync(string line, CancellationToken cancellationToken)
     {
         var trimmed = line.Trim(' ', '\t');
+        var afterChunk = _chunkJustRead;
+        _chunkJustRead = false;
         if (trimmed.Length == 0)
         {
-            Reply("500 Empty command; type HELP for the list of commands");
+            // Someone typing BDAT by hand ends the chunk with Enter, which is one line end more than it holds.
+            Reply(afterChunk
+                ? "500 Empty command: a BDAT chunk is exactly the bytes it states, and this line end came after them"
+                : "500 Empty command; type HELP for the list of commands");
             return;
         }
 

@@ -37,6 +37,9 @@ internal sealed partial class SessionAdapter(SinkSession session, SessionTracker
     private int _errors;
     private int _commandsWithoutMessage;
 
+    /// <summary>The last thing read was a BDAT chunk: an empty line right after it is a line end typed after the chunk.</summary>
+    private bool _chunkJustRead;
+
     /// <summary>What the next replies answer, for the rejects metric: "connect", a command's verb in lower case, or "other".</summary>
     private string _stage = "connect";
 

@@ -86,6 +86,32 @@ public sealed class ChunkingTests(SharedHost shared, ITestOutputHelper output) :
         Assert.Equal(2, (await Host.ListAsync(inbox)).Length);
     }
 
+    [Fact]
+    public async Task Typed_by_hand_the_line_end_after_a_chunk_gets_a_reply_that_says_what_it_is()
+    {
+        var inbox = MailSinkHost.NewInbox();
+        await using var client = await RawSmtpClient.ConnectAsync(Host.SmtpPort, output);
+        await client.PlayAsync($"""
+            S: 220 *
+            C: ehlo me
+            S: 250-*
+            S: *
+            C: mail from: me@example.com
+            S: 250 sender me@example.com OK
+            C: rcpt to: you@{inbox}.localhost
+            S: 250 recipient you@{inbox}.localhost OK
+            C: bdat 20 last
+            C: Subject: by hand
+            C:
+            S: 250 OK message stored as * in inbox {inbox}
+            C:
+            S: 500 Empty command: a BDAT chunk is exactly the bytes it states, and this line end came after them
+            C:
+            S: 500 Empty command; type HELP for the list of commands
+            """);
+        Assert.Equal("Subject: by hand\r\n\r\n"u8.ToArray(), await Host.RawAsync((await Host.SingleMessageAsync(inbox)).GetProperty("id").GetString()!));
+    }
+
     [Theory]
     [InlineData(false, false, "503 Send EHLO or HELO first (for example: EHLO my-laptop)")]
     [InlineData(true, false, "503 Send MAIL FROM and RCPT TO before BDAT")]
