@@ -14,9 +14,17 @@ namespace MailSink.Storage.PostgreSql;
 /// catches up from it.
 /// <para>
 /// This node's own commits are announced by its writer, at once and with everything ingest parsed: the
-/// writer tells the listener their ids before it commits (<see cref="Expect"/>), and the listener passes
-/// over those when its cursor reaches them. A node alone then reads nothing back, and its own notifications
-/// do not wake it (each carries the node's id): on one node that was a fifth of PostgreSQL's CPU a message.
+/// writer tells the listener their ids before it commits (<see cref="Expect"/>) and their times after it
+/// (<see cref="Committed"/>), and the listener passes over those when its cursor reaches them. Its own
+/// notifications do not wake it (each carries the node's id): a node alone reads its own messages back
+/// only in the pass once a second, not on every commit, which had been a fifth of PostgreSQL's CPU a message.
+/// </para>
+/// <para>
+/// A commit whose answer was lost is still announced once, and as this node's (webhooks included): if the
+/// listener read the message while the writer waited, the writer's failure hands it back for publishing
+/// (<see cref="Forget"/>); if the listener reads it later, it publishes it then. An id the listener never
+/// reads (the message deleted first) is dropped once the cursor has passed its time, so the bookkeeping
+/// stays as small as the commits in flight.
 /// </para>
 /// </summary>
 internal sealed class PostgreSqlListener : HostedLoop
@@ -29,7 +37,10 @@ internal sealed class PostgreSqlListener : HostedLoop
     private readonly PostgreSqlStore _store;
     private readonly ArrivalFeed _feed;
     private readonly ILogger<PostgreSqlListener> _logger;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _own = new(StringComparer.Ordinal);
+    /// <summary>Failed commits' ids are kept this long in case the commit happened after all; then dropped.</summary>
+    private static readonly TimeSpan KeepFailed = TimeSpan.FromMinutes(5);
+
+    private readonly Dictionary<string, Own> _own = new(StringComparer.Ordinal);
     private long _cursor;
     private volatile bool _notified;
 
@@ -46,15 +57,74 @@ internal sealed class PostgreSqlListener : HostedLoop
     /// <summary>Ids of messages this node's writer is committing and announces itself: the listener passes over them.</summary>
     internal void Expect(IEnumerable<string> ids)
     {
-        foreach (var id in ids)
-            _own[id] = 0;
+        lock (_own)
+        {
+            foreach (var id in ids)
+                _own[id] = new Own();
+        }
     }
 
-    /// <summary>Ids <see cref="Expect"/>ed whose commit failed: they will not come.</summary>
-    internal void Forget(IEnumerable<string> ids)
+    /// <summary>The writer's commit succeeded and it announces these itself, with the times they were given.</summary>
+    internal void Committed(IEnumerable<StoredMessage> messages)
     {
-        foreach (var id in ids)
-            _own.TryRemove(id, out _);
+        lock (_own)
+        {
+            foreach (var message in messages)
+            {
+                if (!_own.TryGetValue(message.Id, out var own))
+                    continue;
+                if (own.Seen is not null)
+                    _own.Remove(message.Id); // the listener has passed it already
+                else
+                    own.Ticks = message.ReceivedTicks;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The writer's commit failed, or its answer was lost. Returns what the listener has read of those ids
+    /// meanwhile (committed after all: the caller announces them); the rest it announces itself if they come.
+    /// </summary>
+    internal IReadOnlyList<StoredMessage> Forget(IEnumerable<string> ids)
+    {
+        var committed = new List<StoredMessage>();
+        lock (_own)
+        {
+            foreach (var id in ids)
+            {
+                if (!_own.TryGetValue(id, out var own))
+                    continue;
+                if (own.Seen is { } seen)
+                {
+                    committed.Add(seen);
+                    _own.Remove(id);
+                }
+                else
+                {
+                    own.FailedAt = Environment.TickCount64;
+                }
+            }
+        }
+
+        return committed;
+    }
+
+    /// <summary>Ids of this node's commits the listener keeps: those in flight, and those its cursor has yet to pass.</summary>
+    internal int OwnCount
+    {
+        get
+        {
+            lock (_own)
+                return _own.Count;
+        }
+    }
+
+    /// <summary>One of this node's own messages: in flight (no time yet), committed (its time), or failed as far as the writer knows.</summary>
+    private sealed class Own
+    {
+        public long Ticks;
+        public long? FailedAt;
+        public StoredMessage? Seen;
     }
 
     /// <summary>The receive time of the last message published (or of the clock when the node started).</summary>
@@ -134,13 +204,68 @@ internal sealed class PostgreSqlListener : HostedLoop
             command.Parameters.AddWithValue("cursor", Cursor);
             var arrived = await PostgreSqlStore.ReadListedAsync(command, timeout.Token);
             if (arrived.Count == 0)
+            {
+                Prune();
                 return;
-            var others = arrived.Where(m => !_own.TryRemove(m.Id, out _)).ToList();
+            }
+
+            var (others, ownAfterFailure) = Sort(arrived);
             if (others.Count > 0)
                 _feed.Publish(others, local: false);
+            if (ownAfterFailure.Count > 0)
+                _feed.Publish(ownAfterFailure); // this node's after all: announced as its own
             Interlocked.Exchange(ref _cursor, arrived[^1].ReceivedTicks);
+            Prune();
             if (arrived.Count < Page)
                 return;
+        }
+    }
+
+    /// <summary>Other nodes' messages, and this node's whose commit the writer took for failed; this node's others are passed over.</summary>
+    internal (List<StoredMessage> Others, List<StoredMessage> OwnAfterFailure) Sort(IReadOnlyList<StoredMessage> arrived)
+    {
+        var others = new List<StoredMessage>();
+        var ownAfterFailure = new List<StoredMessage>();
+        lock (_own)
+        {
+            foreach (var message in arrived)
+            {
+                if (!_own.TryGetValue(message.Id, out var own))
+                {
+                    others.Add(message);
+                }
+                else if (own.FailedAt is not null)
+                {
+                    _own.Remove(message.Id);
+                    ownAfterFailure.Add(message);
+                }
+                else if (own.Ticks != 0)
+                {
+                    _own.Remove(message.Id); // committed, and announced by the writer
+                }
+                else
+                {
+                    own.Seen = message; // the writer has not heard back yet: it announces it, or hands it back
+                }
+            }
+        }
+
+        return (others, ownAfterFailure);
+    }
+
+    /// <summary>Drops ids the listener will never read: committed before the cursor (deleted before it came), or failed long ago.</summary>
+    internal void Prune()
+    {
+        var cursor = Cursor;
+        var now = Environment.TickCount64;
+        lock (_own)
+        {
+            foreach (var (id, own) in _own)
+            {
+                if ((own.Ticks != 0 && own.Seen is null && own.Ticks <= cursor)
+                    || (own.FailedAt is { } failed && now - failed > (long)KeepFailed.TotalMilliseconds))
+                    _own.Remove(id);
+            }
         }
     }
 }

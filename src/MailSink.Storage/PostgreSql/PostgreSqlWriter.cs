@@ -87,15 +87,19 @@ internal sealed class PostgreSqlWriter : IMessageWriter
             var ticks = last - messages.Count + 1;
             foreach (var message in messages)
                 message.ReceivedTicks = ticks++;
+            _listener.Committed(messages);
         }
         catch (Exception ex)
         {
-            // Not committed (a commit whose answer was lost may still be: the listener announces it then).
-            _listener.Forget(messages.Select(m => m.Id));
+            // Not committed, as far as the writer can tell. A commit whose answer was lost may have happened:
+            // what the listener has already read of it is announced here, the rest by the listener.
+            var committedAfterAll = _listener.Forget(messages.Select(m => m.Id));
             Interlocked.Increment(ref _failedBatches);
             Log.CommitFailed(_logger, batch.Count, ex);
             foreach (var queued in batch)
                 queued.Write.Committed.TrySetException(new StorageUnavailableException("The message could not be written to storage.", ex));
+            if (committedAfterAll.Count > 0)
+                _feed.Publish(committedAfterAll);
             return;
         }
 

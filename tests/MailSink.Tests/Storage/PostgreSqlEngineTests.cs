@@ -320,6 +320,29 @@ public sealed class PostgreSqlEngineTests(PostgreSqlDatabase database, ITestOutp
     }
 
     [Fact]
+    public async Task A_node_keeps_no_record_of_its_own_messages_once_announced_even_those_deleted_before_its_listener_read_them()
+    {
+        await using var node = await StorageHarness.StartAsync(StorageEngine.PostgreSql, database);
+        var seen = new ConcurrentQueue<StoredMessage>();
+        using var subscription = node.Feed.Subscribe(null, seen.Enqueue);
+
+        // A test suite's usual round: send, read, delete, at once (before the listener's pass once a second).
+        for (var round = 0; round < 3; round++)
+        {
+            for (var i = 0; i < 20; i++)
+                await node.StoreAsync($"a@gone{round}.localhost", $"gone {round} {i}");
+            Assert.True(await node.Inboxes.DeleteAsync($"gone{round}", default));
+        }
+
+        var last = await node.StoreAsync("a@kept.localhost", "kept");
+        await Poll.UntilAsync(() => Task.FromResult(node.PostgreSqlListener.OwnCount == 0), TimeSpan.FromSeconds(10),
+            "the listener's cursor passed every message and nothing of them is kept");
+        Assert.True(node.PostgreSqlListener.Cursor >= last.ReceivedTicks);
+        Assert.Equal(61, seen.Count); // each announced once, by the writer
+        Assert.Equal(61, seen.Select(m => m.Id).Distinct().Count());
+    }
+
+    [Fact]
     public async Task A_listener_that_lost_its_connection_catches_up_with_what_was_committed_meanwhile()
     {
         await using var listening = await StorageHarness.StartAsync(StorageEngine.PostgreSql, database);

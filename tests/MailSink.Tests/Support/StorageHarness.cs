@@ -20,6 +20,7 @@ public sealed class StorageHarness : IAsyncDisposable
     private readonly LiteDbWriter? _liteDbWriter;
     private readonly PostgreSqlStore? _postgreSql;
     private readonly PostgreSqlHostedService? _postgreSqlService;
+    private readonly PostgreSqlListener? _postgreSqlListener;
 
     /// <param name="rootDomains">Routing's root domains; <c>localhost</c> when null.</param>
     /// <param name="directory">A folder to keep the database in and reopen it from; a fresh temp folder, deleted at the end, when null.</param>
@@ -43,10 +44,10 @@ public sealed class StorageHarness : IAsyncDisposable
         Ingest = new MessageIngest(_liteDbWriter, Router(rootDomains), NullLogger<MessageIngest>.Instance);
     }
 
-    private StorageHarness(PostgreSqlStore store, PostgreSqlWriter writer, PostgreSqlHostedService service, ArrivalFeed feed, string[]? rootDomains)
+    private StorageHarness(PostgreSqlStore store, PostgreSqlWriter writer, PostgreSqlListener listener, PostgreSqlHostedService service, ArrivalFeed feed, string[]? rootDomains)
     {
         DatabasePath = "";
-        (_postgreSql, _postgreSqlService, Feed) = (store, service, feed);
+        (_postgreSql, _postgreSqlService, _postgreSqlListener, Feed) = (store, service, listener, feed);
         (Engine, Messages, Inboxes, Retention, Devices, Usage, Analyses) = (StorageEngine.PostgreSql, store, store, store, store, store, store);
         Ingest = new MessageIngest(writer, Router(rootDomains), NullLogger<MessageIngest>.Instance);
     }
@@ -83,7 +84,7 @@ public sealed class StorageHarness : IAsyncDisposable
             var writer = new PostgreSqlWriter(store, listener, feed, options, NullLogger<PostgreSqlWriter>.Instance);
             var service = new PostgreSqlHostedService(store, writer, listener, NullLogger<PostgreSqlHostedService>.Instance);
             await service.StartAsync(CancellationToken.None);
-            return new StorageHarness(store, writer, service, feed, rootDomains);
+            return new StorageHarness(store, writer, listener, service, feed, rootDomains);
         }
         catch
         {
@@ -107,6 +108,9 @@ public sealed class StorageHarness : IAsyncDisposable
 
     /// <summary>The PostgreSQL store's internals, for PostgreSQL's own tests.</summary>
     internal PostgreSqlStore PostgreSql => _postgreSql ?? throw new InvalidOperationException("This harness runs LiteDB, not PostgreSQL.");
+
+    /// <summary>The PostgreSQL node's arrival listener, for PostgreSQL's own tests.</summary>
+    internal PostgreSqlListener PostgreSqlListener => _postgreSqlListener ?? throw new InvalidOperationException("This harness runs LiteDB, not PostgreSQL.");
 
     /// <summary>The store as every consumer sees it.</summary>
     public IMessageRepository Messages { get; }
