@@ -158,9 +158,8 @@ internal static class Migrations
     /// </summary>
     private static async Task MatchBodyIndexAsync(NpgsqlConnection connection, bool wanted, ILogger? logger, CancellationToken cancellationToken)
     {
-        await using var state = new NpgsqlCommand($"SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('{BodyIndex}')", connection);
-        var valid = await state.ExecuteScalarAsync(cancellationToken) as bool?;
-        if (wanted ? valid == true : valid is null)
+        var before = await BodyIndexValidAsync(connection, cancellationToken);
+        if (wanted ? before == true : before is null)
             return;
         await using (var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", connection))
         {
@@ -171,6 +170,11 @@ internal static class Migrations
 
         try
         {
+            // Again under the lock: a node that read "invalid" while another was still building the index
+            // would otherwise drop the index the other has just finished, and build it all over again.
+            var valid = await BodyIndexValidAsync(connection, cancellationToken);
+            if (wanted ? valid == true : valid is null)
+                return;
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             if (valid is not null)
                 await Execute(connection, null, $"DROP INDEX CONCURRENTLY IF EXISTS {BodyIndex}", cancellationToken);
@@ -185,7 +189,14 @@ internal static class Migrations
         }
     }
 
-    private static async Task<int> CurrentAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    /// <summary>Whether the body index is there and valid; null when it is not there at all.</summary>
+    private static async Task<bool?> BodyIndexValidAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var state = new NpgsqlCommand($"SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('{BodyIndex}')", connection);
+        return await state.ExecuteScalarAsync(cancellationToken) as bool?;
+    }
+
+        private static async Task<int> CurrentAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("SELECT max(version) FROM schema_version", connection);
         return await command.ExecuteScalarAsync(cancellationToken) is int version ? version : 0;
