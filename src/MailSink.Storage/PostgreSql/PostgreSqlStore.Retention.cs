@@ -48,10 +48,12 @@ internal sealed partial class PostgreSqlStore : IRetentionStore
 
         if (limits.MaxAge > TimeSpan.Zero)
         {
+            // Age by the database's clock, which gave the receive times: a node whose own clock runs ahead
+            // would otherwise take mail that has only just come for old.
             int? n;
             while ((n = await RemoveStepAsync(
-                       "id IN (SELECT id FROM messages WHERE received < @before ORDER BY received LIMIT @batch)",
-                       cancellationToken, ("before", (now - limits.MaxAge).UtcTicks))) is > 0)
+                       $"id IN (SELECT id FROM messages WHERE received < {NowTicks} - @age ORDER BY received LIMIT @batch)",
+                       cancellationToken, ("age", limits.MaxAge.Ticks))) is > 0)
                 removed += n.Value;
             if (n is null)
                 return removed;

@@ -320,6 +320,28 @@ public sealed class PostgreSqlEngineTests(PostgreSqlDatabase database, ITestOutp
     }
 
     [Fact]
+    public async Task Retention_by_age_goes_by_the_database_s_clock_not_a_node_s_that_runs_ahead()
+    {
+        await using var node = await StorageHarness.StartAsync(StorageEngine.PostgreSql, database);
+        var fresh = await node.StoreAsync("a@aged.localhost", "fresh");
+        var limits = new StorageOptions { MaxAge = TimeSpan.FromHours(1) };
+
+        // The node's clock two hours ahead of the database's: the message is a second old, not two hours.
+        Assert.Equal(0, await node.Retention.ApplyRetentionAsync(limits, DateTimeOffset.UtcNow.AddHours(2), default));
+        Assert.NotNull(await node.Messages.GetAsync(fresh.Id, default));
+
+        // Once it is older than MaxAge by the database's clock, it goes.
+        await using (var age = node.PostgreSql.DataSource.CreateCommand("UPDATE messages SET received = received - @two_hours"))
+        {
+            age.Parameters.AddWithValue("two_hours", TimeSpan.FromHours(2).Ticks);
+            await age.ExecuteNonQueryAsync();
+        }
+
+        Assert.Equal(1, await node.Retention.ApplyRetentionAsync(limits, DateTimeOffset.UtcNow, default));
+        Assert.Null(await node.Messages.GetAsync(fresh.Id, default));
+    }
+
+    [Fact]
     public async Task A_node_keeps_no_record_of_its_own_messages_once_announced_even_those_deleted_before_its_listener_read_them()
     {
         await using var node = await StorageHarness.StartAsync(StorageEngine.PostgreSql, database);
