@@ -24,7 +24,14 @@ internal sealed partial class PostgreSqlStore : IDeviceRepository, IUsageReader,
             command.Parameters.AddWithValue("id", TextFold.Storable(messageId));
             command.Parameters.AddWithValue("kind", kind);
             command.Parameters.AddWithValue("json", TextFold.Storable(json));
-            return await command.ExecuteNonQueryAsync(cancellationToken);
+            try
+            {
+                return await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ForeignKeyViolation)
+            {
+                return 0; // the message was deleted (on any node) between the check and the insert: nothing to keep
+            }
         }, cancellationToken);
 
     private const string DeviceColumns = "id, name, shared_secret, created";

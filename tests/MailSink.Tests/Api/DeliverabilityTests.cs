@@ -100,6 +100,10 @@ public sealed class DeliverabilityTests(TestDnsServer dns) : IClassFixture<TestD
         Assert.Equal(report.GetRawText(), (await host.GetJsonAsync($"/api/analysis/deliverability/{id}")).GetRawText());
         Assert.Equal(queries, dns.Queries.Count);
         Assert.Equal(HttpStatusCode.NotFound, (await host.Http.GetAsync($"/api/analysis/deliverability/{Guid.NewGuid()}")).StatusCode);
+
+        // Deleted, the message takes its report with it: nothing is answered from memory.
+        Assert.Equal(HttpStatusCode.NoContent, (await host.Http.DeleteAsync($"/api/messages/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await host.Http.GetAsync($"/api/analysis/deliverability/{id}")).StatusCode);
     }
 
     [Fact]

@@ -32,8 +32,10 @@ public sealed record DeliverabilityReportDto(
 /// Mailosaur's deliverability report for a stored message: SPF, DKIM and DMARC from DNS, block list lookups
 /// of the connecting address, content checks, the sender domain's DNS records, and SpamAssassin's score
 /// when spamd is set up. Made once, when first asked for, and kept with the message in the store (so a
-/// restart, or another node, answers the same report); the newest 1,000 are also held in memory, which
-/// also makes callers asking at once share one making.
+/// restart, or another node, answers the same report, and a deleted message's report goes with it). Only
+/// reports being made are held in memory, so that callers asking at once share one making; a finished or
+/// failed one is let go, so that no node answers from memory for a message another node has deleted, or
+/// repeats a failure (the store down) once the cause is gone.
 /// </summary>
 public sealed class DeliverabilityReports(
     IMessageRepository messages, IAnalysisStore analyses, AnalysisDns dns, AuthenticationChecks checks, SpamAssassinClient spamd, IOptions<DeliverabilityOptions> options)
@@ -41,16 +43,26 @@ public sealed class DeliverabilityReports(
     private const string Kind = "deliverability";
     private const int Kept = 1000;
     private static readonly string[] Shorteners = ["bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "buff.ly", "rebrand.ly", "cutt.ly", "shorturl.at", "tiny.cc", "rb.gy"];
-    private readonly NewestKept<Lazy<Task<DeliverabilityReportDto?>>> _reports = new(() => Kept);
+    private readonly NewestKept<Lazy<Task<DeliverabilityReportDto?>>> _making = new(() => Kept);
 
     /// <summary>The report, or null when there is no such message.</summary>
     public async Task<DeliverabilityReportDto?> GetAsync(string id, CancellationToken cancellationToken)
     {
-        var report = _reports.GetOrAdd(id, key => new Lazy<Task<DeliverabilityReportDto?>>(() => MakeAsync(key)));
-        var result = await report.Value.WaitAsync(cancellationToken);
-        if (result is null)
-            _reports.Remove(id); // not kept: the message may come (a wrong id now is not one later)
-        return result;
+        var making = _making.GetOrAdd(id, key => new Lazy<Task<DeliverabilityReportDto?>>(() => MakeOnceAsync(key)));
+        return await making.Value.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Makes (or reads back) the report, and lets the in-memory entry go however that ends.</summary>
+    private async Task<DeliverabilityReportDto?> MakeOnceAsync(string id)
+    {
+        try
+        {
+            return await MakeAsync(id);
+        }
+        finally
+        {
+            _making.Remove(id);
+        }
     }
 
     private async Task<DeliverabilityReportDto?> MakeAsync(string id)
