@@ -14,8 +14,35 @@ internal sealed partial class PostgreSqlStore
             RemoveAsync(connection, transaction, "id = @id", cancellationToken, ("id", TextFold.Storable(id))), cancellationToken) > 0;
 
     public Task<int> DeleteAllAsync(string inbox, CancellationToken cancellationToken) =>
-        InCountedTransactionAsync((connection, transaction) =>
-            RemoveAsync(connection, transaction, "inbox = @inbox", cancellationToken, ("inbox", TextFold.Storable(inbox))), cancellationToken);
+        RemoveInboxInStepsAsync(TextFold.Storable(inbox), cancellationToken);
+
+    /// <summary>Messages an inbox delete removes in one transaction, oldest first.</summary>
+    private const int DeleteStep = 5000;
+
+    /// <summary>
+    /// Removes an inbox's messages received up to the clock's time when it starts, <see cref="DeleteStep"/> to a
+    /// transaction: each holds the clock's row, which every node's commits wait for, so one statement over an
+    /// inbox of millions would stall them all (and outlast the command timeout, failing every time).
+    /// </summary>
+    private async Task<int> RemoveInboxInStepsAsync(string storableInbox, CancellationToken cancellationToken)
+    {
+        var upTo = await UseAsync(async connection =>
+        {
+            await using var clock = new NpgsqlCommand("SELECT ticks FROM clock WHERE id = 1", connection);
+            return (long)(await clock.ExecuteScalarAsync(cancellationToken))!;
+        }, cancellationToken);
+        int removed = 0, step;
+        do
+        {
+            step = await InCountedTransactionAsync((connection, transaction) => RemoveAsync(
+                connection, transaction,
+                "id IN (SELECT id FROM messages WHERE inbox = @inbox AND received <= @upTo ORDER BY received LIMIT @step)",
+                cancellationToken, ("inbox", storableInbox), ("upTo", upTo), ("step", DeleteStep)), cancellationToken);
+            removed += step;
+        }
+        while (step == DeleteStep);
+        return removed;
+    }
 
     /// <summary>
     /// Removes the messages that <paramref name="condition"/> (on <c>messages</c>) selects, with what goes

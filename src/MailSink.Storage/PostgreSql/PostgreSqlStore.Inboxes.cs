@@ -47,18 +47,22 @@ internal sealed partial class PostgreSqlStore : IInboxRepository
         }, cancellationToken);
 
     /// <summary>
-    /// Deletes the inbox's messages and then its record. Mail committed for it meanwhile (by any node) is
-    /// not lost: its commit makes the record again, counting only what it brought.
+    /// Deletes the inbox's messages (in steps: <see cref="RemoveInboxInStepsAsync"/>), then, in one transaction,
+    /// what came meanwhile and its record. Mail committed for it after that (by any node) is not lost: its
+    /// commit makes the record again, counting only what it brought.
     /// </summary>
-    Task<bool> IInboxRepository.DeleteAsync(string id, CancellationToken cancellationToken) =>
-        InCountedTransactionAsync(async (connection, transaction) =>
+    async Task<bool> IInboxRepository.DeleteAsync(string id, CancellationToken cancellationToken)
+    {
+        var storable = TextFold.Storable(id);
+        await RemoveInboxInStepsAsync(storable, cancellationToken);
+        return await InCountedTransactionAsync(async (connection, transaction) =>
         {
-            var storable = TextFold.Storable(id);
             await RemoveAsync(connection, transaction, "inbox = @inbox", cancellationToken, ("inbox", storable));
             await using var command = new NpgsqlCommand("DELETE FROM inboxes WHERE id = @id", connection, transaction);
             command.Parameters.AddWithValue("id", storable);
             return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
         }, cancellationToken);
+    }
 
     private static async Task<IReadOnlyList<InboxRecord>> ReadInboxesAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {

@@ -319,6 +319,38 @@ public sealed class PostgreSqlEngineTests(PostgreSqlDatabase database, ITestOutp
         }
     }
 
+    /// <summary>More messages than one delete step, so that a delete of the inbox takes several transactions.</summary>
+    [Fact]
+    public async Task Deleting_an_inbox_larger_than_a_step_removes_everything_and_keeps_every_count_right()
+    {
+        await using var storage = await StorageHarness.StartAsync(StorageEngine.PostgreSql, database);
+        foreach (var inbox in new[] { "huge1", "huge2" })
+        {
+            var upper = inbox.ToUpperInvariant();
+            await using var fill = storage.PostgreSql.DataSource.CreateCommand(
+                $$"""
+                INSERT INTO contents (id, refs, size, raw, raw_compressed, summary, detail, subject_fold, senders_fold, recipients_fold, body_fold, bytes)
+                SELECT '{{inbox}}c' || n, 1, 100, '{}', '{}', '{}', '{}', 'M', ARRAY['S@X.EXAMPLE'], ARRAY['A@{{upper}}.LOCALHOST'], 'BODY', 10
+                FROM generate_series(1, 12000) n;
+                INSERT INTO messages (id, inbox, received, size, content_id, attachment_ids, bytes)
+                SELECT '{{inbox}}m' || n, '{{inbox}}', n, 100, '{{inbox}}c' || n, '{}', 5 FROM generate_series(1, 12000) n;
+                INSERT INTO inboxes (id, name, messages, created, last_received) VALUES ('{{inbox}}', '{{inbox}}', 12000, 1, 12000);
+                UPDATE clock SET stored_bytes = stored_bytes + 12000 * 15 WHERE id = 1;
+                """);
+            await fill.ExecuteNonQueryAsync();
+            await storage.StoreAsync($"a@{inbox}.localhost", "one more, through the writer");
+        }
+
+        Assert.Equal(12001, await storage.Messages.DeleteAllAsync("huge1", default));
+        Assert.Equal(0, (await storage.Inboxes.GetAsync("huge1", default))!.Messages);
+        Assert.True(await storage.Inboxes.DeleteAsync("huge2", default));
+        Assert.Null(await storage.Inboxes.GetAsync("huge2", default));
+
+        await using var left = storage.PostgreSql.DataSource.CreateCommand("SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM contents)");
+        Assert.Equal(0L, await left.ExecuteScalarAsync());
+        Assert.Equal(0, await storage.StoredBytesAsync());
+    }
+
     [Fact]
     public async Task Retention_by_age_goes_by_the_database_s_clock_not_a_node_s_that_runs_ahead()
     {
