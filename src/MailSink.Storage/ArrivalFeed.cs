@@ -6,13 +6,15 @@ namespace MailSink.Storage;
 /// <summary>
 /// Tells subscribers about each message right after its commit: the wake-up for waiting API clients and
 /// live views, so nothing polls. Subscriptions are per inbox (or to every inbox), so an arrival touches
-/// only its own waiters. Subscribers run in the writer loop, right after the commit, and must return at once.
+/// only its own waiters. Subscribers run in the writer loop, right after the commit, and must return at once;
+/// one that throws is passed over (and counted), so that it cannot stop the writer.
 /// </summary>
 public sealed class ArrivalFeed
 {
     private const string EveryInbox = "";
     private readonly ConcurrentDictionary<string, ImmutableArray<Action<StoredMessage>>> _subscribers = new(StringComparer.Ordinal);
     private ImmutableArray<Action<StoredMessage>> _local = [];
+    private int _subscriberFaults;
 
     /// <summary>Subscribes to one inbox, or to all when <paramref name="inbox"/> is null.</summary>
     public IDisposable Subscribe(string? inbox, Action<StoredMessage> onArrival)
@@ -51,10 +53,24 @@ public sealed class ArrivalFeed
         }
     }
 
-    private static void Notify(ImmutableArray<Action<StoredMessage>> subscribers, StoredMessage message)
+    /// <summary>Exceptions thrown by subscribers, which publishing caught and went on past.</summary>
+    internal int SubscriberFaults => Volatile.Read(ref _subscriberFaults);
+
+    private void Notify(ImmutableArray<Action<StoredMessage>> subscribers, StoredMessage message)
     {
         foreach (var subscriber in subscribers)
-            subscriber(message);
+        {
+            try
+            {
+                subscriber(message);
+            }
+            catch (Exception)
+            {
+                // A subscriber's fault is its own: the writer or listener publishing must go on, or every
+                // later message would wait for ever.
+                Interlocked.Increment(ref _subscriberFaults);
+            }
+        }
     }
 
     private void Unsubscribe(string key, Action<StoredMessage> onArrival)

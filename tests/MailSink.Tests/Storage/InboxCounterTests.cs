@@ -12,6 +12,24 @@ public abstract class InboxCounterTests(StorageEngine engine, PostgreSqlDatabase
     protected Task<StorageHarness> StartStorageAsync() => StorageHarness.StartAsync(engine, database);
 
     [Fact]
+    public async Task A_subscriber_that_throws_stops_neither_the_writer_nor_the_subscribers_after_it()
+    {
+        await using var storage = await StartStorageAsync();
+        var heard = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var faulty = storage.Feed.Subscribe("feed", _ => throw new InvalidOperationException("a subscriber's own bug"));
+        using var next = storage.Feed.Subscribe("feed", m => heard.Enqueue(m.Subject!));
+
+        // A writer stopped by the first announcement would never commit the second.
+        await storage.StoreAsync("a@feed.localhost", "first").WaitAsync(TimeSpan.FromSeconds(10));
+        await storage.StoreAsync("a@feed.localhost", "second").WaitAsync(TimeSpan.FromSeconds(10));
+
+        await Poll.UntilAsync(() => heard.Count == 2, TimeSpan.FromSeconds(10), "the subscriber after the faulty one heard both");
+        Assert.Equal(["first", "second"], heard);
+        Assert.Equal(2, storage.Feed.SubscriberFaults);
+        Assert.Equal(2, (await storage.Inboxes.GetAsync("feed", default))!.Messages);
+    }
+
+    [Fact]
     public async Task Counts_follow_arrivals_deletes_emptying_and_renaming()
     {
         await using var storage = await StartStorageAsync();
