@@ -196,7 +196,7 @@ internal static class Migrations
         return await state.ExecuteScalarAsync(cancellationToken) as bool?;
     }
 
-        private static async Task<int> CurrentAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    private static async Task<int> CurrentAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("SELECT max(version) FROM schema_version", connection);
         return await command.ExecuteScalarAsync(cancellationToken) is int version ? version : 0;
