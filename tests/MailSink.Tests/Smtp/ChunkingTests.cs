@@ -68,11 +68,7 @@ public sealed class ChunkingTests(SharedHost shared, ITestOutputHelper output) :
     public async Task An_empty_last_chunk_ends_the_message_and_a_lone_one_stores_an_empty_message()
     {
         var inbox = MailSinkHost.NewInbox();
-        await using var client = await RawSmtpClient.ConnectAsync(Host.SmtpPort, output);
-        await client.ReadReplyAsync();
-        await client.CommandAsync("EHLO me");
-        await client.CommandAsync("MAIL FROM:<a@b.example>");
-        await client.CommandAsync($"RCPT TO:<x@{inbox}.localhost>");
+        await using var client = await InTransactionAsync(inbox);
         const string Headers = "Subject: parts\r\n\r\n";
         await client.SendAsync($"BDAT {Headers.Length}\r\n{Headers}", eol: "");
         Assert.Equal($"250 {Headers.Length} octets received, {Headers.Length} in all so far", await client.ReadReplyAsync());
@@ -135,11 +131,7 @@ public sealed class ChunkingTests(SharedHost shared, ITestOutputHelper output) :
     public async Task Data_after_a_chunk_gets_503_and_rset_drops_the_chunks()
     {
         var inbox = MailSinkHost.NewInbox();
-        await using var client = await RawSmtpClient.ConnectAsync(Host.SmtpPort, output);
-        await client.ReadReplyAsync();
-        await client.CommandAsync("EHLO me");
-        await client.CommandAsync("MAIL FROM:<a@b.example>");
-        await client.CommandAsync($"RCPT TO:<x@{inbox}.localhost>");
+        await using var client = await InTransactionAsync(inbox);
         const string Chunk = "Subject: never stored\r\n";
         await client.SendAsync($"BDAT {Chunk.Length}\r\n{Chunk}", eol: "");
         Assert.StartsWith($"250 {Chunk.Length} octets received", await client.ReadReplyAsync());
@@ -191,6 +183,17 @@ public sealed class ChunkingTests(SharedHost shared, ITestOutputHelper output) :
             "421 mailsink.localhost Syntax: BDAT <size> [LAST]; the bytes after a malformed BDAT cannot be told from commands, closing connection",
             await client.CommandAsync(command));
         Assert.True(await client.IsClosedByServerAsync());
+    }
+
+    /// <summary>A session with EHLO, MAIL (with <paramref name="mailParameters"/>) and one RCPT to <paramref name="inbox"/> done.</summary>
+    private async Task<RawSmtpClient> InTransactionAsync(string inbox, string mailParameters = "")
+    {
+        var client = await RawSmtpClient.ConnectAsync(Host.SmtpPort, output);
+        await client.ReadReplyAsync();
+        await client.CommandAsync("EHLO me");
+        Assert.StartsWith("250 ", await client.CommandAsync("MAIL FROM:<a@b.example>" + mailParameters));
+        Assert.StartsWith("250 ", await client.CommandAsync($"RCPT TO:<x@{inbox}.localhost>"));
+        return client;
     }
 
     /// <summary>The body memory shared by this class's own host (its tests run one at a time).</summary>
@@ -252,11 +255,7 @@ public sealed class ChunkingTests(SharedHost shared, ITestOutputHelper output) :
         new Random(7).NextBytes(body);
         var message = "Subject: large\r\nContent-Type: application/octet-stream\r\n\r\n"u8.ToArray().Concat(body).ToArray();
         var cut = 1024 * 1024 - 100;
-        await using var client = await RawSmtpClient.ConnectAsync(Host.SmtpPort, output);
-        await client.ReadReplyAsync();
-        await client.CommandAsync("EHLO me");
-        await client.CommandAsync("MAIL FROM:<a@b.example> BODY=BINARYMIME");
-        await client.CommandAsync($"RCPT TO:<x@{inbox}.localhost>");
+        await using var client = await InTransactionAsync(inbox, " BODY=BINARYMIME");
         await client.SendRawAsync([.. Encoding.ASCII.GetBytes($"BDAT {cut}\r\n"), .. message[..cut]]);
         Assert.StartsWith($"250 {cut} octets received", await client.ReadReplyAsync());
         await client.SendRawAsync([.. Encoding.ASCII.GetBytes($"BDAT {message.Length - cut} LAST\r\n"), .. message[cut..]]);
