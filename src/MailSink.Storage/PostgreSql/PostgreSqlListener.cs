@@ -144,7 +144,7 @@ internal sealed class PostgreSqlListener : HostedLoop
         {
             try
             {
-                await using var connection = await _store.DataSource.OpenConnectionAsync(stoppingToken);
+                await using var connection = await _store.ListenSource.OpenConnectionAsync(stoppingToken);
                 connection.Notification += (_, e) =>
                 {
                     if (e.Payload != NodeId)

@@ -40,8 +40,9 @@ internal sealed partial class PostgreSqlStore : IAsyncDisposable
         if (!Names(options.Value.PostgreSql.ConnectionString, "Max Auto Prepare", "MaxAutoPrepare"))
             settings.MaxAutoPrepare = 64;
         // MailSink changes no session state a pooled connection could carry over (its SETs are LOCAL to a
-        // transaction, its advisory locks are let go), so the pool need not reset each connection it hands
-        // back: five statements fewer for every commit and every API call.
+        // transaction, its advisory locks are let go, and LISTEN happens only on ListenSource's unpooled
+        // connection), so the pool need not reset each connection it hands back: five statements fewer for
+        // every commit and every API call.
         settings.NoResetOnClose = true;
         // Every commit waits for its WAL to be flushed (a 250 survives a power loss of the database server),
         // whatever the server's or the role's default: set when each connection starts, above both, instead
@@ -57,6 +58,13 @@ internal sealed partial class PostgreSqlStore : IAsyncDisposable
         searches.ConnectionStringBuilder.MaxAutoPrepare = 0;
         searches.UseLoggerFactory(loggerFactory);
         SearchSource = searches.Build();
+
+        // The listener's connection LISTENs, which is session state: closed when the listener is done with
+        // it, never handed back to the pool above, where the next user would hold notifications nobody reads.
+        var listen = new NpgsqlDataSourceBuilder(settings.ConnectionString);
+        listen.ConnectionStringBuilder.Pooling = false;
+        listen.UseLoggerFactory(loggerFactory);
+        ListenSource = listen.Build();
         Where = $"{settings.Host}:{settings.Port}/{settings.Database}";
     }
 
@@ -64,6 +72,9 @@ internal sealed partial class PostgreSqlStore : IAsyncDisposable
 
     /// <summary>Connections for searches, whose statements are planned for each needle (see the constructor).</summary>
     private NpgsqlDataSource SearchSource { get; }
+
+    /// <summary>Unpooled connections, for the listener's LISTEN (see the constructor).</summary>
+    internal NpgsqlDataSource ListenSource { get; }
 
     /// <summary>Host, port and database, for messages and the health check (never the password).</summary>
     internal string Where { get; }
@@ -163,6 +174,7 @@ internal sealed partial class PostgreSqlStore : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await ListenSource.DisposeAsync();
         await SearchSource.DisposeAsync();
         await DataSource.DisposeAsync();
     }
