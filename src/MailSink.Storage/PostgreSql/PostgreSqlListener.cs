@@ -127,7 +127,10 @@ internal sealed class PostgreSqlListener : HostedLoop
         public StoredMessage? Seen;
     }
 
-    /// <summary>The receive time of the last message published (or of the clock when the node started).</summary>
+    /// <summary>
+    /// How far the listener has read: the receive time of the last message it read, or, once it has caught
+    /// up, the last time the clock had given out (the clock's time when the node started, at first).
+    /// </summary>
     internal long Cursor => Interlocked.Read(ref _cursor);
 
     /// <summary>How many times the listener lost its connection and made a new one.</summary>
@@ -198,25 +201,28 @@ internal sealed class PostgreSqlListener : HostedLoop
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             timeout.CancelAfter(ReadTimeout); // a connection that went silent fails here, not never
+
+            // The last time given out and committed, read before the messages: every message with a time up
+            // to it is visible to the read below (or deleted), so once that read is short the cursor can go
+            // there even if no message was left to read (all deleted), and this node's ids up to it be dropped.
+            long committed;
+            await using (var clock = new NpgsqlCommand("SELECT ticks FROM clock WHERE id = 1", connection))
+                committed = (long)(await clock.ExecuteScalarAsync(timeout.Token))!;
             await using var command = new NpgsqlCommand(
                 $"SELECT {PostgreSqlStore.ListedColumns} FROM messages m WHERE m.received > @cursor ORDER BY m.received LIMIT {Page}",
                 connection);
             command.Parameters.AddWithValue("cursor", Cursor);
             var arrived = await PostgreSqlStore.ReadListedAsync(command, timeout.Token);
-            if (arrived.Count == 0)
-            {
-                Prune();
-                return;
-            }
-
             var (others, ownAfterFailure) = Sort(arrived);
             if (others.Count > 0)
                 _feed.Publish(others, local: false);
             if (ownAfterFailure.Count > 0)
                 _feed.Publish(ownAfterFailure); // this node's after all: announced as its own
-            Interlocked.Exchange(ref _cursor, arrived[^1].ReceivedTicks);
-            Prune();
-            if (arrived.Count < Page)
+            var caughtUp = arrived.Count < Page;
+            var cursor = arrived.Count > 0 ? arrived[^1].ReceivedTicks : Cursor;
+            Interlocked.Exchange(ref _cursor, caughtUp ? Math.Max(cursor, committed) : cursor);
+            Prune(caughtUp);
+            if (caughtUp)
                 return;
         }
     }
@@ -253,8 +259,11 @@ internal sealed class PostgreSqlListener : HostedLoop
         return (others, ownAfterFailure);
     }
 
-    /// <summary>Drops ids the listener will never read: committed before the cursor (deleted before it came), or failed long ago.</summary>
-    internal void Prune()
+    /// <summary>
+    /// Drops ids the listener will never read: committed before the cursor (deleted before it came), and,
+    /// once the listener has caught up, failed long ago (while it catches up, such a message may still come).
+    /// </summary>
+    internal void Prune(bool caughtUp = true)
     {
         var cursor = Cursor;
         var now = Environment.TickCount64;
@@ -263,7 +272,7 @@ internal sealed class PostgreSqlListener : HostedLoop
             foreach (var (id, own) in _own)
             {
                 if ((own.Ticks != 0 && own.Seen is null && own.Ticks <= cursor)
-                    || (own.FailedAt is { } failed && now - failed > (long)KeepFailed.TotalMilliseconds))
+                    || (caughtUp && own.FailedAt is { } failed && now - failed > (long)KeepFailed.TotalMilliseconds))
                     _own.Remove(id);
             }
         }

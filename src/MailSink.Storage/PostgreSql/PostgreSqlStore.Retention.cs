@@ -49,11 +49,18 @@ internal sealed partial class PostgreSqlStore : IRetentionStore
         if (limits.MaxAge > TimeSpan.Zero)
         {
             // Age by the database's clock, which gave the receive times: a node whose own clock runs ahead
-            // would otherwise take mail that has only just come for old.
+            // would otherwise take mail that has only just come for old. Read once and passed as a value: the
+            // clock function in the condition itself would keep the index from stopping at the cutoff, and
+            // every pass would read the whole table while it holds the clock's row.
+            var before = await UseAsync(async connection =>
+            {
+                await using var clock = new NpgsqlCommand($"SELECT {NowTicks}", connection);
+                return (long)(await clock.ExecuteScalarAsync(cancellationToken))! - limits.MaxAge.Ticks;
+            }, cancellationToken);
             int? n;
             while ((n = await RemoveStepAsync(
-                       $"id IN (SELECT id FROM messages WHERE received < {NowTicks} - @age ORDER BY received LIMIT @batch)",
-                       cancellationToken, ("age", limits.MaxAge.Ticks))) is > 0)
+                       "id IN (SELECT id FROM messages WHERE received < @before ORDER BY received LIMIT @batch)",
+                       cancellationToken, ("before", before))) is > 0)
                 removed += n.Value;
             if (n is null)
                 return removed;

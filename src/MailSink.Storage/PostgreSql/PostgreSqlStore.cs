@@ -115,14 +115,15 @@ internal sealed partial class PostgreSqlStore : IAsyncDisposable
         return await command.ExecuteScalarAsync(cancellationToken);
     }, cancellationToken);
 
-    /// <summary>
-    /// Runs a use of the database on a pooled connection. A failure of the database or of the way to it
-    /// becomes <see cref="StorageUnavailableException"/>; a cancellation by the caller stays one.
-    /// </summary>
     /// <summary>The first row a read gave, or null (a lookup by key).</summary>
     private static T? FirstOrNull<T>(IReadOnlyList<T> rows)
         where T : class => rows.Count > 0 ? rows[0] : null;
 
+    /// <summary>
+    /// Runs a use of the database on a pooled connection. A failure of the database or of the way to it
+    /// becomes <see cref="StorageUnavailableException"/>; once the caller has cancelled, any failure is that
+    /// cancellation (a connection that broke just as an await's deadline passed is not a 500).
+    /// </summary>
     internal async Task<T> UseAsync<T>(Func<NpgsqlConnection, Task<T>> use, CancellationToken cancellationToken, bool search = false)
     {
         try
@@ -130,9 +131,13 @@ internal sealed partial class PostgreSqlStore : IAsyncDisposable
             await using var connection = await (search ? SearchSource : DataSource).OpenConnectionAsync(cancellationToken);
             return await use(connection);
         }
-        catch (Exception ex) when (IsDatabaseFault(ex) && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (IsDatabaseFault(ex))
         {
-            throw new StorageUnavailableException($"PostgreSQL at {Where} failed: {ex.Message}", ex);
+            if (!cancellationToken.IsCancellationRequested)
+                throw new StorageUnavailableException($"PostgreSQL at {Where} failed: {ex.Message}", ex);
+            if (ex is OperationCanceledException)
+                throw;
+            throw new OperationCanceledException("Cancelled while PostgreSQL failed.", ex, cancellationToken);
         }
     }
 

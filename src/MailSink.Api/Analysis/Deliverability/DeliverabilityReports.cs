@@ -41,19 +41,19 @@ public sealed class DeliverabilityReports(
     IMessageRepository messages, IAnalysisStore analyses, AnalysisDns dns, AuthenticationChecks checks, SpamAssassinClient spamd, IOptions<DeliverabilityOptions> options)
 {
     private const string Kind = "deliverability";
-    private const int Kept = 1000;
     private static readonly string[] Shorteners = ["bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "buff.ly", "rebrand.ly", "cutt.ly", "shorturl.at", "tiny.cc", "rb.gy"];
-    private readonly NewestKept<Lazy<Task<DeliverabilityReportDto?>>> _making = new(() => Kept);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<DeliverabilityReportDto?>>> _making = new(StringComparer.Ordinal);
 
     /// <summary>The report, or null when there is no such message.</summary>
     public async Task<DeliverabilityReportDto?> GetAsync(string id, CancellationToken cancellationToken)
     {
-        var making = _making.GetOrAdd(id, key => new Lazy<Task<DeliverabilityReportDto?>>(() => MakeOnceAsync(key)));
-        return await making.Value.WaitAsync(cancellationToken);
+        Lazy<Task<DeliverabilityReportDto?>>? mine = null;
+        mine = new Lazy<Task<DeliverabilityReportDto?>>(() => MakeOnceAsync(id, mine!));
+        return await _making.GetOrAdd(id, mine).Value.WaitAsync(cancellationToken); // a making under way is joined
     }
 
-    /// <summary>Makes (or reads back) the report, and lets the in-memory entry go however that ends.</summary>
-    private async Task<DeliverabilityReportDto?> MakeOnceAsync(string id)
+    /// <summary>Makes (or reads back) the report, and lets its in-memory entry go however that ends (this entry only).</summary>
+    private async Task<DeliverabilityReportDto?> MakeOnceAsync(string id, Lazy<Task<DeliverabilityReportDto?>> entry)
     {
         try
         {
@@ -61,7 +61,7 @@ public sealed class DeliverabilityReports(
         }
         finally
         {
-            _making.Remove(id);
+            _making.TryRemove(new KeyValuePair<string, Lazy<Task<DeliverabilityReportDto?>>>(id, entry));
         }
     }
 
