@@ -31,6 +31,7 @@ public sealed class BodyMemoryTests(ITestOutputHelper output)
         await SmtpSend.MessageAsync(server.SmtpPort, SmtpSend.Simple($"warm@{inbox}.localhost", "warm-up", "hello"));
         var baseline = Rss(server.Pid);
         var baselineFiles = OpenFiles(server.Pid);
+        var baselineTargets = OpenFileTargets(server.Pid);
         output.WriteLine($"baseline: RSS {baseline / 1048576} MB, {baselineFiles} open files");
 
         var clients = new List<TcpClient>();
@@ -74,8 +75,17 @@ public sealed class BodyMemoryTests(ITestOutputHelper output)
         }
 
         // The clients are gone: each session ends and gives back its body (files closed, memory returned).
-        await Poll.UntilAsync(() => Task.FromResult(OpenFiles(server.Pid) <= baselineFiles), TimeSpan.FromSeconds(30),
-            "the server holds no more files than before the clients came");
+        try
+        {
+            await Poll.UntilAsync(() => Task.FromResult(OpenFiles(server.Pid) <= baselineFiles), TimeSpan.FromSeconds(30),
+                "the server holds no more files than before the clients came");
+        }
+        catch (Xunit.Sdk.XunitException)
+        {
+            // Which ones, so that a failure says what was left open (a body's file, a socket, something else).
+            var extra = OpenFileTargets(server.Pid).GroupBy(t => t).Select(g => (g.Key, Count: g.Count() - baselineTargets.Count(b => b == g.Key))).Where(x => x.Count > 0);
+            throw new Xunit.Sdk.XunitException($"{OpenFiles(server.Pid)} files open against {baselineFiles} before; more than before: {string.Join(", ", extra.Take(20).Select(x => $"{x.Key} ×{x.Count}"))}");
+        }
         var after = Rss(server.Pid);
         output.WriteLine($"after the clients left: RSS {after / 1048576} MB");
         Assert.True(after - baseline < AllowedGrowth, $"RSS stayed {(after - baseline) / 1048576} MB over the baseline");
@@ -138,6 +148,23 @@ public sealed class BodyMemoryTests(ITestOutputHelper output)
     }
 
     private static int OpenFiles(int pid) => Directory.GetFiles($"/proc/{pid}/fd").Length;
+
+    /// <summary>What each open descriptor is (a path, <c>socket:[inode]</c> shortened to <c>socket</c>, a pipe...).</summary>
+    private static string[] OpenFileTargets(int pid) =>
+    [
+        .. Directory.GetFiles($"/proc/{pid}/fd").Select(fd =>
+        {
+            try
+            {
+                var target = new FileInfo(fd).LinkTarget ?? "?";
+                return target.StartsWith("socket:", StringComparison.Ordinal) ? "socket" : target;
+            }
+            catch (IOException)
+            {
+                return "closed meanwhile";
+            }
+        }),
+    ];
 
     private static long ProcField(string path, string name)
     {
