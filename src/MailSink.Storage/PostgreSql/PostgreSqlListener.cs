@@ -205,9 +205,7 @@ internal sealed class PostgreSqlListener : HostedLoop
             // The last time given out and committed, read before the messages: every message with a time up
             // to it is visible to the read below (or deleted), so once that read is short the cursor can go
             // there even if no message was left to read (all deleted), and this node's ids up to it be dropped.
-            long committed;
-            await using (var clock = new NpgsqlCommand("SELECT ticks FROM clock WHERE id = 1", connection))
-                committed = (long)(await clock.ExecuteScalarAsync(timeout.Token))!;
+            var committed = await PostgreSqlStore.ClockTicksAsync(connection, timeout.Token);
             await using var command = new NpgsqlCommand(
                 $"SELECT {PostgreSqlStore.ListedColumns} FROM messages m WHERE m.received > @cursor ORDER BY m.received LIMIT {Page}",
                 connection);

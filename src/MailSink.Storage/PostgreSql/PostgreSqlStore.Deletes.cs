@@ -26,11 +26,7 @@ internal sealed partial class PostgreSqlStore
     /// </summary>
     private async Task<int> RemoveInboxInStepsAsync(string storableInbox, CancellationToken cancellationToken)
     {
-        var upTo = await UseAsync(async connection =>
-        {
-            await using var clock = new NpgsqlCommand("SELECT ticks FROM clock WHERE id = 1", connection);
-            return (long)(await clock.ExecuteScalarAsync(cancellationToken))!;
-        }, cancellationToken);
+        var upTo = await UseAsync(connection => ClockTicksAsync(connection, cancellationToken), cancellationToken);
         int removed = 0, step;
         do
         {

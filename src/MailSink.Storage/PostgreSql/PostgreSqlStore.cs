@@ -169,6 +169,13 @@ internal sealed partial class PostgreSqlStore : IAsyncDisposable
         }
     }
 
+    /// <summary>The last receive time the clock has given out, as committed.</summary>
+    internal static async Task<long> ClockTicksAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var clock = new NpgsqlCommand("SELECT ticks FROM clock WHERE id = 1", connection);
+        return (long)(await clock.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     /// <summary>Failures of PostgreSQL or of the connection to it (not of MailSink's own logic).</summary>
     internal static bool IsDatabaseFault(Exception ex) =>
         ex is NpgsqlException or SocketException or IOException or TimeoutException or OperationCanceledException
