@@ -113,6 +113,21 @@ internal sealed class DataBodyDecoder(long maxBytes, BodySpool? spool = null) : 
         return false;
     }
 
+    /// <summary>Consumes input, segment by segment, up to the end line: what was consumed, and whether the end line was found.</summary>
+    public (long Consumed, bool Done) Feed(System.Buffers.ReadOnlySequence<byte> input)
+    {
+        long consumed = 0;
+        foreach (var segment in input)
+        {
+            var done = Feed(segment.Span, out var used);
+            consumed += used;
+            if (done)
+                return (consumed, true);
+        }
+
+        return (consumed, false);
+    }
+
     /// <summary>The message after the end line was found, which now owns its bytes; or the fact that it was too large.</summary>
     public ReceivedBody Complete()
     {

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.IO.Pipelines;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -119,56 +118,33 @@ internal sealed partial class SessionAdapter
     /// </summary>
     private async ValueTask<bool> ReceiveChunkAsync(long size, MessageBuffer? into, CancellationToken cancellationToken)
     {
-        // As with DATA, the chunk may take long but must keep moving: the idle time counts from the last KiB.
-        var since = Environment.TickCount64;
-        long left = size, progressMark = 0;
-        var needMore = false;
-        while (left > 0)
+        if (size == 0)
+            return true; // nothing to wait for
+        var chunk = new ChunkTaker(size, into);
+        // A chunk outside a transaction is only being read to be dropped: a drain need not wait for it.
+        if (await ReadBytesAsync(chunk, static (chunk, input) => chunk.Take(input), watchDrain: !_state.InTransaction, cancellationToken))
+            return true;
+        Log.ChunkAbandoned(logger, Id, size - chunk.Left);
+        return false;
+    }
+
+    /// <summary>Takes a chunk's bytes as they come, up to its size, into a buffer (or nowhere, when it is dropped).</summary>
+    private sealed class ChunkTaker(long size, MessageBuffer? into)
+    {
+        public long Left { get; private set; } = size;
+
+        public (long Taken, bool Done) Take(ReadOnlySequence<byte> input)
         {
-            var input = Transport.Input;
-            ReadResult result;
-            if (needMore || !input.TryRead(out result))
-            {
-                // A chunk outside a transaction is only being read to be dropped: a drain need not wait for it.
-                var read = await ReadTransportAsync(input, watchDrain: !_state.InTransaction, since, cancellationToken);
-                if (read is null)
-                {
-                    Log.ChunkAbandoned(logger, Id, size - left);
-                    return false;
-                }
-
-                result = read.Value;
-            }
-
-            var taken = result.Buffer.Slice(0, Math.Min(left, result.Buffer.Length));
+            var taken = input.Slice(0, Math.Min(Left, input.Length));
             if (into is not null)
             {
                 foreach (var segment in taken)
                     into.Append(segment.Span);
             }
 
-            left -= taken.Length;
-            if (size - left - progressMark >= 1024)
-            {
-                progressMark = size - left;
-                since = Environment.TickCount64;
-            }
-
-            input.AdvanceTo(taken.End);
-            if (left == 0)
-                break;
-            if (result.IsCompleted)
-            {
-                Log.ChunkAbandoned(logger, Id, size - left);
-                _closing = true;
-                return false;
-            }
-
-            Transport.AcknowledgeQuickly();
-            needMore = true;
+            Left -= taken.Length;
+            return (taken.Length, Left == 0);
         }
-
-        return true;
     }
 
     /// <summary>RFC 3030: <c>chunk-size [SP "LAST"]</c>, the size in decimal digits; LAST in any ASCII case, as people type it.</summary>

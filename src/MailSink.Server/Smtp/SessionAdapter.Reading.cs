@@ -146,61 +146,58 @@ internal sealed partial class SessionAdapter
     private async ValueTask<bool> ReceiveBodyAsync(CancellationToken cancellationToken)
     {
         using var decoder = new DataBodyDecoder(Settings.MaxMessageBytes, Settings.Spool);
-        var needMore = false;
-        // The body may take long, but it must keep moving: the idle time counts from the last KiB received.
+        if (!await ReadBytesAsync(decoder, static (decoder, input) => decoder.Feed(input), watchDrain: false, cancellationToken))
+        {
+            Log.DataAbandoned(logger, Id, decoder.Size);
+            return false;
+        }
+
+        _state.Body = decoder.Complete();
+        return true;
+    }
+
+    /// <summary>
+    /// Hands client bytes to <paramref name="take"/> until it has all it wants (a DATA body to its end line, a
+    /// BDAT chunk to its size), which may take long but must keep moving: the idle time counts from the last
+    /// KiB taken. False when the session ended first (the client gone or idle, or the server draining).
+    /// </summary>
+    private async ValueTask<bool> ReadBytesAsync<TState>(
+        TState state, Func<TState, ReadOnlySequence<byte>, (long Taken, bool Done)> take, bool watchDrain, CancellationToken cancellationToken)
+    {
         var since = Environment.TickCount64;
-        long progressMark = 0, received = 0;
+        long taken = 0, progressMark = 0;
+        var needMore = false;
         while (true)
         {
             var input = Transport.Input;
             ReadResult result;
             if (needMore || !input.TryRead(out result))
             {
-                var read = await ReadTransportAsync(input, watchDrain: false, since, cancellationToken);
+                var read = await ReadTransportAsync(input, watchDrain, since, cancellationToken);
                 if (read is null)
-                {
-                    Log.DataAbandoned(logger, Id, decoder.Size);
                     return false;
-                }
-
                 result = read.Value;
             }
 
-            var buffer = result.Buffer;
-            received += buffer.Length;
-            if (received - progressMark >= 1024)
+            var (n, done) = take(state, result.Buffer);
+            input.AdvanceTo(result.Buffer.GetPosition(n));
+            taken += n;
+            if (taken - progressMark >= 1024)
             {
-                progressMark = received;
+                progressMark = taken;
                 since = Environment.TickCount64;
             }
 
-            long consumed = 0;
-            var done = false;
-            foreach (var segment in buffer)
-            {
-                done = decoder.Feed(segment.Span, out var used);
-                consumed += used;
-                if (done)
-                    break;
-            }
-
             if (done)
-            {
-                input.AdvanceTo(buffer.GetPosition(consumed));
-                _state.Body = decoder.Complete();
                 return true;
-            }
-
-            input.AdvanceTo(buffer.End);
             if (result.IsCompleted)
             {
-                Log.DataAbandoned(logger, Id, decoder.Size);
                 _closing = true;
                 return false;
             }
 
-            // More of the body is to come: ask for it now. A body that ended in this read needs no such
-            // system call, as its acknowledgement goes out with the reply.
+            // More is to come: ask for it now. What ended in this read needs no such system call, as its
+            // acknowledgement goes out with the reply.
             Transport.AcknowledgeQuickly();
             needMore = true;
         }
