@@ -22,4 +22,13 @@ public static class Poll
     /// <summary><see cref="UntilAsync(Func{Task{bool}}, TimeSpan, string)"/> for a condition checked without waiting for anything.</summary>
     public static Task UntilAsync(Func<bool> condition, TimeSpan timeout, string what) =>
         UntilAsync(() => Task.FromResult(condition()), timeout, what);
+
+    /// <summary>Returns what <paramref name="probe"/> gives as soon as it gives something; fails the test naming <paramref name="what"/> at the deadline.</summary>
+    public static async Task<T> ForAsync<T>(Func<Task<T?>> probe, TimeSpan timeout, string what)
+        where T : struct
+    {
+        T? found = null;
+        await UntilAsync(async () => (found = await probe()) is not null, timeout, what);
+        return found!.Value;
+    }
 }

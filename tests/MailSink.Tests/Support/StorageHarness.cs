@@ -58,8 +58,10 @@ public sealed class StorageHarness : IAsyncDisposable
     /// </summary>
     /// <param name="emptyFirst">False: a second node on the same database, which keeps what the first one holds.</param>
     /// <param name="bodySearchIndex">PostgreSQL's <see cref="PostgreSqlOptions.BodySearchIndex"/>.</param>
+    /// <param name="connectionString">Another way to <paramref name="database"/> (through a <see cref="TcpRelay"/>, say).</param>
     public static async Task<StorageHarness> StartAsync(
-        StorageEngine engine, PostgreSqlDatabase? database = null, string[]? rootDomains = null, bool emptyFirst = true, bool bodySearchIndex = true)
+        StorageEngine engine, PostgreSqlDatabase? database = null, string[]? rootDomains = null, bool emptyFirst = true, bool bodySearchIndex = true,
+        string? connectionString = null)
     {
         if (engine == StorageEngine.LiteDb)
             return new StorageHarness(rootDomains);
@@ -67,7 +69,7 @@ public sealed class StorageHarness : IAsyncDisposable
         var options = Options.Create(new StorageOptions
         {
             Engine = StorageEngine.PostgreSql,
-            PostgreSql = new PostgreSqlOptions { ConnectionString = database.ConnectionString, BodySearchIndex = bodySearchIndex },
+            PostgreSql = new PostgreSqlOptions { ConnectionString = connectionString ?? database.ConnectionString, BodySearchIndex = bodySearchIndex },
         });
         var store = new PostgreSqlStore(options, NullLoggerFactory.Instance);
         try
