@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using MailSink.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
 using MimeKit.Cryptography;
 using Org.BouncyCastle.Crypto;
@@ -270,5 +271,34 @@ public sealed class DeliverabilityTests(TestDnsServer dns) : IClassFixture<TestD
         Assert.Equal("Timeout", Result(report.GetProperty("spf")));
         Assert.Equal("Timeout", Result(report.GetProperty("dmarc")));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
+    }
+
+    /// <summary>
+    /// Callers that ask at once, while the report is being made (its DNS held back here), all wait for that
+    /// one making: DNS is asked once, one report is kept, and every caller has the same.
+    /// </summary>
+    [Fact]
+    public async Task Callers_asking_at_once_share_one_making_of_the_report()
+    {
+        dns.Txt("shared.test", "v=spf1 ip4:127.0.0.1 -all");
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        dns.Hold("shared.test", release.Task);
+        await using var host = await MailSinkHost.StartAsync([.. dns.HostSettings, "--MailSink:Analysis:DnsTimeout=00:00:30"]);
+        var inbox = MailSinkHost.NewInbox();
+        await SmtpSend.MessageAsync(host.SmtpPort, Mail("a@shared.test", $"x@{inbox}.localhost", "shared"), sender: MailboxAddress.Parse("a@shared.test"));
+        var id = (await host.ListAsync(inbox)).Single().GetProperty("id").GetString()!;
+        var reports = host.Services.GetRequiredService<MailSink.Api.Analysis.Deliverability.DeliverabilityReports>();
+
+        // Each call has joined the making (or started it) by the time it returns its task.
+        var callers = Enumerable.Range(0, 5).Select(_ => reports.GetAsync(id, CancellationToken.None)).ToArray();
+        await Poll.UntilAsync(() => dns.Queries.Contains("shared.test"), TimeSpan.FromSeconds(20), "the making asked DNS for the sender's SPF record");
+        Assert.All(callers, caller => Assert.False(caller.IsCompleted));
+        release.SetResult();
+        var made = await Task.WhenAll(callers);
+
+        Assert.All(made, report => Assert.Same(made[0], report));
+        Assert.Equal("Pass", made[0]!.Spf.Result);
+        Assert.Single(dns.Queries, q => q == "_dmarc.shared.test"); // each making asks once
+        Assert.NotNull(await host.Services.GetRequiredService<MailSink.Storage.IAnalysisStore>().GetAnalysisAsync(id, "deliverability", CancellationToken.None));
     }
 }

@@ -14,6 +14,7 @@ public sealed class TestDnsServer : IAsyncLifetime
 {
     private readonly ConcurrentDictionary<(string Name, RecordType Type), List<DnsRecordBase>> _records = new();
     private readonly ConcurrentDictionary<string, bool> _silent = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, Task> _held = new(StringComparer.OrdinalIgnoreCase);
     private DnsServer? _server;
 
     public int Port { get; private set; }
@@ -29,22 +30,23 @@ public sealed class TestDnsServer : IAsyncLifetime
         Port = MailSinkProcess.FreePort();
         var endpoint = new IPEndPoint(IPAddress.Loopback, Port);
         _server = new DnsServer(new UdpServerTransport(endpoint), new TcpServerTransport(endpoint));
-        _server.QueryReceived += (_, e) =>
+        _server.QueryReceived += async (_, e) =>
         {
             if (e.Query is not DnsMessage query || query.Questions.Count == 0)
-                return Task.CompletedTask;
+                return;
             var question = query.Questions[0];
             var name = question.Name.ToString().TrimEnd('.').ToLowerInvariant();
             Queries.Enqueue(name);
             if (_silent.ContainsKey(name))
-                return Task.CompletedTask; // no response: the client waits for its timeout
+                return; // no response: the client waits for its timeout
+            if (_held.TryGetValue(name, out var held))
+                await held;
             var response = query.CreateResponseInstance();
             if (_records.TryGetValue((name, question.RecordType), out var answers))
                 response.AnswerRecords.AddRange(answers);
             else if (!_records.Keys.Any(k => k.Name == name))
                 response.ReturnCode = ReturnCode.NxDomain;
             e.Response = response;
-            return Task.CompletedTask;
         };
         _server.Start();
         return Task.CompletedTask;
@@ -67,6 +69,9 @@ public sealed class TestDnsServer : IAsyncLifetime
 
     public void Mx(string name, int preference, string exchange) =>
         Add(name, RecordType.Mx, new MxRecord(DomainName.Parse(name), 60, (ushort)preference, DomainName.Parse(exchange)));
+
+    /// <summary>Queries for <paramref name="name"/> are answered only once <paramref name="release"/> completes.</summary>
+    public void Hold(string name, Task release) => _held[name.ToLowerInvariant()] = release;
 
     /// <summary>Queries for <paramref name="name"/> go unanswered.</summary>
     public void Silence(string name) => _silent[name.ToLowerInvariant()] = true;
