@@ -37,18 +37,20 @@ internal sealed class PostgreSqlListener : HostedLoop
     private readonly PostgreSqlStore _store;
     private readonly ArrivalFeed _feed;
     private readonly ILogger<PostgreSqlListener> _logger;
+    private readonly TimeProvider _time;
     /// <summary>Failed commits' ids are kept this long in case the commit happened after all; then dropped.</summary>
-    private static readonly TimeSpan KeepFailed = TimeSpan.FromMinutes(5);
+    internal static readonly TimeSpan KeepFailed = TimeSpan.FromMinutes(5);
 
     private readonly Dictionary<string, Own> _own = new(StringComparer.Ordinal);
     private long _cursor;
     private volatile bool _notified;
 
-    public PostgreSqlListener(PostgreSqlStore store, ArrivalFeed feed, ILogger<PostgreSqlListener> logger)
+    public PostgreSqlListener(PostgreSqlStore store, ArrivalFeed feed, ILogger<PostgreSqlListener> logger, TimeProvider time)
     {
         _store = store;
         _feed = feed;
         _logger = logger;
+        _time = time;
     }
 
     /// <summary>What this node's notifications carry, so that the listener can tell them from other nodes'.</summary>
@@ -101,7 +103,7 @@ internal sealed class PostgreSqlListener : HostedLoop
                 }
                 else
                 {
-                    own.FailedAt = Environment.TickCount64;
+                    own.FailedAt = _time.GetTimestamp();
                 }
             }
         }
@@ -264,13 +266,12 @@ internal sealed class PostgreSqlListener : HostedLoop
     internal void Prune(bool caughtUp = true)
     {
         var cursor = Cursor;
-        var now = Environment.TickCount64;
         lock (_own)
         {
             foreach (var (id, own) in _own)
             {
                 if ((own.Ticks != 0 && own.Seen is null && own.Ticks <= cursor)
-                    || (caughtUp && own.FailedAt is { } failed && now - failed > (long)KeepFailed.TotalMilliseconds))
+                    || (caughtUp && own.FailedAt is { } failed && _time.GetElapsedTime(failed) > KeepFailed))
                     _own.Remove(id);
             }
         }

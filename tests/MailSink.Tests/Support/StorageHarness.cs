@@ -82,7 +82,7 @@ public sealed class StorageHarness : IAsyncDisposable
             }
 
             var feed = new ArrivalFeed();
-            var listener = new PostgreSqlListener(store, feed, NullLogger<PostgreSqlListener>.Instance);
+            var listener = new PostgreSqlListener(store, feed, NullLogger<PostgreSqlListener>.Instance, TimeProvider.System);
             var writer = new PostgreSqlWriter(store, listener, feed, options, NullLogger<PostgreSqlWriter>.Instance);
             var service = new PostgreSqlHostedService(store, writer, listener, NullLogger<PostgreSqlHostedService>.Instance);
             await service.StartAsync(CancellationToken.None);

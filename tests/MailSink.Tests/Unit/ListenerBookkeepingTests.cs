@@ -1,6 +1,7 @@
 using MailSink.Storage;
 using MailSink.Storage.PostgreSql;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace MailSink.Tests.Unit;
 
@@ -12,7 +13,8 @@ namespace MailSink.Tests.Unit;
 /// </summary>
 public sealed class ListenerBookkeepingTests
 {
-    private static PostgreSqlListener NewListener() => new(null!, new ArrivalFeed(), NullLogger<PostgreSqlListener>.Instance);
+    private static PostgreSqlListener NewListener(TimeProvider? time = null) =>
+        new(null!, new ArrivalFeed(), NullLogger<PostgreSqlListener>.Instance, time ?? TimeProvider.System);
 
     private static StoredMessage Message(string id, long ticks) => new() { Id = id, ReceivedTicks = ticks };
 
@@ -74,5 +76,31 @@ public sealed class ListenerBookkeepingTests
         Assert.Equal(2, listener.OwnCount); // "later" (still ahead of the cursor) and "in-flight"
         Assert.Empty(listener.Sort([Message("later", 30)]).Others);
         Assert.Equal(1, listener.OwnCount);
+    }
+
+    /// <summary>
+    /// A commit taken for failed may still come (its answer lost), so its id is kept: dropped only once it is
+    /// older than <see cref="PostgreSqlListener.KeepFailed"/> and the listener has caught up (while it catches
+    /// up, an old commit may be in the next page).
+    /// </summary>
+    [Fact]
+    public void A_failed_commit_s_id_is_kept_for_a_while_and_dropped_after_it_only_once_the_listener_has_caught_up()
+    {
+        var clock = new FakeTimeProvider();
+        var listener = NewListener(clock);
+        listener.Expect(["failed"]);
+        Assert.Empty(listener.Forget(["failed"]));
+
+        clock.Advance(PostgreSqlListener.KeepFailed - TimeSpan.FromSeconds(1));
+        listener.Prune(caughtUp: true);
+        Assert.Equal(1, listener.OwnCount);
+
+        clock.Advance(TimeSpan.FromSeconds(2));
+        listener.Prune(caughtUp: false);
+        Assert.Equal(1, listener.OwnCount);
+
+        listener.Prune(caughtUp: true);
+        Assert.Equal(0, listener.OwnCount);
+        Assert.Equal(["failed"], listener.Sort([Message("failed", 7)]).Others.Select(m => m.Id)); // so late, it is announced as another node's
     }
 }
