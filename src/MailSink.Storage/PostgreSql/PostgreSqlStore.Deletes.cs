@@ -17,7 +17,7 @@ internal sealed partial class PostgreSqlStore
         RemoveInboxInStepsAsync(TextFold.Storable(inbox), cancellationToken);
 
     /// <summary>Messages an inbox delete removes in one transaction, oldest first.</summary>
-    private const int DeleteStep = 5000;
+    internal const int DeleteStep = 5000;
 
     /// <summary>
     /// Removes an inbox's messages received up to the clock's time when it starts, <see cref="DeleteStep"/> to a
