@@ -87,6 +87,7 @@ internal sealed partial class SessionAdapter
                 {
                     Reply(stored);
                     _commandsWithoutMessage = 0;
+                    _recipientsPastLimit = 0;
                 }
                 else
                     ReplyRaw(Clean(text));

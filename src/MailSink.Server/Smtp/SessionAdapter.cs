@@ -36,6 +36,7 @@ internal sealed partial class SessionAdapter(SinkSession session, SessionTracker
     private bool _outputPending;
     private int _errors;
     private int _commandsWithoutMessage;
+    private long _recipientsPastLimit;
 
     /// <summary>The last thing read was a BDAT chunk: an empty line right after it is a line end typed after the chunk.</summary>
     private bool _chunkJustRead;

@@ -53,8 +53,9 @@ public sealed class SmtpOptions
 
     /// <summary>
     /// After this many commands without a message stored (anything but RCPT, DATA, BDAT and QUIT: EHLO, MAIL,
-    /// RSET, NOOP, VRFY, HELP, AUTH...; and a BDAT chunk under 1 KiB that is not the last) the session is
-    /// closed with <c>421</c>: a NOOP now and then no longer holds a slot for ever. Each stored message
+    /// RSET, NOOP, VRFY, HELP, AUTH...; a BDAT chunk under 1 KiB that is not the last; and a RCPT refused
+    /// with <c>452</c> past <see cref="MaxRecipients"/>, once there have been ten times that many) the session
+    /// is closed with <c>421</c>: a NOOP now and then no longer holds a slot for ever. Each stored message
     /// starts the count again.
     /// </summary>
     public int MaxCommandsWithoutMessage { get; set; } = 100;

@@ -14,6 +14,7 @@ public sealed class ClientLimitsTests(ClientLimitsTests.TightHost fixture, ITest
 {
     public const int MaxConnections = 10;
     public const int PerAddress = 3;
+    public const int MaxRecipients = 2;
 
     public sealed class TightHost() : ConfiguredHost(
             "--MailSink:Smtp:Listeners:0:Port=0", "--MailSink:Smtp:Listeners:0:Tls=None",
@@ -21,6 +22,7 @@ public sealed class ClientLimitsTests(ClientLimitsTests.TightHost fixture, ITest
             $"--MailSink:Smtp:MaxConnectionsPerAddress={PerAddress}",
             "--MailSink:Smtp:MaxErrorsPerSession=5",
             "--MailSink:Smtp:MaxCommandsWithoutMessage=10",
+            $"--MailSink:Smtp:MaxRecipients={MaxRecipients}",
             "--MailSink:Smtp:BusyIdleTimeout=00:00:01");
 
     private MailSinkHost Host => fixture.Host;
@@ -96,6 +98,32 @@ public sealed class ClientLimitsTests(ClientLimitsTests.TightHost fixture, ITest
         Assert.Equal("421 mailsink.localhost Too many commands without a message (10), closing connection", await client.CommandAsync("NOOP"));
         Assert.True(await client.IsClosedByServerAsync());
         Assert.Single(await Host.ListAsync(inbox));
+    }
+
+    /// <summary>
+    /// A RCPT past MaxRecipients gets 452, which is no error; ten times MaxRecipients of those since the last
+    /// message are a long list pipelined (not counted), and each one past that counts as a command without a
+    /// message, so that RCPT after RCPT cannot hold a slot for ever.
+    /// </summary>
+    [Fact]
+    public async Task Recipients_refused_as_too_many_count_as_commands_without_a_message_past_ten_times_the_limit()
+    {
+        var inbox = MailSinkHost.NewInbox();
+        await using var client = await ConnectFromAsync("127.0.3.3");
+        await client.ReadReplyAsync();
+        await client.CommandAsync("EHLO me"); // 1
+        await client.CommandAsync("MAIL FROM:<a@b.example>"); // 2
+        for (var i = 0; i < MaxRecipients; i++)
+            Assert.StartsWith("250 ", await client.CommandAsync($"RCPT TO:<r{i}@{inbox}.localhost>"));
+        var tooMany = $"452 Too many recipients: at most {MaxRecipients} per message; send the rest in another message";
+        for (var i = 0; i < 10 * MaxRecipients; i++)
+            Assert.Equal(tooMany, await client.CommandAsync($"RCPT TO:<over{i}@{inbox}.localhost>")); // the allowance
+        for (var i = 0; i < 8; i++)
+            Assert.Equal(tooMany, await client.CommandAsync($"RCPT TO:<past{i}@{inbox}.localhost>")); // 3..10
+        Assert.Equal(tooMany, await client.CommandAsync($"RCPT TO:<last@{inbox}.localhost>"));
+        Assert.Equal("421 mailsink.localhost Too many commands without a message (10), closing connection", await client.ReadReplyAsync());
+        Assert.True(await client.IsClosedByServerAsync());
+        Assert.Empty(await Host.ListAsync(inbox));
     }
 
     [Fact]
