@@ -51,7 +51,7 @@ internal sealed partial class SessionAdapter
                     return;
                 break;
             case "DATA":
-                Data();
+                Data(args);
                 break;
             case "BDAT":
                 await BdatAsync(args, cancellationToken);
@@ -66,7 +66,7 @@ internal sealed partial class SessionAdapter
                 Enqueue(ForwardKind.Quit, "QUIT");
                 break;
             case "HELP":
-                Help();
+                Help(args);
                 break;
             case "VRFY":
                 Reply(args.Length == 0
@@ -300,11 +300,19 @@ internal sealed partial class SessionAdapter
         return null;
     }
 
-    private void Data()
+    private void Data(string args)
     {
         if (!_state.Greeted)
         {
             Reply(GreetFirst);
+            return;
+        }
+
+        // DATA takes nothing (RFC 5321 4.1.1.4). Taken with a word after it, a person's next lines would
+        // silently become the message.
+        if (args.Length > 0)
+        {
+            Reply("501 Syntax: DATA takes no parameters; type DATA alone, then the message");
             return;
         }
 
@@ -355,14 +363,41 @@ internal sealed partial class SessionAdapter
             Enqueue(ForwardKind.StartTls, "STARTTLS");
     }
 
-    private void Help() => ReplyLines(214,
-    [
-        $"MailSink {Version}, an SMTP sink: mail is stored, never relayed.",
-        "Mail to anything@<inbox>.localhost lands in inbox <inbox>; other addresses land in the catch-all inbox.",
-        $"Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP{(StartTlsOffered ? " STARTTLS" : "")}{(Settings.AuthAllowed(Transport.IsSecure) ? " AUTH" : "")}",
-        "Example: EHLO me / MAIL FROM:<you@example.com> / RCPT TO:<test@demo.localhost> / DATA",
-        "End the message with a line holding only a dot. Read it back over HTTP: GET /api/messages?server=demo",
-    ]);
+    private void Help(string topic)
+    {
+        if (HelpOn(topic.ToUpperInvariant()) is { } line)
+        {
+            Reply($"214 {line}");
+            return;
+        }
+
+        ReplyLines(214,
+        [
+            $"MailSink {Version}, an SMTP sink: mail is stored, never relayed.",
+            "Mail to anything@<inbox>.localhost lands in inbox <inbox>; other addresses land in the catch-all inbox.",
+            $"Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP{(StartTlsOffered ? " STARTTLS" : "")}{(Settings.AuthAllowed(Transport.IsSecure) ? " AUTH" : "")}",
+            "Example: EHLO me / MAIL FROM:<you@example.com> / RCPT TO:<test@demo.localhost> / DATA",
+            "End the message with a line holding only a dot. Read it back over HTTP: GET /api/messages?server=demo. HELP <command> tells more.",
+        ]);
+    }
+
+    /// <summary>One line on <paramref name="verb"/> for "HELP verb"; null for no topic or one unknown (the general help).</summary>
+    private static string? HelpOn(string verb) => verb switch
+    {
+        "EHLO" or "HELO" => $"{verb} <your host name>: starts the session (EHLO also lists what this server offers), e.g. {verb} my-laptop",
+        "MAIL" => "MAIL FROM:<address> [SIZE=<bytes>] [BODY=8BITMIME|BINARYMIME] [SMTPUTF8]: starts a message; MAIL FROM:<> for a bounce",
+        "RCPT" => "RCPT TO:<address>: adds a recipient (one per command); mail to anything@<inbox>.localhost lands in inbox <inbox>",
+        "DATA" => "DATA: after MAIL and RCPT, send the message (headers, an empty line, the body), then a line holding only a dot",
+        "BDAT" => "BDAT <size> [LAST]: sends the message in chunks of exactly <size> bytes each (CHUNKING); LAST marks the final one",
+        "RSET" => "RSET: forgets the message begun (sender and recipients); the session goes on",
+        "NOOP" => "NOOP: does nothing and answers 250 OK",
+        "QUIT" => "QUIT: ends the session",
+        "VRFY" => "VRFY <address>: answers 252; a sink takes mail for every address",
+        "HELP" => "HELP [command]: this help",
+        "STARTTLS" => "STARTTLS: turns on TLS for the rest of the session; say EHLO again afterwards",
+        "AUTH" => "AUTH PLAIN|LOGIN|CRAM-MD5 [initial response]: logs in; any user name and password are accepted unless set up otherwise",
+        _ => null,
+    };
 
     /// <summary>"FROM:" / "TO:" with any spacing and case, as people type it; the rest after the colon.</summary>
     private static bool TryKeyword(string args, string keyword, out string rest)

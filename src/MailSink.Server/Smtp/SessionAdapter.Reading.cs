@@ -72,10 +72,10 @@ internal sealed partial class SessionAdapter
             var bytes = line.ToArray().AsSpan();
             if (!bytes.IsEmpty && bytes[^1] == (byte)'\r')
                 bytes = bytes[..^1];
-            foreach (var b in bytes)
+            for (var i = 0; i < bytes.Length; i++)
             {
-                if ((b < 0x20 && b != (byte)'\t') || b == 0x7F)
-                    return new ClientLine(null, "500 Command contains control characters (such as NUL); not understood", IsBdatLine(line));
+                if ((bytes[i] < 0x20 && bytes[i] != (byte)'\t') || bytes[i] == 0x7F)
+                    return new ClientLine(null, $"500 Command contains a control character ({ControlName(bytes[i])}) at column {i + 1}; not understood, type it again", IsBdatLine(line));
             }
 
             try
@@ -88,6 +88,16 @@ internal sealed partial class SessionAdapter
             }
         }
     }
+
+    /// <summary>A control byte as a person would know it: a terminal's Backspace sends 0x08 or 0x7F.</summary>
+    private static string ControlName(byte b) => b switch
+    {
+        0x00 => "0x00, NUL",
+        0x08 => "0x08, a backspace",
+        0x1B => "0x1B, escape",
+        0x7F => "0x7F, delete or backspace",
+        _ => $"0x{b:X2}",
+    };
 
     /// <summary>
     /// Waits for client bytes, flushing replies first; ends the session on drain or when the client has been
