@@ -9,12 +9,13 @@ public static class ApiErrors
     public static IResult BadRequest(string field, string description) => Problem(StatusCodes.Status400BadRequest, field, description);
 
     public static IResult Problem(int status, string field, string description) =>
-        Results.Json(
-            new
-            {
-                type = "ValidationError",
-                messages = new Dictionary<string, string> { [field] = description },
-                errors = new[] { new { field, detail = new[] { new { description } } } },
-            },
-            statusCode: status);
+        Results.Json(Body("ValidationError", field, description), statusCode: status);
+
+    /// <summary>The body alone, for what writes a response itself (status code pages, the exception handler).</summary>
+    internal static object Body(string type, string field, string description) => new
+    {
+        type,
+        messages = new Dictionary<string, string> { [field] = description },
+        errors = new[] { new { field, detail = new[] { new { description } } } },
+    };
 }

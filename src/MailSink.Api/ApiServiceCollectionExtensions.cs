@@ -132,11 +132,7 @@ public static class ApiServiceCollectionExtensions
     internal static Task WriteUnsupportedMediaTypeAsync(HttpResponse response)
     {
         response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
-        return response.WriteAsJsonAsync(new
-        {
-            type = "ValidationError",
-            errors = new[] { new { field = "Content-Type", detail = new[] { new { description = "Send the request body as JSON, with Content-Type: application/json." } } } },
-        });
+        return response.WriteAsJsonAsync(ApiErrors.Body("ValidationError", "Content-Type", "Send the request body as JSON, with Content-Type: application/json."));
     }
 
     /// <summary>An unexpected fault is a short JSON error: never a stack trace.</summary>
@@ -147,11 +143,7 @@ public static class ApiServiceCollectionExtensions
             ? (fault as BadHttpRequestException)?.StatusCode ?? StatusCodes.Status503ServiceUnavailable
             : StatusCodes.Status500InternalServerError;
         context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(new
-        {
-            type = "ServerError",
-            errors = new[] { new { field = "request", detail = new[] { new { description = "The request could not be completed; the server log has the cause." } } } },
-        });
+        return context.Response.WriteAsJsonAsync(ApiErrors.Body("ServerError", "request", "The request could not be completed; the server log has the cause."));
     }
 
     private sealed class NoInboxPasswords : IInboxPasswords

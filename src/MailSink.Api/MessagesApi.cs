@@ -28,10 +28,26 @@ internal static class MessagesApi
             .WithSummary("Waits for the newest message matching criteria (any message when empty); answers as soon as it is stored.")
             .Accepts<SearchCriteriaDto>("application/json").Produces<MessageDto>().Produces(StatusCodes.Status400BadRequest).Produces(StatusCodes.Status408RequestTimeout);
         group.MapGet("/{id}", Get).WithName("GetMessage").WithSummary("One message, in full.");
+        foreach (var postOnly in new[] { "search", "await" })
+        {
+            // Without these, GET api/messages/await would ask for a message whose id is "await": a bare 404.
+            group.MapMethods($"/{postOnly}", [HttpMethods.Get, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch], (HttpContext context) => PostOnly(context, postOnly))
+                .ExcludeFromDescription();
+        }
+
         group.MapDelete("/{id}", Delete).WithName("DeleteMessage").WithSummary("Deletes one message.");
         group.MapDelete("/", DeleteAll).WithName("DeleteAllMessages").WithSummary("Deletes every message of one inbox.")
             .Produces(StatusCodes.Status204NoContent).Produces(StatusCodes.Status400BadRequest);
         return group;
+    }
+
+    private static IResult PostOnly(HttpContext context, string call)
+    {
+        context.Response.Headers.Allow = HttpMethods.Post;
+        return ApiErrors.Problem(
+            StatusCodes.Status405MethodNotAllowed, "method",
+            $"{context.Request.Method} /api/messages/{call} is not served: {call} takes POST, with its criteria as a JSON body"
+            + (call == "await" ? " ({} for any message)." : "."));
     }
 
     private static async Task<IResult> List(

@@ -364,6 +364,22 @@ public abstract class ComposeApiTests(ConfiguredHost shared)
         // A wrong id on a call that is served stays a 404.
         Assert.Equal(HttpStatusCode.NotFound, (await Host.Http.GetAsync($"/api/messages/{Guid.NewGuid()}")).StatusCode);
     }
+
+    /// <summary>Search and await are POSTs: asked any other way they say so (not a 404 for a message whose id is "await").</summary>
+    [Theory]
+    [InlineData("GET", "await")]
+    [InlineData("GET", "search")]
+    [InlineData("DELETE", "await")]
+    public async Task Post_only_calls_asked_another_way_are_a_405_that_says_to_post(string method, string call)
+    {
+        using var response = await Host.Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), $"/api/messages/{call}?server={MailSinkHost.NewInbox()}"));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal(["POST"], response.Content.Headers.Allow);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var description = body.GetProperty("errors")[0].GetProperty("detail")[0].GetProperty("description").GetString();
+        Assert.StartsWith($"{method} /api/messages/{call} is not served: {call} takes POST", description);
+        Assert.Equal(description, body.GetProperty("messages").GetProperty("method").GetString());
+    }
 }
 
 public sealed class LiteDbComposeApiTests(SharedHost shared) : ComposeApiTests(shared), IClassFixture<SharedHost>;

@@ -126,6 +126,7 @@ public abstract class SearchApiTests(SearchApiTests.SeededHost fixture)
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
         var error = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("Content-Type", error.GetProperty("errors")[0].GetProperty("field").GetString());
+        Assert.StartsWith("Send the request body as JSON", error.GetProperty("messages").GetProperty("Content-Type").GetString());
     }
 
     [Fact]
