@@ -71,7 +71,7 @@ internal static partial class StartupGuard
         InvalidOperationException { Message: var m } when ConversionFailure().Match(m) is { Success: true } failure
             => $"{failure.Groups["key"].Value} is '{failure.Groups["value"].Value}', which is not {Expected(failure.Groups["key"].Value, failure.Groups["type"].Value)}.",
         IOException io when io.Message.Contains("Failed to bind", StringComparison.Ordinal)
-            => $"{io.Message} Choose another HTTP address with --urls http://127.0.0.1:9000 (or the Urls setting).",
+            => $"{io.Message} Choose another HTTP address with --urls http://127.0.0.1:<port> (or the Urls setting, ASPNETCORE_URLS=http://127.0.0.1:<port>).",
         AggregateException { InnerExceptions.Count: 1 } aggregate => Describe(aggregate.InnerException!),
         _ => null,
     };

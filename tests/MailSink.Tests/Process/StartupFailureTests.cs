@@ -36,7 +36,7 @@ public sealed partial class StartupFailureTests(ITestOutputHelper output)
 
         Assert.False(File.Exists(MailSinkProcess.DatabasePath(root.Path)), "the database was opened by a start that failed on a taken HTTP port");
         Assert.Contains($"http://127.0.0.1:{port}", line, StringComparison.Ordinal);
-        Assert.Contains("Choose another HTTP address with --urls", line, StringComparison.Ordinal);
+        Assert.Contains("Choose another HTTP address with --urls http://127.0.0.1:<port>", line, StringComparison.Ordinal);
     }
 
     [Theory]
