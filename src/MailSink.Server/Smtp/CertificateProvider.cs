@@ -9,7 +9,10 @@ namespace MailSink.Server.Smtp;
 
 /// <summary>
 /// The TLS certificate: the configured PFX or PEM pair; else <c>certs/mailsink.pfx</c>; else a new
-/// self-signed one for the server name, localhost, 127.0.0.1 and ::1, saved there and reused after.
+/// self-signed one for the server name, localhost, 127.0.0.1 and ::1, saved there and reused after. One
+/// MailSink made itself is made again when the server name has changed since (a client that checks the
+/// name would refuse it) or it has expired; one someone put there is used as it is, with a warning when it
+/// is not for the server name.
 /// </summary>
 internal sealed class CertificateProvider(IOptions<SmtpOptions> options, IHostEnvironment environment, ILogger<CertificateProvider> logger)
 {
@@ -23,14 +26,24 @@ internal sealed class CertificateProvider(IOptions<SmtpOptions> options, IHostEn
 
         var directory = Path.Combine(environment.ContentRootPath, "certs");
         var path = Path.Combine(directory, DefaultFileName);
+        var serverName = options.Value.ServerName;
         if (File.Exists(path))
         {
             var existing = LoadPfx(path, settings.Password, "the certificate in certs/");
-            Log.CertificateLoaded(logger, path, existing.Subject, existing.NotAfter);
-            return existing;
+            var forName = existing.MatchesHostname(serverName);
+            if (!IsSelfMade(existing) || (forName && existing.NotAfter > DateTime.Now.AddDays(1)))
+            {
+                if (!forName)
+                    Log.CertificateNotForServerName(logger, path, existing.Subject, serverName);
+                Log.CertificateLoaded(logger, path, existing.Subject, existing.NotAfter);
+                return existing;
+            }
+
+            Log.CertificateReplaced(logger, path, existing.Subject, existing.NotAfter, serverName);
+            existing.Dispose();
         }
 
-        var created = CreateSelfSigned(options.Value.ServerName);
+        var created = CreateSelfSigned(serverName);
         try
         {
             Directory.CreateDirectory(directory);
@@ -84,10 +97,17 @@ internal sealed class CertificateProvider(IOptions<SmtpOptions> options, IHostEn
         }
     }
 
+    private const string SelfMadeOrganization = "MailSink self-signed";
+
+    /// <summary>Whether MailSink made <paramref name="certificate"/> (<see cref="CreateSelfSigned"/>), so that it may make it again.</summary>
+    internal static bool IsSelfMade(X509Certificate2 certificate) =>
+        certificate.Subject == certificate.Issuer
+        && certificate.SubjectName.EnumerateRelativeDistinguishedNames().Any(n => n.GetSingleElementType().Value == "2.5.4.10" && n.GetSingleElementValue() == SelfMadeOrganization);
+
     internal static X509Certificate2 CreateSelfSigned(string serverName)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={serverName}, O=MailSink self-signed", key, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest($"CN={serverName}, O={SelfMadeOrganization}", key, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
         names.AddDnsName(serverName);
         names.AddDnsName("localhost");

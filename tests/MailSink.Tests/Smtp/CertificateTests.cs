@@ -36,6 +36,43 @@ public sealed class CertificateTests
         Assert.Equal(thumbprint, (await PresentedCertificateAsync(second.SmtpPort)).Thumbprint);
     }
 
+    /// <summary>
+    /// The self-signed certificate follows the server name: started again under another name, MailSink makes a
+    /// new one (a client checking names would refuse the old), and keeps that one after. A certificate someone
+    /// put in certs/ is theirs: used as it is, whatever its name.
+    /// </summary>
+    [Fact]
+    public async Task The_self_signed_certificate_is_made_again_for_a_new_server_name_and_one_put_in_certs_is_kept()
+    {
+        using var root = new TempDirectory();
+        string first;
+        await using (var host = await MailSinkHost.StartAsync($"--contentRoot={root.Path}"))
+            first = (await PresentedCertificateAsync(host.SmtpPort)).Thumbprint;
+
+        string renamed;
+        await using (var host = await MailSinkHost.StartAsync($"--contentRoot={root.Path}", "--MailSink:Smtp:ServerName=mail.test"))
+        {
+            var presented = await PresentedCertificateAsync(host.SmtpPort);
+            Assert.NotEqual(first, presented.Thumbprint);
+            Assert.True(presented.MatchesHostname("mail.test"));
+            renamed = presented.Thumbprint;
+        }
+
+        await using (var host = await MailSinkHost.StartAsync($"--contentRoot={root.Path}", "--MailSink:Smtp:ServerName=mail.test"))
+            Assert.Equal(renamed, (await PresentedCertificateAsync(host.SmtpPort)).Thumbprint);
+
+        // Someone's own certificate, for another name, in certs/: kept.
+        using (var key = System.Security.Cryptography.ECDsa.Create())
+        {
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=theirs.example", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+            using var theirs = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+            Assert.False(CertificateProvider.IsSelfMade(theirs));
+            await File.WriteAllBytesAsync(Path.Combine(root.Path, "certs", "mailsink.pfx"), theirs.Export(X509ContentType.Pfx));
+            await using var host = await MailSinkHost.StartAsync($"--contentRoot={root.Path}", "--MailSink:Smtp:ServerName=mail.test");
+            Assert.Equal(theirs.Thumbprint, (await PresentedCertificateAsync(host.SmtpPort)).Thumbprint);
+        }
+    }
+
     [Fact]
     public async Task A_pem_certificate_and_key_or_a_pfx_with_a_password_are_used_when_configured()
     {
