@@ -85,4 +85,7 @@ internal static partial class Log
 
     [LoggerMessage(1034, LogLevel.Warning, "The TLS certificate {Path} ({Subject}) is not for the server name {ServerName}: a client that checks names will refuse it. Put one for that name there, or remove it to have a self-signed one made")]
     public static partial void CertificateNotForServerName(ILogger logger, string path, string subject, string serverName);
+
+    [LoggerMessage(1040, LogLevel.Warning, "{Message}")]
+    public static partial void UnknownSetting(ILogger logger, string message);
 }

@@ -45,6 +45,7 @@ public static class Program
 
         // Before the store opens: a taken HTTP port stops the start first (Kestrel binds last).
         builder.Services.AddHostedService<HttpPortCheck>();
+        builder.Services.AddHostedService<SettingsCheck>();
         builder.Services.AddMailSinkStorage(builder.Configuration);
         builder.Services.AddMailSinkApi(builder.Configuration);
         builder.Services.AddMailSinkSmtp(builder.Configuration);
