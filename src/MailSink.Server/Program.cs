@@ -89,7 +89,8 @@ public static class Program
           --help      this text
           --version   the version
 
-        The README beside the source lists every setting.
+        Every setting: the Configuration table of MailSink's README (shipped in the tool's package and
+        shown on its NuGet page). A MailSink:... key that is no setting is named in a warning at start.
 
         """;
 

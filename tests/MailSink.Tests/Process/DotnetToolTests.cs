@@ -42,6 +42,11 @@ public sealed class DotnetToolTests(ITestOutputHelper output) : IAsyncLifetime
         var help = await RunAsync(Tool, _work.Path, "--help");
         Assert.Contains("Usage: mailsink", help);
         Assert.Contains("--MailSink:Smtp:Listeners:0:Port=25", help);
+        // The help sends a tool user to the README for every setting: it is in the installed package.
+        Assert.Contains("Configuration table of MailSink's README", help);
+        var readmes = Directory.GetFiles(Path.Combine(_work.Path, "tools", ".store"), "README.md", SearchOption.AllDirectories);
+        Assert.NotEmpty(readmes); // the runtime's package and the one that points at it
+        Assert.All(readmes, readme => Assert.Contains("| `MailSink:Smtp:MaxMessageBytes` |", File.ReadAllText(readme)));
 
         var folder = Path.Combine(_work.Path, "empty");
         Directory.CreateDirectory(folder);
