@@ -29,19 +29,24 @@ internal sealed class SettingsCheck(IConfiguration configuration, ILogger<Settin
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        foreach (var (key, value) in configuration.GetSection(Root).AsEnumerable())
-        {
-            if (value is not null && Unknown(key) is { } message)
-                Log.UnknownSetting(logger, message);
-        }
-
+        foreach (var message in UnknownSettings(configuration))
+            Log.UnknownSetting(logger, message);
         return Task.CompletedTask;
     }
 
+    /// <summary>A sentence for each <c>MailSink:…</c> key given a value that no setting takes (StartupGuard adds them to a failed start's line).</summary>
+    internal static List<string> UnknownSettings(IConfiguration configuration) =>
+        [.. configuration.GetSection(Root).AsEnumerable().Where(p => p.Value is not null).Select(p => Unknown(p.Key, p.Value)).OfType<string>()];
+
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Null for a setting some options class reads; else a sentence naming it, with the nearest known name when there is one.</summary>
-    internal static string? Unknown(string key)
+    /// <summary>
+    /// Null for a setting some options class reads; else a sentence naming it, with the nearest known name when
+    /// there is one. With a <paramref name="value"/>, also a sentence when the key is a list or a group of
+    /// settings, which take no value of their own (the binder ignores one: <c>MailSink__Analysis__DnsServers=…</c>
+    /// for <c>…__DnsServers__0=…</c>).
+    /// </summary>
+    internal static string? Unknown(string key, string? value = null)
     {
         var path = key.Split(':');
         if (path.Length < 2 || !path[0].Equals(Root, StringComparison.OrdinalIgnoreCase))
@@ -56,9 +61,9 @@ internal sealed class SettingsCheck(IConfiguration configuration, ILogger<Settin
                 matched++;
             if (matched < section.Length)
                 continue;
-            var (known, at, owner) = Match(type, path, matched);
+            var (known, at, owner, end) = Match(type, path, matched);
             if (known)
-                return null;
+                return string.IsNullOrEmpty(value) || end is null || IsScalar(end) ? null : NoValueOfItsOwn(key, end);
             if (at > nearest.Depth)
                 nearest = (at, owner);
         }
@@ -74,30 +79,36 @@ internal sealed class SettingsCheck(IConfiguration configuration, ILogger<Settin
         return $"{key} is not a MailSink setting and is ignored{suggestion}. `mailsink --help` and the README's Configuration table list the settings.";
     }
 
-    /// <summary>Whether <paramref name="path"/> from <paramref name="at"/> names a property (or an element of one) of <paramref name="type"/>; if not, where it went wrong.</summary>
-    private static (bool Known, int At, Type? Owner) Match(Type type, string[] path, int at)
+    private static string NoValueOfItsOwn(string key, Type type) =>
+        Element(type) is not null && !IsDictionary(type)
+            ? $"{key} is a list and takes no value of its own, so its value is ignored: give its items as {key}:0, {key}:1 and so on."
+            : $"{key} is a group of settings and takes no value of its own, so its value is ignored: give its settings as {key}:<name>.";
+
+    /// <summary>
+    /// Whether <paramref name="path"/> from <paramref name="at"/> names a property (or an element of one) of
+    /// <paramref name="type"/>, and the type it ends on; if not, where it went wrong.
+    /// </summary>
+    private static (bool Known, int At, Type? Owner, Type? End) Match(Type type, string[] path, int at)
     {
         while (true)
         {
             if (at == path.Length)
-                return (true, at, null);
+                return (true, at, null, type);
             var property = Properties(type).FirstOrDefault(p => p.Name.Equals(path[at], StringComparison.OrdinalIgnoreCase));
             if (property is null)
-                return (false, at, type);
+                return (false, at, type, null);
             at++;
             var value = property.PropertyType;
             while (true)
             {
                 value = Nullable.GetUnderlyingType(value) ?? value;
                 if (at == path.Length)
-                    return (true, at, null);
+                    return (true, at, null, value);
                 if (IsScalar(value))
-                    return (false, at, null);
+                    return (false, at, null, null);
                 if (Element(value) is { } element)
                 {
-                    // A list's index or a dictionary's key, then the element.
-                    if (!IsDictionary(value) && !int.TryParse(path[at], out _))
-                        return (false, at, null);
+                    // A list's item or a dictionary's key (the binder takes any name for either), then the element.
                     at++;
                     value = element;
                     continue;
@@ -110,8 +121,10 @@ internal sealed class SettingsCheck(IConfiguration configuration, ILogger<Settin
         }
     }
 
+    /// <summary>What the binder sets: a value with a public setter, or a list or group it fills in place.</summary>
     private static IEnumerable<PropertyInfo> Properties(Type type) =>
-        type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetMethod is not null && p.GetIndexParameters().Length == 0);
+        type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.GetIndexParameters().Length == 0 && (p.SetMethod is { IsPublic: true } || (p.GetMethod is not null && !IsScalar(Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType))));
 
     private static bool IsScalar(Type type) =>
         type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(decimal) || type == typeof(TimeSpan)

@@ -15,16 +15,20 @@ internal static partial class StartupGuard
 
     public static async Task<int> RunAsync(Func<WebApplication> build)
     {
+        List<string> unknownSettings = [];
         try
         {
             await using var app = build();
+            // Read now: options are validated before any service starts, so SettingsCheck would not get to
+            // say that the setting a failed start asks for was given under a misspelled key.
+            unknownSettings = SettingsCheck.UnknownSettings(app.Configuration);
             await StartAsync(app);
             await app.WaitForShutdownAsync();
             return await ExitCodeAsync(app.Services);
         }
         catch (Exception ex) when (Describe(ex) is { } message)
         {
-            await Console.Error.WriteLineAsync($"MailSink cannot start: {message}");
+            await Console.Error.WriteLineAsync($"MailSink cannot start: {string.Join(" Also: ", [message, .. unknownSettings])}");
             return 1;
         }
     }

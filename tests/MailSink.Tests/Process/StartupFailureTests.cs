@@ -39,6 +39,22 @@ public sealed partial class StartupFailureTests(ITestOutputHelper output)
         Assert.Contains("Choose another HTTP address with --urls http://127.0.0.1:<port>", line, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Options are checked before any service starts, so the warning about a key that is no setting would
+    /// never be logged when that very slip is why the start fails: the failed start's line says it instead.
+    /// </summary>
+    [Fact]
+    public async Task A_start_that_fails_for_a_setting_given_under_a_misspelled_key_names_the_slip()
+    {
+        using var root = new TempDirectory();
+        var line = await FailedStartAsync(root, "--MailSink:Storage:Engine=PostgreSql", "--MailSink:Storage:PostgreSql:ConectionString=Host=127.0.0.1");
+
+        Assert.Contains("MailSink:Storage:PostgreSql:ConnectionString must be set", line, StringComparison.Ordinal);
+        Assert.Contains(
+            "Also: MailSink:Storage:PostgreSql:ConectionString is not a MailSink setting and is ignored (did you mean MailSink:Storage:PostgreSql:ConnectionString?)",
+            line, StringComparison.Ordinal);
+    }
+
     [Theory]
     // A second listener keeps this case off ports 25/587/465: should the bad item be dropped instead of
     // refused, MailSink would otherwise fall back to its default listeners.

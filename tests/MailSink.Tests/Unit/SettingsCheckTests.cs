@@ -50,7 +50,6 @@ public sealed partial class SettingsCheckTests
 
     [Theory]
     [InlineData("MailSink:Smtp:Zzzzzzzzzzzz")]
-    [InlineData("MailSink:Smtp:Listeners:first:Port")] // a list is indexed by number
     [InlineData("MailSink:Smtp:MaxMessageBytes:Extra")] // nothing is below a number
     [InlineData("MailSink:Nothing")]
     public void Keys_that_are_no_setting_are_unknown(string key)
@@ -65,8 +64,26 @@ public sealed partial class SettingsCheckTests
     [InlineData("MailSink:Smtp:Listeners:2:Tls")]
     [InlineData("MailSink:Smtp:Auth:Users:3:Password")]
     [InlineData("MailSink:Routing:RootDomains:1")]
+    [InlineData("MailSink:Routing:RootDomains:extra")] // the binder takes a list's items by any name
     [InlineData("Logging:LogLevel:Default")] // not MailSink's to judge
     public void Settings_in_any_case_and_list_items_are_known(string key) => Assert.Null(SettingsCheck.Unknown(key));
+
+    /// <summary>A value given to a list or to a group of settings is ignored by the binder: the usual slip with environment variables.</summary>
+    [Theory]
+    [InlineData("MailSink:Analysis:DnsServers", "10.0.0.2", "is a list and takes no value of its own, so its value is ignored: give its items as MailSink:Analysis:DnsServers:0, MailSink:Analysis:DnsServers:1")]
+    [InlineData("MailSink:Routing:RootDomains", "example.test", "is a list and takes no value of its own")]
+    [InlineData("MailSink:Storage:PostgreSql", "Host=db", "is a group of settings and takes no value of its own, so its value is ignored: give its settings as MailSink:Storage:PostgreSql:<name>")]
+    [InlineData("MailSink:Smtp", "x", "is a group of settings")]
+    public void A_value_given_to_a_list_or_a_group_is_named_as_ignored(string key, string value, string expected)
+    {
+        Assert.Contains($"{key} {expected}", SettingsCheck.Unknown(key, value));
+        Assert.Null(SettingsCheck.Unknown(key, "")); // empty: nothing given
+        Assert.Null(SettingsCheck.Unknown(key)); // the key alone, as the README names it
+    }
+
+    [Fact]
+    public void A_property_the_binder_cannot_set_is_no_setting() =>
+        Assert.NotNull(SettingsCheck.Unknown("MailSink:Relay:Configured", "true"));
 
     /// <summary>The application as built (not started: no socket) warns, at start, once for each key that is no setting.</summary>
     [Fact]
