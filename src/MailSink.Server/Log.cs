@@ -80,8 +80,8 @@ internal static partial class Log
     [LoggerMessage(1032, LogLevel.Warning, "Could not save the self-signed certificate to {Path} ({Reason}); using it for this run only")]
     public static partial void CertificateNotSaved(ILogger logger, string path, string reason);
 
-    [LoggerMessage(1033, LogLevel.Information, "The self-signed TLS certificate {Path} ({Subject}, valid until {NotAfter}) is not for the server name {ServerName} or has expired: making a new one")]
-    public static partial void CertificateReplaced(ILogger logger, string path, string subject, DateTime notAfter, string serverName);
+    [LoggerMessage(1033, LogLevel.Information, "The self-signed TLS certificate {Path} ({Subject}, valid until {NotAfter}) is not for the server name {ServerName} or has expired: making a new one; the old one is {Kept}")]
+    public static partial void CertificateReplaced(ILogger logger, string path, string subject, DateTime notAfter, string serverName, string kept);
 
     [LoggerMessage(1034, LogLevel.Warning, "The TLS certificate {Path} ({Subject}) is not for the server name {ServerName}: a client that checks names will refuse it. Put one for that name there, or remove it to have a self-signed one made")]
     public static partial void CertificateNotForServerName(ILogger logger, string path, string subject, string serverName);

@@ -30,16 +30,26 @@ internal sealed class CertificateProvider(IOptions<SmtpOptions> options, IHostEn
         if (File.Exists(path))
         {
             var existing = LoadPfx(path, settings.Password, "the certificate in certs/");
-            var forName = existing.MatchesHostname(serverName);
-            if (!IsSelfMade(existing) || (forName && existing.NotAfter > DateTime.Now.AddDays(1)))
+            if (!MustRemake(existing, serverName, DateTime.Now))
             {
-                if (!forName)
+                if (!existing.MatchesHostname(serverName))
                     Log.CertificateNotForServerName(logger, path, existing.Subject, serverName);
                 Log.CertificateLoaded(logger, path, existing.Subject, existing.NotAfter);
                 return existing;
             }
 
-            Log.CertificateReplaced(logger, path, existing.Subject, existing.NotAfter, serverName);
+            // Kept beside it, not lost: a client or a CI trust store may have trusted that one.
+            var kept = $"{path}.{DateTime.UtcNow:yyyyMMddHHmmss}.old";
+            try
+            {
+                File.Move(path, kept, overwrite: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                kept = $"(not kept: {ex.Message})";
+            }
+
+            Log.CertificateReplaced(logger, path, existing.Subject, existing.NotAfter, serverName, kept);
             existing.Dispose();
         }
 
@@ -102,14 +112,22 @@ internal sealed class CertificateProvider(IOptions<SmtpOptions> options, IHostEn
     /// <summary>Whether MailSink made <paramref name="certificate"/> (<see cref="CreateSelfSigned"/>), so that it may make it again.</summary>
     internal static bool IsSelfMade(X509Certificate2 certificate) =>
         certificate.Subject == certificate.Issuer
-        && certificate.SubjectName.EnumerateRelativeDistinguishedNames().Any(n => n.GetSingleElementType().Value == "2.5.4.10" && n.GetSingleElementValue() == SelfMadeOrganization);
+        && certificate.SubjectName.EnumerateRelativeDistinguishedNames()
+            .Any(n => !n.HasMultipleElements && n.GetSingleElementType().Value == "2.5.4.10" && n.GetSingleElementValue() == SelfMadeOrganization);
+
+    /// <summary>A certificate MailSink made that is not for <paramref name="serverName"/>, or expires within a day of <paramref name="now"/>.</summary>
+    internal static bool MustRemake(X509Certificate2 certificate, string serverName, DateTime now) =>
+        IsSelfMade(certificate) && (!certificate.MatchesHostname(serverName) || certificate.NotAfter <= now.AddDays(1));
 
     internal static X509Certificate2 CreateSelfSigned(string serverName)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={serverName}, O={SelfMadeOrganization}", key, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
-        names.AddDnsName(serverName);
+        if (IPAddress.TryParse(serverName, out var address))
+            names.AddIpAddress(address); // a name that is an address is matched as one
+        else
+            names.AddDnsName(serverName);
         names.AddDnsName("localhost");
         names.AddIpAddress(IPAddress.Loopback);
         names.AddIpAddress(IPAddress.IPv6Loopback);

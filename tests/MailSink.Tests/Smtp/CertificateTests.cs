@@ -56,6 +56,8 @@ public sealed class CertificateTests
             Assert.NotEqual(first, presented.Thumbprint);
             Assert.True(presented.MatchesHostname("mail.test"));
             renamed = presented.Thumbprint;
+            var kept = Assert.Single(Directory.GetFiles(Path.Combine(root.Path, "certs"), "mailsink.pfx.*.old")); // the old one, in case it was trusted
+            Assert.Equal(first, X509CertificateLoader.LoadPkcs12FromFile(kept, null).Thumbprint);
         }
 
         await using (var host = await MailSinkHost.StartAsync($"--contentRoot={root.Path}", "--MailSink:Smtp:ServerName=mail.test"))
@@ -71,6 +73,28 @@ public sealed class CertificateTests
             await using var host = await MailSinkHost.StartAsync($"--contentRoot={root.Path}", "--MailSink:Smtp:ServerName=mail.test");
             Assert.Equal(theirs.Thumbprint, (await PresentedCertificateAsync(host.SmtpPort)).Thumbprint);
         }
+    }
+
+    /// <summary>When MailSink makes its certificate again: its own, expiring or for another name; never someone else's, however named.</summary>
+    [Fact]
+    public void Only_a_certificate_mailsink_made_is_made_again_when_expiring_or_for_another_name()
+    {
+        var now = DateTime.Now;
+        using var made = CertificateProvider.CreateSelfSigned("mail.test");
+        Assert.False(CertificateProvider.MustRemake(made, "mail.test", now));
+        Assert.False(CertificateProvider.MustRemake(made, "localhost", now));
+        Assert.True(CertificateProvider.MustRemake(made, "other.test", now));
+        Assert.True(CertificateProvider.MustRemake(made, "mail.test", made.NotAfter.AddHours(-12)));
+
+        // A server name that is an address is in the certificate as an address, so it matches the next start.
+        using var byAddress = CertificateProvider.CreateSelfSigned("10.0.0.5");
+        Assert.False(CertificateProvider.MustRemake(byAddress, "10.0.0.5", now));
+
+        // Someone else's self-signed certificate, with a multi-valued name: kept, not a crash.
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        var request = new CertificateRequest("CN=mail.test+O=Acme", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var theirs = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-10), DateTimeOffset.UtcNow.AddDays(-1));
+        Assert.False(CertificateProvider.MustRemake(theirs, "other.test", now));
     }
 
     [Fact]
