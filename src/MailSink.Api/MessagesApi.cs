@@ -28,10 +28,10 @@ internal static class MessagesApi
             .WithSummary("Waits for the newest message matching criteria (any message when empty); answers as soon as it is stored.")
             .Accepts<SearchCriteriaDto>("application/json").Produces<MessageDto>().Produces(StatusCodes.Status400BadRequest).Produces(StatusCodes.Status408RequestTimeout);
         group.MapGet("/{id}", Get).WithName("GetMessage").WithSummary("One message, in full.");
-        foreach (var postOnly in new[] { "search", "await" })
+        foreach (var postOnly in new[] { "search", "await", "raw" })
         {
             // Without these, GET api/messages/await would ask for a message whose id is "await": a bare 404.
-            group.MapMethods($"/{postOnly}", [HttpMethods.Get, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch], (HttpContext context) => PostOnly(context, postOnly))
+            group.MapMethods($"/{postOnly}", [HttpMethods.Get, HttpMethods.Head, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch], (HttpContext context) => PostOnly(context, postOnly))
                 .ExcludeFromDescription();
         }
 
@@ -46,8 +46,12 @@ internal static class MessagesApi
         context.Response.Headers.Allow = HttpMethods.Post;
         return ApiErrors.Problem(
             StatusCodes.Status405MethodNotAllowed, "method",
-            $"{context.Request.Method} /api/messages/{call} is not served: {call} takes POST, with its criteria as a JSON body"
-            + (call == "await" ? " ({} for any message)." : "."));
+            $"{context.Request.Method} /api/messages/{call} is not served: {call} takes POST, " + call switch
+            {
+                "raw" => "with the message's bytes as the body.",
+                "await" => "with its criteria as a JSON body ({} for any message).",
+                _ => "with its criteria as a JSON body.",
+            });
     }
 
     private static async Task<IResult> List(

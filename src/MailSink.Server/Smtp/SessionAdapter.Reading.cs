@@ -75,7 +75,13 @@ internal sealed partial class SessionAdapter
             for (var i = 0; i < bytes.Length; i++)
             {
                 if ((bytes[i] < 0x20 && bytes[i] != (byte)'\t') || bytes[i] == 0x7F)
-                    return new ClientLine(null, $"500 Command contains a control character ({ControlName(bytes[i])}) at column {i + 1}; not understood, type it again", IsBdatLine(line));
+                {
+                    // Characters, not bytes: UTF-8's continuation bytes (10xxxxxx) start none.
+                    var column = 1;
+                    foreach (var before in bytes[..i])
+                        column += (before & 0xC0) == 0x80 ? 0 : 1;
+                    return new ClientLine(null, $"500 Command contains a control character ({ControlName(bytes[i])}) at column {column}; not understood, type it again", IsBdatLine(line));
+                }
             }
 
             try

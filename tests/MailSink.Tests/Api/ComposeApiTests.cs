@@ -370,6 +370,7 @@ public abstract class ComposeApiTests(ConfiguredHost shared)
     [InlineData("GET", "await")]
     [InlineData("GET", "search")]
     [InlineData("DELETE", "await")]
+    [InlineData("GET", "raw")]
     public async Task Post_only_calls_asked_another_way_are_a_405_that_says_to_post(string method, string call)
     {
         using var response = await Host.Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), $"/api/messages/{call}?server={MailSinkHost.NewInbox()}"));
@@ -379,6 +380,10 @@ public abstract class ComposeApiTests(ConfiguredHost shared)
         var description = body.GetProperty("errors")[0].GetProperty("detail")[0].GetProperty("description").GetString();
         Assert.StartsWith($"{method} /api/messages/{call} is not served: {call} takes POST", description);
         Assert.Equal(description, body.GetProperty("messages").GetProperty("method").GetString());
+
+        using var head = await Host.Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/api/messages/{call}"));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, head.StatusCode);
+        Assert.Equal(["POST"], head.Content.Headers.Allow);
     }
 }
 

@@ -45,6 +45,7 @@ public sealed class HostileInputTests(HostileInputTests.StrictHost fixture, ITes
     [Theory]
     [InlineData(new byte[] { (byte)'N', (byte)'O', 0, (byte)'P' }, "500 Command contains a control character (0x00, NUL) at column 3; not understood, type it again")]
     [InlineData(new byte[] { (byte)'M', (byte)'A', (byte)'I', (byte)'L', (byte)' ', 0x1B, (byte)'[', (byte)'2', (byte)'J' }, "500 Command contains a control character (0x1B, escape) at column 6; not understood, type it again")]
+    [InlineData(new byte[] { (byte)'H', (byte)'E', (byte)'L', (byte)'O', (byte)' ', 0xC3, 0xB6, 0x08 }, "500 Command contains a control character (0x08, a backspace) at column 7; not understood, type it again")]
     [InlineData(new byte[] { (byte)'H', (byte)'E', (byte)'L', (byte)'O', (byte)' ', 0xC3, 0x28, 0xFF }, "500 Command is not valid UTF-8; not understood")]
     public async Task Control_bytes_and_invalid_utf8_in_commands_get_500(byte[] line, string reply)
     {

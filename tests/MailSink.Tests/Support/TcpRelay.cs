@@ -81,6 +81,7 @@ public sealed class TcpRelay : IAsyncDisposable
             // stopped
         }
 
+        CutAll(); // one accepted as it stopped
         _stop.Dispose();
     }
 
@@ -88,22 +89,19 @@ public sealed class TcpRelay : IAsyncDisposable
     {
         while (!_stop.IsCancellationRequested)
         {
-            var client = await _listener.AcceptSocketAsync(_stop.Token);
-            var server = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            var pair = new Pair(await _listener.AcceptSocketAsync(_stop.Token), new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+            lock (_pairs)
+                _pairs.Add(pair); // before connecting: a cut (or the relay's end) meanwhile closes it too
             try
             {
-                await server.ConnectAsync(IPAddress.Loopback, _target, _stop.Token);
+                await pair.Server.ConnectAsync(IPAddress.Loopback, _target, _stop.Token);
             }
-            catch (SocketException)
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
             {
-                client.Dispose();
-                server.Dispose();
+                pair.Close();
                 continue;
             }
 
-            var pair = new Pair(client, server);
-            lock (_pairs)
-                _pairs.Add(pair);
             _ = Task.Run(() => PumpRequestsAsync(pair));
             _ = Task.Run(() => PumpRepliesAsync(pair));
         }
