@@ -382,7 +382,7 @@ internal sealed partial class SessionAdapter
     }
 
     /// <summary>One line on <paramref name="verb"/> for "HELP verb"; null for no topic or one unknown (the general help).</summary>
-    private static string? HelpOn(string verb) => verb switch
+    private string? HelpOn(string verb) => verb switch
     {
         "EHLO" or "HELO" => $"{verb} <your host name>: starts the session (EHLO also lists what this server offers), e.g. {verb} my-laptop",
         "MAIL" => "MAIL FROM:<address> [SIZE=<bytes>] [BODY=8BITMIME|BINARYMIME] [SMTPUTF8]: starts a message; MAIL FROM:<> for a bounce",
@@ -394,7 +394,10 @@ internal sealed partial class SessionAdapter
         "QUIT" => "QUIT: ends the session",
         "VRFY" => "VRFY <address>: answers 252; a sink takes mail for every address",
         "HELP" => "HELP [command]: this help",
+        "STARTTLS" when Transport.IsSecure => "STARTTLS: not needed, this session is encrypted already",
+        "STARTTLS" when !StartTlsOffered => "STARTTLS: not offered on this port, which takes plain text only",
         "STARTTLS" => "STARTTLS: turns on TLS for the rest of the session; say EHLO again afterwards",
+        "AUTH" when !Settings.AuthAllowed(Transport.IsSecure) => "AUTH: only after STARTTLS on this server; send STARTTLS, then EHLO, then AUTH",
         "AUTH" => "AUTH PLAIN|LOGIN|CRAM-MD5 [initial response]: logs in; any user name and password are accepted unless set up otherwise",
         _ => null,
     };

@@ -22,6 +22,7 @@ public sealed class AuthUsersModeTests(AuthUsersModeTests.UsersHost fixture, ITe
         await client.ReadReplyAsync();
         Assert.DoesNotContain("AUTH", await client.CommandAsync("EHLO me"));
         Assert.Equal("538 Encryption required: send STARTTLS before AUTH", await client.CommandAsync($"AUTH PLAIN {B64("\0alice\0wonderland")}"));
+        Assert.Equal("214 AUTH: only after STARTTLS on this server; send STARTTLS, then EHLO, then AUTH", await client.CommandAsync("HELP AUTH"));
     }
 
     [Theory]

@@ -87,6 +87,7 @@ public sealed class TlsTests(SharedHost shared, ITestOutputHelper output) : ICla
             await plain.CommandAsync("STARTTLS");
             await plain.StartTlsAsync();
             Assert.Contains("Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP AUTH\n", await plain.CommandAsync("HELP")); // TLS already on
+            Assert.Equal("214 STARTTLS: not needed, this session is encrypted already", await plain.CommandAsync("HELP STARTTLS"));
         }
 
         await using var implicitTls = await RawSmtpClient.ConnectAsync(Host.ImplicitTlsPort, output, implicitTls: true);
@@ -94,6 +95,7 @@ public sealed class TlsTests(SharedHost shared, ITestOutputHelper output) : ICla
         var help = await implicitTls.CommandAsync("HELP");
         Assert.DoesNotContain("STARTTLS", help);
         Assert.Contains("Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP AUTH\n", help);
+        Assert.Equal("214 STARTTLS: not needed, this session is encrypted already", await implicitTls.CommandAsync("help starttls"));
     }
 
     internal static MimeMessage Message(string inbox, string subject)
