@@ -63,7 +63,7 @@ public static partial class ContentAnalyzer
 
     private static void AnalyzeHtml(string html, StoredMessage message)
     {
-        var document = Parser.ParseDocument(HtmlDepthLimiter.Limit(html.Length > MaxScanChars ? html[..MaxScanChars] : html));
+        var document = Parser.ParseDocument(HtmlDepthLimiter.ForParser(html));
 
         foreach (var element in document.QuerySelectorAll("a[href], area[href]").Take(MaxLinks))
         {

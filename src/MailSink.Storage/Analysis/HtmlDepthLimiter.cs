@@ -12,9 +12,19 @@ namespace MailSink.Storage.Analysis;
 /// every link, image and text is still there for the analysis.
 /// A linear scan; it reads tags only roughly (comments, scripts and attribute quotes are honoured).
 /// </summary>
-internal static class HtmlDepthLimiter
+public static class HtmlDepthLimiter
 {
     public const int MaxDepth = 64;
+
+    /// <summary>The most of an HTML body that is parsed: its first MiB (a mail client shows far less; Gmail clips at 102 KB).</summary>
+    public const int MaxParsedChars = 1024 * 1024;
+
+    /// <summary>
+    /// The copy of an HTML body to give the HTML parser, so that no body costs more than a moment: its first
+    /// <see cref="MaxParsedChars"/>, nesting capped at <see cref="MaxDepth"/>. For every analysis that parses
+    /// HTML: ingest's links and codes, and the API's compatibility and deliverability checks.
+    /// </summary>
+    public static string ForParser(string html) => Limit(html.Length > MaxParsedChars ? html[..MaxParsedChars] : html);
 
     private static readonly HashSet<string> Void = new(StringComparer.OrdinalIgnoreCase)
     {

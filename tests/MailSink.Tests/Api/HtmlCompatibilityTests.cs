@@ -53,6 +53,36 @@ public sealed class HtmlCompatibilityTests(SharedHost shared) : IClassFixture<Sh
             Assert.Contains(slug, used);
     }
 
+    /// <summary>
+    /// HTML and CSS are the sender's to make, and each request analyses them again: a small message must not
+    /// hold a core for seconds. Before the parser's copy was capped (nesting, size) and the CSS patterns made
+    /// linear, these took 15 s (a long word in a style) to minutes (100,000 nested elements); now each takes
+    /// well under a second. The bound is a hang guard, five times that, not a speed target. What is found
+    /// stays the same: features nested past the cap, or after a long word, are still named.
+    /// </summary>
+    [Theory]
+    [InlineData("nesting")]
+    [InlineData("long word in a style attribute")]
+    [InlineData("long word in a style sheet")]
+    [InlineData("media rules without a block")]
+    public void Hostile_html_and_css_are_analysed_in_a_moment_and_what_they_use_is_still_found(string kind)
+    {
+        var html = kind switch
+        {
+            "nesting" => string.Concat(Enumerable.Repeat("<div>", 100_000)) + "<video></video>",
+            "long word in a style attribute" => "<p style=\"b:" + new string('a', 900_000) + " calc(1px)\">x</p><video></video>",
+            "long word in a style sheet" => "<style>p{b:" + new string('a', 900_000) + " calc(1px)}</style><video></video>",
+            _ => "<style>" + string.Concat(Enumerable.Repeat("@media", 150_000)) + "</style><video></video>",
+        };
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var used = HtmlCompatibility.Used(html);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"{kind}: {clock.Elapsed.TotalSeconds:0.0} s");
+        Assert.Contains("html-video", used);
+        if (kind.StartsWith("long word", StringComparison.Ordinal))
+            Assert.Contains("css-unit-calc", used);
+    }
+
     private static MimeKit.MimeMessage UiMailFor(string to, string html)
     {
         var message = new MimeKit.MimeMessage { Subject = "Compat" };

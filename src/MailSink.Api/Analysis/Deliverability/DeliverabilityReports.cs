@@ -1,5 +1,6 @@
 using System.Net;
 using AngleSharp.Html.Parser;
+using MailSink.Storage.Analysis;
 using ARSoft.Tools.Net.Dns;
 using MailSink.Storage;
 using Microsoft.Extensions.Options;
@@ -116,7 +117,7 @@ public sealed class DeliverabilityReports(
     private static ContentDto Content(StoredMessage stored, MimeMessage message)
     {
         var html = stored.Html ?? "";
-        var document = new HtmlParser().ParseDocument(html);
+        var document = new HtmlParser().ParseDocument(HtmlDepthLimiter.ForParser(html)); // deep nesting cost seconds a report
         bool Has(string tag) => document.QuerySelector(tag) is not null;
         var hosts = stored.HtmlLinks.Concat(stored.TextLinks)
             .Select(l => Uri.TryCreate(l.Href, UriKind.Absolute, out var uri) ? uri.Host.ToLowerInvariant() : "");
