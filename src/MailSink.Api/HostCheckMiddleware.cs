@@ -43,7 +43,18 @@ internal sealed class HostCheckMiddleware
 
     public Task InvokeAsync(HttpContext context)
     {
-        var host = context.Request.Host.Host; // without the port; IPv6 in brackets
+        string host;
+        try
+        {
+            host = context.Request.Host.Host; // without the port; IPv6 in brackets; a punycode name decoded
+        }
+        catch (ArgumentException)
+        {
+            // A name whose punycode does not decode (Host: xn--a) throws as ASP.NET reads it: a 500 and a
+            // stack trace in the log for every such request, before any key check.
+            return ApiErrors.BadRequest("Host", $"Host '{Printable(context.Request.Headers.Host.ToString())}' is not a valid host name.").ExecuteAsync(context);
+        }
+
         if (Allows(host))
             return _next(context);
 
@@ -54,6 +65,9 @@ internal sealed class HostCheckMiddleware
                 $"To use this name, add it to MailSink:Api:AllowedHosts (for example --MailSink:Api:AllowedHosts:0={host}).")
             .ExecuteAsync(context);
     }
+
+    private static string Printable(string value) =>
+        new([.. value.Take(100).Select(c => char.IsControl(c) ? '?' : c)]);
 
     internal bool Allows(string host)
     {

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using MailSink.Tests.Support;
@@ -72,6 +73,22 @@ public sealed class HostCheckTests(HostCheckTests.NamedHost named, SharedHost pl
         {
             using var response = await GetAsync(named.Host, path, hostHeader);
             await AssertHostRefusedAsync(response, hostHeader.Split(':')[0]);
+        }
+    }
+
+    /// <summary>A punycode label that does not decode made ASP.NET throw as the name was read: a 500 and a stack trace in the log.</summary>
+    [Theory]
+    [InlineData("xn--a")]
+    [InlineData("xn--a:8025")]
+    public async Task A_host_name_that_is_not_valid_punycode_is_a_400_on_every_path(string hostHeader)
+    {
+        foreach (var path in Paths)
+        {
+            using var response = await GetAsync(named.Host, path, hostHeader);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            var error = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors")[0];
+            Assert.Equal("Host", error.GetProperty("field").GetString());
+            Assert.Equal($"Host '{hostHeader}' is not a valid host name.", error.GetProperty("detail")[0].GetProperty("description").GetString());
         }
     }
 
