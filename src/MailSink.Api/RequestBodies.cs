@@ -38,6 +38,8 @@ internal static class RequestBodies
         }
     }
 
+    private const int ReadSize = 81920;
+
     /// <summary>
     /// The whole body, or null as soon as it passes <paramref name="maxBodyBytes"/> (nothing more is read).
     /// Kestrel's own cap (30,000,000 bytes) is lifted to that for this request, so that a message with
@@ -55,17 +57,27 @@ internal static class RequestBodies
                 return null;
             }
 
-            if (limit.MaxRequestBodySize < maxBodyBytes + 1L)
-                limit.MaxRequestBodySize = maxBodyBytes + 1L;
+            // Room for one read past the limit: a body of unstated length (chunked) is then found too large
+            // here, and answered as such, rather than by Kestrel's own refusal (a 413 logged as a failure).
+            if (limit.MaxRequestBodySize < maxBodyBytes + ReadSize + 1L)
+                limit.MaxRequestBodySize = maxBodyBytes + ReadSize + 1L;
         }
+
         var buffer = new MemoryStream();
-        var chunk = new byte[81920];
+        var chunk = new byte[ReadSize];
         int read;
-        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        try
         {
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > maxBodyBytes)
-                return null;
+            while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+            {
+                buffer.Write(chunk, 0, read);
+                if (buffer.Length > maxBodyBytes)
+                    return null;
+            }
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return null; // Kestrel's cap, where this request's could not be raised
         }
 
         return buffer;

@@ -365,6 +365,50 @@ public abstract class ComposeApiTests(ConfiguredHost shared)
         Assert.Equal(HttpStatusCode.NotFound, (await Host.Http.GetAsync($"/api/messages/{Guid.NewGuid()}")).StatusCode);
     }
 
+    /// <summary>
+    /// A raw upload of unstated length (chunked) past the limit is refused as one with a stated length is:
+    /// a 400 that says so. It used to meet Kestrel's own cap first, a 413 with a generic body and a stack
+    /// trace in the log.
+    /// </summary>
+    [Fact]
+    public async Task A_chunked_raw_upload_over_the_limit_is_a_400_that_says_so()
+    {
+        var uri = new Uri(Host.BaseUrl);
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(uri.Host, uri.Port);
+        var stream = tcp.GetStream();
+        var sending = Task.Run(async () =>
+        {
+            try
+            {
+                await stream.WriteAsync(Encoding.ASCII.GetBytes(
+                    $"POST /api/messages/raw?server={MailSinkHost.NewInbox()} HTTP/1.1\r\nHost: localhost\r\nContent-Type: message/rfc822\r\nTransfer-Encoding: chunked\r\n\r\n"));
+                var chunk = Encoding.ASCII.GetBytes("100000\r\n" + new string('x', 0x100000) + "\r\n");
+                for (var i = 0; i < 40; i++) // 40 MiB, past the 36 MiB limit
+                    await stream.WriteAsync(chunk);
+                await stream.WriteAsync("0\r\n\r\n"u8.ToArray());
+            }
+            catch (IOException)
+            {
+                // the server answered and closed before the rest was sent
+            }
+        });
+
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        var status = await reader.ReadLineAsync();
+        Assert.Equal("HTTP/1.1 400 Bad Request", status);
+        string? line;
+        while ((line = await reader.ReadLineAsync()) is { Length: > 0 })
+        {
+        }
+
+        var body = new char[4096];
+        var length = await reader.ReadAsync(body);
+        Assert.Contains($"The message is larger than {MailSink.Api.RequestBodies.MaxComposeBodyBytes} bytes.", new string(body, 0, length));
+        tcp.Close();
+        await sending;
+    }
+
     /// <summary>Search and await are POSTs: asked any other way they say so (not a 404 for a message whose id is "await").</summary>
     [Theory]
     [InlineData("GET", "await")]
