@@ -1,4 +1,5 @@
 using System.Globalization;
+using MailSink.Storage.Ingest;
 
 namespace MailSink.Api;
 
@@ -75,9 +76,28 @@ internal static class QueryParameters
     public static bool TryServer(string? server, out IResult? error)
     {
         error = null;
-        if (!string.IsNullOrWhiteSpace(server))
-            return true;
-        error = ApiErrors.BadRequest("server", "Specify the server (inbox) id, e.g. ?server=abcd1234.");
-        return false;
+        if (string.IsNullOrWhiteSpace(server))
+        {
+            error = ApiErrors.BadRequest("server", "Specify the server (inbox) id, e.g. ?server=abcd1234.");
+            return false;
+        }
+
+        error = NotAnInbox(server);
+        return error is null;
+    }
+
+    /// <summary>
+    /// A 400 for a server that no inbox can have (a name with a dot, such as the whole domain): listing it
+    /// used to answer an empty list for ever, which a test reads as "no mail yet". Null for a possible id.
+    /// </summary>
+    public static IResult? NotAnInbox(string server)
+    {
+        if (InboxRouter.IsValidInboxId(MessagesApi.Inbox(server)))
+            return null;
+        var dot = server.IndexOf('.', StringComparison.Ordinal);
+        var hint = dot > 0 && InboxRouter.IsValidInboxId(MessagesApi.Inbox(server[..dot]))
+            ? $" For mail to anything@{server}, the inbox is {server[..dot]}."
+            : "";
+        return ApiErrors.BadRequest("server", $"server must be an inbox id: letters, digits, '-' or '_'.{hint}");
     }
 }

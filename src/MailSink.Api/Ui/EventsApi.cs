@@ -30,6 +30,8 @@ internal static class EventsApi
         IHostApplicationLifetime lifetime,
         string? server)
     {
+        if (!string.IsNullOrWhiteSpace(server) && QueryParameters.NotAnInbox(server) is { } notAnInbox)
+            return notAnInbox.ExecuteAsync(context);
         var inbox = string.IsNullOrWhiteSpace(server) ? null : MessagesApi.Inbox(server);
         // A stream never ends by itself: end it when the client goes or the host stops (a graceful stop
         // would otherwise wait its whole timeout for open streams).

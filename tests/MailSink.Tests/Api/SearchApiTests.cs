@@ -135,6 +135,27 @@ public abstract class SearchApiTests(SearchApiTests.SeededHost fixture)
         using var response = await fixture.Host.Http.PostAsync("/api/messages/search", new StringContent("""{"subject":"x"}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
+
+    /// <summary>
+    /// A server no inbox can have (the whole domain, say) is a 400 that names the inbox meant, on every call
+    /// that takes one: a list of it was empty for ever, and a test waited on it for nothing.
+    /// </summary>
+    [Theory]
+    [InlineData("GET", "/api/messages?server=myinbox.localhost", " For mail to anything@myinbox.localhost, the inbox is myinbox.")]
+    [InlineData("POST", "/api/messages/search?server=myinbox.localhost", " For mail to anything@myinbox.localhost, the inbox is myinbox.")]
+    [InlineData("POST", "/api/messages/await?server=a%2Fb&timeout=100", "")]
+    [InlineData("DELETE", "/api/messages?server=..", "")]
+    [InlineData("GET", "/api/events?server=myinbox.localhost", " For mail to anything@myinbox.localhost, the inbox is myinbox.")]
+    public async Task A_server_that_no_inbox_can_have_is_a_400_naming_the_inbox_meant(string method, string path, string hint)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (method == "POST")
+            request.Content = new StringContent("""{"subject":"x"}""", Encoding.UTF8, "application/json");
+        using var response = await fixture.Host.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal($"server must be an inbox id: letters, digits, '-' or '_'.{hint}", error.GetProperty("errors")[0].GetProperty("detail")[0].GetProperty("description").GetString());
+    }
 }
 
 public sealed class LiteDbSearchApiTests(LiteDbSearchApiTests.Seeded fixture) : SearchApiTests(fixture), IClassFixture<LiteDbSearchApiTests.Seeded>
