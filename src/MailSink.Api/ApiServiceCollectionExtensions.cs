@@ -93,10 +93,10 @@ public static class ApiServiceCollectionExtensions
             // Behind the API key (when one is set) unless MailSink:Metrics:AllowAnonymous says otherwise.
             if (!app.Configuration.GetValue<bool>($"{MetricsOptions.Section}:{nameof(MetricsOptions.AllowAnonymous)}"))
                 app.UseWhen(c => c.Request.Path.StartsWithSegments("/metrics"), metrics => metrics.UseMiddleware<ApiKeyMiddleware>());
-            app.MapPrometheusScrapingEndpoint("/metrics");
+            app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(ReadOnly);
         }
 
-        app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponseWriter.WriteAsync });
+        app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponseWriter.WriteAsync }).WithMetadata(ReadOnly);
         app.MapOpenApi();
         return app;
     }
@@ -114,6 +114,9 @@ public static class ApiServiceCollectionExtensions
         : instrument.Meter.Name != "Microsoft.AspNetCore.Hosting" ? null
         : instrument.Name == "http.server.request.duration" ? new MetricStreamConfiguration { Name = "mailsink.http.server.request.duration" }
         : MetricStreamConfiguration.Drop;
+
+    /// <summary>Health and metrics are read with GET (or HEAD); any other method is a 405, not the page (they answered every method, FOO included).</summary>
+    private static readonly HttpMethodMetadata ReadOnly = new([HttpMethods.Get, HttpMethods.Head]);
 
     /// <summary>
     /// A body sent as something other than JSON (curl's -d sends a form type) is refused by routing with an

@@ -68,4 +68,19 @@ public sealed class HealthTests(HealthTests.KeyedHost keyed, SharedHost open) : 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Contains(open.Host.Root, body.GetProperty("checks").GetProperty("storage").GetProperty("description").GetString(), StringComparison.Ordinal);
     }
+
+    /// <summary>Health and metrics are read: any method but GET and HEAD is a 405 saying GET (they answered every method with the page).</summary>
+    [Theory]
+    [InlineData("POST", "/health")]
+    [InlineData("DELETE", "/health")]
+    [InlineData("FOO", "/health")]
+    [InlineData("POST", "/metrics")]
+    public async Task Health_and_metrics_answer_reads_only(string method, string path)
+    {
+        using var refused = await open.Host.Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, refused.StatusCode);
+        Assert.Equal(["GET", "HEAD"], refused.Content.Headers.Allow);
+        using var head = await open.Host.Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, path));
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+    }
 }
