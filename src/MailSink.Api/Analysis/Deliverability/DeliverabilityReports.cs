@@ -1,8 +1,8 @@
 using System.Net;
 using AngleSharp.Html.Parser;
-using MailSink.Storage.Analysis;
 using ARSoft.Tools.Net.Dns;
 using MailSink.Storage;
+using MailSink.Storage.Analysis;
 using Microsoft.Extensions.Options;
 using MimeKit;
 
