@@ -23,6 +23,9 @@ internal static partial class Log
     [LoggerMessage(1011, LogLevel.Warning, "Connection from {Remote} refused with 421: {Refusal} ({Active} sessions open; MailSink:Smtp:MaxConnections, MaxConnectionsPerAddress)")]
     public static partial void ConnectionRejected(ILogger logger, string remote, int active, string refusal);
 
+    [LoggerMessage(1041, LogLevel.Warning, "{Count} more connections refused with 421 in the last second (each is logged only up to 10 a second)")]
+    public static partial void ConnectionsRejectedSummary(ILogger logger, int count);
+
     [LoggerMessage(1012, LogLevel.Warning, "Accepting on port {Port} failed: {Reason}")]
     public static partial void AcceptFailed(ILogger logger, int port, string reason);
 

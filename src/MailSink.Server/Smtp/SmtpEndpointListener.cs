@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using MailSink.Storage;
 using Microsoft.Extensions.Logging;
 using SmtpServer;
 using SmtpServer.IO;
@@ -16,6 +17,7 @@ namespace MailSink.Server.Smtp;
 internal sealed class SmtpEndpointListener(
     BoundListener bound,
     SessionTracker tracker,
+    LogAllowance refusals,
     ILogger<SmtpEndpointListener> logger,
     ILogger<SessionAdapter> sessionLogger,
     CancellationToken stopAccepting) : IEndpointListener
@@ -62,7 +64,8 @@ internal sealed class SmtpEndpointListener(
 
     private void Reject(Socket socket, string serverName, string refusal)
     {
-        Log.ConnectionRejected(logger, socket.RemoteEndPoint?.ToString() ?? "?", tracker.Active, refusal);
+        if (refusals.Take())
+            Log.ConnectionRejected(logger, socket.RemoteEndPoint?.ToString() ?? "?", tracker.Active, refusal);
         try
         {
             socket.Send(Encoding.ASCII.GetBytes($"421 {serverName} {refusal}\r\n"));

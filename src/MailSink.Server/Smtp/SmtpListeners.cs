@@ -20,6 +20,7 @@ public sealed class SmtpListeners : IEndpointListenerFactory, IDisposable
     {
         _stopAccepting.Dispose();
         Tracker.Dispose();
+        _refusals.Dispose();
     }
 
     private readonly SmtpOptions _options;
@@ -31,6 +32,9 @@ public sealed class SmtpListeners : IEndpointListenerFactory, IDisposable
     private readonly List<BoundListener> _bound = [];
     private readonly CancellationTokenSource _stopAccepting = new();
 
+    /// <summary>Refused connections logged one by one, 10 a second on every listener together; a client that reconnects without end gets a count.</summary>
+    private readonly LogAllowance _refusals;
+
     public SmtpListeners(
         IOptions<SmtpOptions> options, ILoggerFactory loggers, IHostEnvironment environment, IStorageSpace storage, ChaosRules chaos, MailSinkMetrics? metrics = null)
     {
@@ -39,6 +43,8 @@ public sealed class SmtpListeners : IEndpointListenerFactory, IDisposable
         _metrics = metrics;
         _options = options.Value;
         _loggers = loggers;
+        var refusalLogger = loggers.CreateLogger<SmtpEndpointListener>();
+        _refusals = new LogAllowance(10, TimeProvider.System, counted => Log.ConnectionsRejectedSummary(refusalLogger, counted));
         Tracker = new SessionTracker(_options.MaxConnections, _options.MaxConnectionsPerAddress);
         metrics?.Observe("mailsink.smtp.sessions.active", "{session}", "SMTP sessions open now", () => Tracker.Active);
         Spool = new BodySpool(
@@ -129,6 +135,7 @@ public sealed class SmtpListeners : IEndpointListenerFactory, IDisposable
         new SmtpEndpointListener(
             _byDefinition[endpointDefinition],
             Tracker,
+            _refusals,
             _loggers.CreateLogger<SmtpEndpointListener>(),
             _loggers.CreateLogger<SessionAdapter>(),
             _stopAccepting.Token);

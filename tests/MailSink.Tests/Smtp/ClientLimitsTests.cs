@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using MailSink.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace MailSink.Tests.Smtp;
 
@@ -59,6 +61,41 @@ public sealed class ClientLimitsTests(ClientLimitsTests.TightHost fixture, ITest
             await using var other = await ConnectFromAsync("127.0.1.2");
             Assert.StartsWith("220 ", await other.ReadReplyAsync());
             Assert.Equal("250 OK", await other.CommandAsync("NOOP"));
+        }
+        finally
+        {
+            foreach (var client in open)
+                await client.DisposeAsync();
+        }
+    }
+
+    /// <summary>A client that reconnects without end cannot fill the log: ten refusals a second are logged, the rest counted.</summary>
+    [Fact]
+    public async Task Refused_connections_are_logged_ten_a_second_and_the_rest_counted()
+    {
+        var capture = new CapturingLoggerProvider();
+        Host.Services.GetRequiredService<ILoggerFactory>().AddProvider(capture);
+        var open = new List<RawSmtpClient>();
+        try
+        {
+            for (var i = 0; i < PerAddress; i++)
+            {
+                open.Add(await ConnectFromAsync("127.0.6.1"));
+                Assert.StartsWith("220 ", await open[^1].ReadReplyAsync());
+            }
+
+            const int Refused = 60;
+            for (var i = 0; i < Refused; i++)
+            {
+                await using var extra = await ConnectFromAsync("127.0.6.1");
+                Assert.StartsWith("421 ", await extra.ReadReplyAsync());
+            }
+
+            int Logged() => capture.Entries.Count(e => e.Contains("[1011] Connection from 127.0.6.1:", StringComparison.Ordinal));
+            int Counted() => capture.Entries.Where(e => e.Contains("[1041]", StringComparison.Ordinal))
+                .Sum(e => int.Parse(e[(e.IndexOf("] ", StringComparison.Ordinal) + 2)..].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture));
+            await Poll.UntilAsync(() => Logged() + Counted() >= Refused, TimeSpan.FromSeconds(10), "every refusal was logged or counted");
+            Assert.True(Counted() > 0, $"{Logged()} refusals logged one by one, none counted");
         }
         finally
         {
