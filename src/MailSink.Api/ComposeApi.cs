@@ -38,8 +38,6 @@ internal static class ComposeApi
         if (!QueryParameters.TryServer(server, out var error))
             return error!;
         var inbox = MessagesApi.Inbox(server);
-        if (!InboxRouter.IsValidInboxId(inbox))
-            return ApiErrors.BadRequest("server", "server must be an inbox id: letters, digits, '-' or '_'.");
         var (body, bodyError) = await RequestBodies.ReadObjectAsync(request, "message", required: true, RequestBodies.MaxComposeBodyBytes);
         if (bodyError is not null)
             return bodyError;
@@ -74,9 +72,9 @@ internal static class ComposeApi
         string? inbox = null;
         if (!string.IsNullOrWhiteSpace(server))
         {
+            if (QueryParameters.NotAnInbox(server) is { } notAnInbox)
+                return notAnInbox;
             inbox = MessagesApi.Inbox(server);
-            if (!InboxRouter.IsValidInboxId(inbox))
-                return ApiErrors.BadRequest("server", "server must be an inbox id: letters, digits, '-' or '_'.");
         }
 
         using var buffer = await RequestBodies.ReadBytesAsync(request, RequestBodies.MaxComposeBodyBytes);
