@@ -52,7 +52,7 @@ internal sealed class HostCheckMiddleware
         {
             // A name whose punycode does not decode (Host: xn--a) throws as ASP.NET reads it: a 500 and a
             // stack trace in the log for every such request, before any key check.
-            return ApiErrors.BadRequest("Host", $"Host '{Printable(context.Request.Headers.Host.ToString())}' is not a valid host name.").ExecuteAsync(context);
+            return ApiErrors.BadRequest("Host", $"Host '{StoredText.Printable(context.Request.Headers.Host.ToString(), 100)}' is not a valid host name.").ExecuteAsync(context);
         }
 
         if (Allows(host))
@@ -65,9 +65,6 @@ internal sealed class HostCheckMiddleware
                 $"To use this name, add it to MailSink:Api:AllowedHosts (for example --MailSink:Api:AllowedHosts:0={host}).")
             .ExecuteAsync(context);
     }
-
-    private static string Printable(string value) =>
-        new([.. value.Take(100).Select(c => char.IsControl(c) ? '?' : c)]);
 
     internal bool Allows(string host)
     {

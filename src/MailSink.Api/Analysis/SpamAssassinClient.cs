@@ -78,9 +78,9 @@ public sealed partial class SpamAssassinClient(IOptions<SpamAssassinOptions> opt
         var body = blank < 0 ? "" : answer[(blank + 4)..];
         var lines = head.Split("\r\n");
         if (lines.Length == 0 || StatusLine().Match(lines[0]) is not { Success: true } status)
-            throw new SpamAssassinException($"spamd answered something other than its protocol: '{Printable(lines.FirstOrDefault())}'.");
+            throw new SpamAssassinException($"spamd answered something other than its protocol: '{StoredText.Printable(lines.FirstOrDefault(), 120)}'.");
         if (status.Groups["code"].Value != "0")
-            throw new SpamAssassinException($"spamd refused the message: {Printable(lines[0])}.");
+            throw new SpamAssassinException($"spamd refused the message: {StoredText.Printable(lines[0], 120)}.");
         var spam = lines.Select(l => SpamHeader().Match(l)).FirstOrDefault(m => m.Success)
                    ?? throw new SpamAssassinException("spamd's answer has no Spam: header.");
         var score = double.Parse(spam.Groups["score"].Value, CultureInfo.InvariantCulture);
@@ -123,8 +123,6 @@ public sealed partial class SpamAssassinClient(IOptions<SpamAssassinOptions> opt
 
         return rules;
     }
-
-    private static string Printable(string? text) => new((text ?? "").Take(120).Select(c => char.IsControl(c) ? '?' : c).ToArray());
 
     [GeneratedRegex(@"^SPAMD/\d+\.\d+ (?<code>\d+) ")]
     private static partial Regex StatusLine();
