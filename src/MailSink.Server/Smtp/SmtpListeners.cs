@@ -34,6 +34,7 @@ public sealed class SmtpListeners : IEndpointListenerFactory, IDisposable
 
     /// <summary>Refused connections logged one by one, 10 a second on every listener together; a client that reconnects without end gets a count.</summary>
     private readonly LogAllowance _refusals;
+    private readonly ILogger<SmtpEndpointListener> _listenerLogger;
 
     public SmtpListeners(
         IOptions<SmtpOptions> options, ILoggerFactory loggers, IHostEnvironment environment, IStorageSpace storage, ChaosRules chaos, MailSinkMetrics? metrics = null)
@@ -43,8 +44,8 @@ public sealed class SmtpListeners : IEndpointListenerFactory, IDisposable
         _metrics = metrics;
         _options = options.Value;
         _loggers = loggers;
-        var refusalLogger = loggers.CreateLogger<SmtpEndpointListener>();
-        _refusals = new LogAllowance(10, TimeProvider.System, counted => Log.ConnectionsRejectedSummary(refusalLogger, counted));
+        _listenerLogger = loggers.CreateLogger<SmtpEndpointListener>();
+        _refusals = new LogAllowance(10, TimeProvider.System, counted => Log.ConnectionsRejectedSummary(_listenerLogger, counted));
         Tracker = new SessionTracker(_options.MaxConnections, _options.MaxConnectionsPerAddress);
         metrics?.Observe("mailsink.smtp.sessions.active", "{session}", "SMTP sessions open now", () => Tracker.Active);
         Spool = new BodySpool(
@@ -136,7 +137,7 @@ public sealed class SmtpListeners : IEndpointListenerFactory, IDisposable
             _byDefinition[endpointDefinition],
             Tracker,
             _refusals,
-            _loggers.CreateLogger<SmtpEndpointListener>(),
+            _listenerLogger,
             _loggers.CreateLogger<SessionAdapter>(),
             _stopAccepting.Token);
 }

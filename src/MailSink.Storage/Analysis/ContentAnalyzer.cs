@@ -23,7 +23,7 @@ public static partial class ContentAnalyzer
     /// a lower limit would save little and would lose codes that come after a long preamble (quoted threads,
     /// a large style block). For HTML the cost of a large body is the parse, not the code search.
     /// </summary>
-    private const int MaxScanChars = 1024 * 1024;
+    private const int MaxScanChars = HtmlDepthLimiter.MaxParsedChars; // as much text as HTML is parsed
 
     /// <summary>http, https and ftp URLs: the scheme at a word boundary, then anything up to a space, quote or angle bracket.</summary>
     private const string UrlPattern = @"\b(?:https?|ftp)://[^\s<>""']+";
