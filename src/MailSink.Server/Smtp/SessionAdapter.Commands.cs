@@ -33,7 +33,7 @@ internal sealed partial class SessionAdapter
 
         // RCPT, DATA and BDAT move a transaction on; anything else without a message stored in between
         // only keeps the session open (and so does a small BDAT chunk that is not the last: BdatAsync; and
-        // a RCPT refused for too many recipients, past an allowance: CountsTowardsCap). Refusals with 5xx
+        // a RCPT refused for too many recipients, past an allowance: PastRecipientAllowance). Refusals with 5xx
         // count towards MaxErrorsPerSession.
         if (verb is not ("RCPT" or "DATA" or "BDAT" or "QUIT") && await OverCommandCapAsync())
             return;
@@ -47,7 +47,7 @@ internal sealed partial class SessionAdapter
                 Mail(args);
                 break;
             case "RCPT":
-                if (Rcpt(args) is { } refused && CountsTowardsCap(refused) && await OverCommandCapAsync())
+                if (Rcpt(args) && PastRecipientAllowance() && await OverCommandCapAsync())
                     return;
                 break;
             case "DATA":
@@ -93,21 +93,14 @@ internal sealed partial class SessionAdapter
         await AfterChaosAsync(cancellationToken);
     }
 
-    /// <summary>Answers a refused command with <paramref name="reply"/> and returns the reply's code.</summary>
-    private int Refuse(string reply)
-    {
-        Reply(reply);
-        return (reply[0] - '0') * 100 + ((reply[1] - '0') * 10) + (reply[2] - '0');
-    }
-
     /// <summary>
-    /// Whether a refused RCPT counts as a command without a message: a <c>452</c> for recipients past
-    /// <c>MaxRecipients</c> does once a session has had ten times that many since its last message. A client
+    /// Whether a RCPT refused with <c>452</c> for recipients past <c>MaxRecipients</c> counts as a command
+    /// without a message: it does once a session has had ten times that many since its last message. A client
     /// that pipelines a long list hears 452 for the rest and sends those in another message (Postfix's
     /// recipient overshoot limit is the same idea); one that goes on past that only holds a slot, and 4xx
     /// replies are no errors to end it. (A 5xx refusal counts towards MaxErrorsPerSession instead.)
     /// </summary>
-    private bool CountsTowardsCap(int refused) => refused == 452 && ++_recipientsPastLimit > 10L * Settings.MaxRecipients;
+    private bool PastRecipientAllowance() => ++_recipientsPastLimit > 10L * Settings.MaxRecipients;
 
     /// <summary>Counts one command without a message; past the cap the session is closed with 421 and true returned.</summary>
     private async ValueTask<bool> OverCommandCapAsync()
@@ -260,44 +253,64 @@ internal sealed partial class SessionAdapter
         Enqueue(ForwardKind.Mail, $"MAIL FROM:<{ForLibrary(address)}>", text: address, flag: smtpUtf8, binaryMime: binaryMime);
     }
 
-    /// <summary>Forwards the recipients to the library (null), or refuses the command and returns the reply's code.</summary>
-    private int? Rcpt(string args)
+    /// <summary>Forwards the recipients to the library, or refuses the command; true when refused for too many recipients.</summary>
+    private bool Rcpt(string args)
     {
         if (!_state.InTransaction)
-            return Refuse(_state.Greeted ? "503 Send MAIL FROM first" : GreetFirst);
+        {
+            Reply(_state.Greeted ? "503 Send MAIL FROM first" : GreetFirst);
+            return false;
+        }
 
         if (_state.Chunks is not null)
-            return Refuse("503 RCPT cannot follow BDAT: a message's recipients come before its chunks; send RSET to start again");
+        {
+            Reply("503 RCPT cannot follow BDAT: a message's recipients come before its chunks; send RSET to start again");
+            return false;
+        }
 
         if (!TryKeyword(args, "TO", out var rest))
-            return Refuse("501 Syntax: RCPT TO:<address>");
+        {
+            Reply("501 Syntax: RCPT TO:<address>");
+            return false;
+        }
 
         if (!SmtpPathParser.TryParseRcptTo(rest, out var parsed, out var error))
-            return Refuse($"501 {error} Syntax: RCPT TO:<address>");
+        {
+            Reply($"501 {error} Syntax: RCPT TO:<address>");
+            return false;
+        }
 
         foreach (var address in parsed!.Addresses)
         {
             if (!SmtpPathParser.IsValidAddress(address, allowPostmaster: true, out error))
-                return Refuse($"501 {error}");
+            {
+                Reply($"501 {error}");
+                return false;
+            }
         }
 
         foreach (var key in parsed.Parameters.Keys)
         {
             if (key.ToUpperInvariant() is not ("NOTIFY" or "ORCPT"))
-                return Refuse($"555 RCPT parameter {SmtpPathParser.Printable(key.ToUpperInvariant(), 32)} is not supported");
+            {
+                Reply($"555 RCPT parameter {SmtpPathParser.Printable(key.ToUpperInvariant(), 32)} is not supported");
+                return false;
+            }
         }
 
         if (_state.Recipients.Count + parsed.Addresses.Count > Settings.MaxRecipients)
-
-            return Refuse($"452 Too many recipients: at most {Settings.MaxRecipients} per message; send the rest in another message");
+        {
+            Reply($"452 Too many recipients: at most {Settings.MaxRecipients} per message; send the rest in another message");
+            return true;
+        }
 
         if (Chaos(ChaosStage.Rcpt, parsed.Addresses))
-            return null; // a fault the user set up: answered as the rule says, and not counted against the client
+            return false; // a fault the user set up: answered as the rule says, and not counted against the client
 
         var group = new RcptGroup(parsed.Addresses.Count);
         foreach (var address in parsed.Addresses)
             Enqueue(ForwardKind.Rcpt, $"RCPT TO:<{ForLibrary(address)}>", text: address, group: group);
-        return null;
+        return false;
     }
 
     private void Data(string args)
