@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A/B of MailSink's SMTP ingest: a git revision against the working tree, on LiteDB, interleaved.
+# A/B of MailSink's SMTP ingest: a git revision against the working tree, interleaved, on LiteDB (or on
+# PostgreSQL with ENGINE=postgresql).
 #
 #   bash bench/ab.sh <revision> [rounds]     e.g.  bash bench/ab.sh e99d91b 5
 #   B_ENV="NAME=value ..." bash bench/ab.sh HEAD 5
@@ -9,6 +10,11 @@
 #   WORKLOADS="conn1 mailkit" bash bench/ab.sh HEAD 5
 #                                            only those workloads (default: w2k w100k conn1 conn10 mailkit;
 #                                            mailkit-bdat on request)
+#
+#   ENGINE=postgresql bash bench/ab.sh HEAD 5
+#                                            both on the PostgreSQL engine: a throwaway cluster made here
+#                                            (bench/pg-cluster.sh), one database each; PostgreSQL's CPU per
+#                                            message is reported beside MailSink's
 #
 # Workloads: w2k 5,000 × 2 KB over 10 kept sessions; w100k 2,000 × 100 KB over 10; conn1 and conn10
 # 1,000 × 2 KB, a connection per message, one or ten at a time (smtp-source); mailkit 3,000 × 2 KB on one
@@ -20,7 +26,8 @@
 # turn, the order swapped every round, so that the machine's minute-to-minute noise falls on both.
 # Prints, per workload, the medians of messages/s and of the server's CPU per message (user + system,
 # from /proc), and B ÷ A.
-# Needs Postfix's smtp-source (Debian: `apt-get install postfix`, which bench/run.sh installs).
+# Needs Postfix's smtp-source (Debian: `apt-get install postfix`, which bench/run.sh installs), and for
+# ENGINE=postgresql Debian's postgresql package (bench/postgresql.sh installs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -28,6 +35,9 @@ rev=${1:?usage: bash bench/ab.sh <revision> [rounds]}
 rounds=${2:-5}
 smtp_source=/usr/sbin/smtp-source
 [[ -x $smtp_source ]] || { echo "needs $smtp_source (Debian: apt-get install postfix)" >&2; exit 2; }
+engine=${ENGINE:-litedb}
+[[ $engine == litedb || $engine == postgresql ]] || { echo "ENGINE is litedb or postgresql" >&2; exit 2; }
+source bench/pg-cluster.sh
 
 work=$(mktemp -d /tmp/mailsink-ab.XXXXXX)
 pids=()
@@ -36,6 +46,7 @@ cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   git worktree remove --force "$work/a-src" 2>/dev/null || true
+  pg_cluster_stop
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -49,18 +60,20 @@ dotnet build -c Release -v q --nologo bench/SmtpLoad >/dev/null
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 declare -A smtp pid
+[[ $engine == postgresql ]] && pg_cluster_start "$work"
 start() { # name
   local http; smtp[$1]=$(free_port); http=$(free_port)
   mkdir -p "$work/$1"
-  local env=()
+  local env=() store=(--MailSink:Storage:Path="$work/$1/mail.db")
   [[ $1 == b && -n ${B_ENV:-} ]] && read -ra env <<<"$B_ENV"
+  [[ $engine == postgresql ]] && store=(--MailSink:Storage:Engine=PostgreSql "--MailSink:Storage:PostgreSql:ConnectionString=$(pg_database "ab_$1")")
   env "${env[@]}" dotnet "$work/$1-bin/MailSink.Server.dll" --contentRoot="$work/$1" --urls "http://127.0.0.1:$http" \
     --MailSink:Smtp:BindAddress=127.0.0.1 --MailSink:Smtp:Listeners:0:Port="${smtp[$1]}" \
-    --MailSink:Smtp:Listeners:0:Tls=None --MailSink:Storage:Path="$work/$1/mail.db" \
+    --MailSink:Smtp:Listeners:0:Tls=None "${store[@]}" \
     --Logging:LogLevel:Default=Warning >"$work/$1.log" 2>&1 &
   pid[$1]=$!; pids+=("${pid[$1]}")
-  local i
-  for i in $(seq 600); do
+  local _
+  for _ in $(seq 600); do
     curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$http/health" && return 0
     kill -0 "${pid[$1]}" 2>/dev/null || { cat "$work/$1.log" >&2; exit 1; }
     sleep 0.05
@@ -73,8 +86,9 @@ smtpload() { dotnet bench/SmtpLoad/bin/Release/net10.0/SmtpLoad.dll "$@" >/dev/n
 src() { "$smtp_source" -f bench@example.com -t load@ab.localhost -M bench.localhost "$@" >/dev/null; }
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
-run() { # name workload -> "rate cpu_us_per_message"
-  local who=$1 p=${smtp[$1]} n t0 t1 c0 c1
+pg_now() { if [[ $engine == postgresql ]]; then pg_ticks; else echo 0; fi; }
+run() { # name workload -> "rate cpu_us_per_message postgresql_cpu_us_per_message"
+  local who=$1 p=${smtp[$1]} n t0 t1 c0 c1 g0 g1
   case $2 in
     w2k) n=5000; set -- src -s 10 -m $n -l 2048 -d "127.0.0.1:$p" ;;
     w100k) n=2000; set -- src -s 10 -m $n -l 102400 -d "127.0.0.1:$p" ;;
@@ -83,10 +97,11 @@ run() { # name workload -> "rate cpu_us_per_message"
     mailkit) n=3000; set -- smtpload "$p" $n 1 2048 mailkit ;;
     mailkit-bdat) n=3000; set -- smtpload "$p" $n 1 2048 mailkit-bdat ;;
   esac
-  c0=$(ticks "${pid[$who]}"); t0=$(date +%s%N)
+  c0=$(ticks "${pid[$who]}"); g0=$(pg_now); t0=$(date +%s%N)
   "$@"
-  t1=$(date +%s%N); c1=$(ticks "${pid[$who]}")
-  awk -v n=$n -v ns=$((t1 - t0)) -v t=$((c1 - c0)) -v hz="$hz" 'BEGIN { printf "%.0f %.0f\n", n / (ns / 1e9), t / hz * 1e6 / n }'
+  t1=$(date +%s%N); c1=$(ticks "${pid[$who]}"); g1=$(pg_now)
+  awk -v n=$n -v ns=$((t1 - t0)) -v t=$((c1 - c0)) -v g=$((g1 - g0)) -v hz="$hz" \
+    'BEGIN { printf "%.0f %.0f %.0f\n", n / (ns / 1e9), t / hz * 1e6 / n, g / hz * 1e6 / n }'
 }
 
 echo "warming both with 20,000 × 2 KB, then 300 connections and 300 MailKit messages" >&2
@@ -98,24 +113,29 @@ for name in a b; do
 done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-workloads=(${WORKLOADS:-w2k w100k conn1 conn10 mailkit})
-declare -A rate cpu
+read -ra workloads <<<"${WORKLOADS:-w2k w100k conn1 conn10 mailkit}"
+declare -A rate cpu pgcpu
 for ((r = 1; r <= rounds; r++)); do
   order=(a b); ((r % 2)) || order=(b a)
   for w in "${workloads[@]}"; do
     for name in "${order[@]}"; do
-      read -r x c < <(run "$name" "$w")
-      rate[$name,$w]+="$x "; cpu[$name,$w]+="$c "
+      read -r x c g < <(run "$name" "$w")
+      rate[$name,$w]+="$x "; cpu[$name,$w]+="$c "; pgcpu[$name,$w]+="$g "
     done
   done
   echo "round $r of $rounds done" >&2
 done
 
-printf '\n%s (A) against the working tree (B%s), %d rounds, medians; load before: %s\n\n' "$rev" "${B_ENV:+ with $B_ENV}" "$rounds" "$load_before"
-printf '| workload | A msg/s | B msg/s | B ÷ A | A CPU µs/msg | B CPU µs/msg | B ÷ A |\n|---|---|---|---|---|---|---|\n'
+printf '\n%s (A) against the working tree (B%s), %s, %d rounds, medians; load before: %s\n\n' "$rev" "${B_ENV:+ with $B_ENV}" "$engine" "$rounds" "$load_before"
+pg_head='' pg_rule=''
+[[ $engine == postgresql ]] && pg_head=' A PostgreSQL µs/msg | B PostgreSQL µs/msg | B ÷ A |' pg_rule='---|---|---|'
+printf '| workload | A msg/s | B msg/s | B ÷ A | A CPU µs/msg | B CPU µs/msg | B ÷ A |%s\n|---|---|---|---|---|---|---|%s\n' "$pg_head" "$pg_rule"
+# shellcheck disable=SC2086 # each is a list of figures, split on purpose
 for w in "${workloads[@]}"; do
-  # shellcheck disable=SC2086
   ra=$(median ${rate[a,$w]}); rb=$(median ${rate[b,$w]}); ca=$(median ${cpu[a,$w]}); cb=$(median ${cpu[b,$w]})
-  awk -v w="$w" -v ra="$ra" -v rb="$rb" -v ca="$ca" -v cb="$cb" \
-    'BEGIN { printf "| %s | %d | %d | %.2f | %d | %d | %.2f |\n", w, ra, rb, rb / ra, ca, cb, cb / ca }'
+  ga=$(median ${pgcpu[a,$w]}); gb=$(median ${pgcpu[b,$w]})
+  awk -v w="$w" -v ra="$ra" -v rb="$rb" -v ca="$ca" -v cb="$cb" -v ga="$ga" -v gb="$gb" -v pg="$pg_head" \
+    'BEGIN { printf "| %s | %d | %d | %.2f | %d | %d | %.2f |", w, ra, rb, rb / ra, ca, cb, cb / ca
+             if (pg != "") printf " %d | %d | %.2f |", ga, gb, (ga > 0 ? gb / ga : 0)
+             printf "\n" }'
 done

@@ -34,7 +34,7 @@ if ((${#missing[@]})); then
   as_root apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
   as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
-pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+source bench/pg-cluster.sh
 python=/usr/bin/python3
 
 say "building MailSink and the load tools (Release)"
@@ -46,37 +46,27 @@ smtpload() { dotnet bench/SmtpLoad/bin/Release/net10.0/SmtpLoad.dll "$@"; }
 apibench() { dotnet bench/ApiBench/bin/Release/net10.0/ApiBench.dll "$@"; }
 
 work=$(mktemp -d /tmp/mailsink-pgbench.XXXXXX)
-chmod 755 "$work"
 pids=()
-as_pg() { if ((EUID == 0)); then runuser -u postgres -- "$@"; else "$@"; fi; }
 cleanup() {
   local pid
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  [[ -d "$work/pg" ]] && as_pg "$pgbin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true
+  pg_cluster_stop
   rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 free_port() { "$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_port() { local i; for i in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.02; done; echo "port $1 never opened" >&2; return 1; }
+wait_port() { local _; for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.02; done; echo "port $1 never opened" >&2; return 1; }
 now_ns() { date +%s%N; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 timed_rate() { local n=$1 t0 t1; shift; t0=$(now_ns); "$@" >/dev/null; t1=$(now_ns); awk -v n="$n" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }'; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-# CPU of the PostgreSQL server: the postmaster, its children alive now (the backends, which the pool keeps
-# open, and the background processes), and those that have ended (autovacuum workers come and go: their CPU
-# is in the postmaster's cutime and cstime once it has reaped them, and would otherwise leave the sum).
-pg_ticks() { local pm p sum; pm=$(head -1 "$work/pg/postmaster.pid"); sum=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat"); for p in $(pgrep -P "$pm"); do sum=$((sum + $(cpu_ticks "$p" 2>/dev/null || echo 0))); done; echo "$sum"; }
 
 say "PostgreSQL: a cluster of its own in $work/pg"
-mkdir -p "$work/pg" "$work/sock"; ((EUID == 0)) && chown postgres "$work/pg" "$work/sock"
-as_pg "$pgbin/initdb" -D "$work/pg" --auth=trust -U postgres --locale=C.UTF-8 -E UTF8 >/dev/null
-pg_port=$(free_port)
-as_pg "$pgbin/pg_ctl" -D "$work/pg" -w -l "$work/pg/server.log" -o "-p $pg_port -k $work/sock -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
-"$pgbin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -qc "CREATE DATABASE mailsink" >/dev/null
-cs="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=mailsink"
+pg_cluster_start "$work"
+cs=$(pg_database mailsink)
 echo "PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}'), synchronous_commit on, fsync $(as_pg "$pgbin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -Atc 'show fsync')"
 
 # Starts a MailSink node on the database; sets node_pid, node_smtp, node_http.
@@ -88,8 +78,8 @@ start_node() {
     --MailSink:Storage:Engine=PostgreSql "--MailSink:Storage:PostgreSql:ConnectionString=$cs" \
     --Logging:LogLevel:Default=Warning >>"$work/$1.log" 2>&1 &
   node_pid=$!; pids+=("$node_pid")
-  local i
-  for i in $(seq 600); do curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$node_http/health" && return 0; sleep 0.1; done
+  local _
+  for _ in $(seq 600); do curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$node_http/health" && return 0; sleep 0.1; done
   cat "$work/$1.log" >&2; echo "node $1 never became healthy" >&2; exit 1
 }
 count_in() { curl -sf "http://127.0.0.1:$1/api/servers" | "$python" -c "import json,sys; print(sum(s['messages'] for s in json.load(sys.stdin)['items'] if s['id'].startswith('$2')))"; }
@@ -100,8 +90,9 @@ aio_port=$(free_port)
 pids+=($!); wait_port "$aio_port"
 
 src() { /usr/sbin/smtp-source -f bench@example.com -M bench.localhost "$@"; }
-say "warm-up: 10,000 messages to node A"
-src -s 10 -m 10000 -l 2048 -t "warm@warm.localhost" "127.0.0.1:$a_smtp" >/dev/null
+# 20,000 messages of warm-up, as bench/run.sh gives MailSink: its JIT needs them (docs/performance.md).
+say "warm-up: 20,000 messages to node A"
+src -s 10 -m 20000 -l 2048 -d -t "warm@warm.localhost" "127.0.0.1:$a_smtp" >/dev/null
 
 parts=" ${PARTS:-1 2 3 4} "
 part() { [[ "$parts" == *" $1 "* ]]; }
@@ -112,7 +103,7 @@ dotnet "$server_dll" --contentRoot="$work/lite" --urls "http://127.0.0.1:$lite_h
   --MailSink:Smtp:BindAddress=127.0.0.1 --MailSink:Smtp:Listeners:0:Port="$lite_smtp" --MailSink:Smtp:Listeners:0:Tls=None \
   --MailSink:Storage:Path="$work/lite/mail.db" --Logging:LogLevel:Default=Warning >>"$work/lite.log" 2>&1 &
 lite_pid=$!; pids+=("$lite_pid"); wait_port "$lite_smtp"
-src -s 10 -m 10000 -l 2048 -d -t "warm@warm.localhost" "127.0.0.1:$lite_smtp" >/dev/null
+src -s 10 -m 20000 -l 2048 -d -t "warm@warm.localhost" "127.0.0.1:$lite_smtp" >/dev/null
 per_msg() { awk -v t="$1" -v n="$n2k" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", t / hz * 1000 / n }'; }
 # $1: "kept" (each of the 10 sessions sends its share of the messages on one connection, smtp-source -d,
 # as bench/run.sh's first row) or "each" (a new connection for every message).
@@ -143,7 +134,7 @@ kill "$lite_pid"
 fi
 
 say "2. two nodes fed at once"
-start_node b; b_pid=$node_pid; b_smtp=$node_smtp; b_http=$node_http
+start_node b; b_smtp=$node_smtp; b_http=$node_http
 if part 2; then
 src -s 10 -m 2000 -l 2048 -t "warm@warm.localhost" "127.0.0.1:$b_smtp" >/dev/null
 t0=$(now_ns)
