@@ -2,7 +2,8 @@ namespace MailSink.Storage.Ingest;
 
 /// <summary>
 /// One SMTP transaction waiting for its commit: its raw bytes once (packed), and one message per inbox it
-/// reached, each with its bodies and headers as ingest parsed them.
+/// reached, each with its bodies and headers as ingest parsed them. The engine's writer decides how the
+/// caller hears of the commit (<see cref="IMessageWriter.WriteAsync"/>).
 /// </summary>
 public sealed class PendingWrite
 {
@@ -19,6 +20,4 @@ public sealed class PendingWrite
     internal RawMessage Raw { get; }
 
     public IReadOnlyList<StoredMessage> Messages { get; }
-
-    internal TaskCompletionSource Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -24,7 +24,7 @@ internal sealed class LiteDbWriter : IMessageWriter
     private const long MaxBatchBytes = 64L * 1024 * 1024;
 
     // Read by the loop and by callers committing on their own thread, under _committing.
-    private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>();
+    private readonly Channel<Queued> _queue = Channel.CreateUnbounded<Queued>();
 
     // Held while a batch commits, by the loop or by a caller committing on its own thread.
     private readonly Lock _committing = new();
@@ -57,29 +57,42 @@ internal sealed class LiteDbWriter : IMessageWriter
     public int FailedBatches => Volatile.Read(ref _failedBatches);
 
     /// <summary>
+    /// A write and its caller's task. The task is completed under <see cref="_committing"/>, so the caller
+    /// resumes on the thread pool, never inside the commit lock (where its next write could commit again).
+    /// </summary>
+    private readonly record struct Queued(PendingWrite Write, TaskCompletionSource Committed)
+    {
+        public Queued(PendingWrite write)
+            : this(write, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously))
+        {
+        }
+    }
+
+    /// <summary>
     /// Queues a write and completes when it is committed; faults when it could not be. When
     /// <paramref name="alone"/> and no commit is under way, commits it (with anything queued) on this thread
     /// and returns a completed task.
     /// </summary>
     public Task WriteAsync(PendingWrite write, bool alone)
     {
+        var queued = new Queued(write);
         if (alone && _committing.TryEnter())
         {
             try
             {
                 if (_stopping)
                     throw new StorageUnavailableException("Storage is shutting down.");
-                var batch = new List<PendingWrite> { write };
+                var batch = new List<Queued> { queued };
                 Take(batch);
                 if (!CommitBatch(batch, onlyIfFree: true))
                 {
                     // An API read holds the database: rather than hold this thread (a socket event thread
                     // that every connection's I/O waits on), let the loop commit the batch when it is free.
-                    foreach (var queued in batch)
-                        _queue.Writer.TryWrite(queued); // not completed: StopAsync waits for _committing first
+                    foreach (var taken in batch)
+                        _queue.Writer.TryWrite(taken); // not completed: StopAsync waits for _committing first
                 }
 
-                return write.Committed.Task;
+                return queued.Committed.Task;
             }
             finally
             {
@@ -87,9 +100,9 @@ internal sealed class LiteDbWriter : IMessageWriter
             }
         }
 
-        if (!_queue.Writer.TryWrite(write))
+        if (!_queue.Writer.TryWrite(queued))
             throw new StorageUnavailableException("Storage is shutting down.");
-        return write.Committed.Task;
+        return queued.Committed.Task;
     }
 
     /// <summary>Stops taking writes, commits what is queued, and waits for the last commit to finish.</summary>
@@ -104,7 +117,7 @@ internal sealed class LiteDbWriter : IMessageWriter
     private async Task RunAsync()
     {
         var reader = _queue.Reader;
-        var batch = new List<PendingWrite>(_maxBatch);
+        var batch = new List<Queued>(_maxBatch);
         while (await reader.WaitToReadAsync())
         {
             lock (_committing)
@@ -118,14 +131,14 @@ internal sealed class LiteDbWriter : IMessageWriter
     }
 
     /// <summary>Adds queued writes to <paramref name="batch"/> up to the batch limits. Under <see cref="_committing"/>.</summary>
-    private void Take(List<PendingWrite> batch)
+    private void Take(List<Queued> batch)
     {
-        long bytes = batch.Sum(w => w.Raw.StoredBytes), messages = batch.Sum(w => w.Messages.Count);
-        while (messages < _maxBatch && bytes < MaxBatchBytes && _queue.Reader.TryRead(out var write))
+        long bytes = batch.Sum(q => q.Write.Raw.StoredBytes), messages = batch.Sum(q => q.Write.Messages.Count);
+        while (messages < _maxBatch && bytes < MaxBatchBytes && _queue.Reader.TryRead(out var queued))
         {
-            batch.Add(write);
-            bytes += write.Raw.StoredBytes;
-            messages += write.Messages.Count;
+            batch.Add(queued);
+            bytes += queued.Write.Raw.StoredBytes;
+            messages += queued.Write.Messages.Count;
         }
     }
 
@@ -133,27 +146,28 @@ internal sealed class LiteDbWriter : IMessageWriter
     /// Commits the batch and completes its writes (faulted when the commit failed). With
     /// <paramref name="onlyIfFree"/>, does nothing and returns false when another use holds the database.
     /// </summary>
-    private bool CommitBatch(List<PendingWrite> batch, bool onlyIfFree = false)
+    private bool CommitBatch(List<Queued> batch, bool onlyIfFree = false)
     {
+        var writes = batch.ConvertAll(q => q.Write);
         try
         {
             if (!onlyIfFree)
-                _repository.Commit(batch, _time.GetUtcNow());
-            else if (!_repository.TryCommit(batch, _time.GetUtcNow()))
+                _repository.Commit(writes, _time.GetUtcNow());
+            else if (!_repository.TryCommit(writes, _time.GetUtcNow()))
                 return false;
         }
         catch (Exception ex)
         {
             Interlocked.Increment(ref _failedBatches);
             Log.CommitFailed(_logger, batch.Count, ex);
-            foreach (var write in batch)
-                write.Committed.TrySetException(new StorageUnavailableException("The message could not be written to storage.", ex));
+            foreach (var queued in batch)
+                queued.Committed.TrySetException(new StorageUnavailableException("The message could not be written to storage.", ex));
             return true;
         }
 
-        foreach (var write in batch)
+        foreach (var (write, committed) in batch)
         {
-            write.Committed.TrySetResult();
+            committed.TrySetResult();
             _feed.Publish(write.Messages);
         }
 
