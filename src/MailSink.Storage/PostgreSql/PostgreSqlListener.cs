@@ -16,8 +16,9 @@ namespace MailSink.Storage.PostgreSql;
 /// This node's own commits are announced by its writer, at once and with everything ingest parsed: the
 /// writer tells the listener their ids before it commits (<see cref="Expect"/>) and their times after it
 /// (<see cref="Committed"/>), and the listener passes over those when its cursor reaches them. Its own
-/// notifications do not wake it (each carries the node's id): a node alone reads its own messages back
-/// only in the pass once a second, not on every commit, which had been a fifth of PostgreSQL's CPU a message.
+/// notifications do not wake it (each carries the node's id; a wait they end goes on until another node's
+/// or the fallback's time): a node alone reads its own messages back only in the pass once a second, not on
+/// every commit, which had been most of PostgreSQL's work a message (docs/postgresql.md, "Arrivals").
 /// </para>
 /// <para>
 /// A commit whose answer was lost is still announced once, and as this node's (webhooks included): if the
@@ -29,7 +30,6 @@ namespace MailSink.Storage.PostgreSql;
 /// </summary>
 internal sealed class PostgreSqlListener : HostedLoop
 {
-    internal static readonly TimeSpan Fallback = TimeSpan.FromSeconds(1);
     private const int Page = 500;
     private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan MaxPause = TimeSpan.FromSeconds(5);
@@ -138,6 +138,16 @@ internal sealed class PostgreSqlListener : HostedLoop
     /// <summary>How many times the listener lost its connection and made a new one.</summary>
     internal int Reconnects { get; private set; }
 
+    internal static readonly TimeSpan DefaultFallback = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the listener waits, when no other node says it committed, before it reads anyway.</summary>
+    internal TimeSpan Fallback { get; init; } = DefaultFallback;
+
+    /// <summary>How many times the listener has read what arrived after its cursor.</summary>
+    internal int Passes => Volatile.Read(ref _passes);
+
+    private int _passes;
+
     /// <summary>Where announcing starts: what the clock said when the store opened. Before the loop starts.</summary>
     internal void StartFrom(long ticks) => Interlocked.Exchange(ref _cursor, ticks);
 
@@ -169,9 +179,12 @@ internal sealed class PostgreSqlListener : HostedLoop
                 {
                     _notified = false;
                     await CatchUpAsync(connection, stoppingToken);
+                    Interlocked.Increment(ref _passes);
                     // A notification that came while catching up may be for a commit it did not see: look again.
-                    if (!_notified)
-                        await connection.WaitAsync(Fallback, stoppingToken);
+                    // Otherwise wait for one; this node's own end a wait, and the wait goes on.
+                    var since = _time.GetTimestamp();
+                    while (!_notified && Fallback - _time.GetElapsedTime(since) is var left && left > TimeSpan.Zero)
+                        await connection.WaitAsync(WholeMilliseconds(left), stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -195,6 +208,9 @@ internal sealed class PostgreSqlListener : HostedLoop
             }
         }
     }
+
+    /// <summary>Npgsql waits whole milliseconds, and for ever when given 0: never less than 1.</summary>
+    private static int WholeMilliseconds(TimeSpan wait) => (int)Math.Max(1, Math.Ceiling(wait.TotalMilliseconds));
 
     /// <summary>Publishes every message received after the cursor, oldest first, a page at a time.</summary>
     private async Task CatchUpAsync(NpgsqlConnection connection, CancellationToken stoppingToken)

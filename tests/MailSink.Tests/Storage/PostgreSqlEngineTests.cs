@@ -429,6 +429,31 @@ public sealed class PostgreSqlEngineTests(PostgreSqlDatabase database, ITestOutp
     }
 
     [Fact]
+    public async Task A_listener_reads_when_another_node_commits_and_not_when_its_own_node_does()
+    {
+        // No pass on a timer in this test: whatever the listener reads, a notification made it read.
+        await using var listening = await StorageHarness.StartAsync(StorageEngine.PostgreSql, database, listenerFallback: TimeSpan.FromHours(1));
+        await using var other = await StorageHarness.StartAsync(StorageEngine.PostgreSql, database, emptyFirst: false);
+        var seen = new ConcurrentQueue<StoredMessage>();
+        using var subscription = listening.Feed.Subscribe("wake", seen.Enqueue);
+        var listener = listening.PostgreSqlListener;
+        await Poll.UntilAsync(() => Task.FromResult(listener.Passes > 0), TimeSpan.FromSeconds(10), "the listener made its first pass");
+
+        // Each of its own commits notifies; none of them makes it read (each had been a query of the database).
+        var passes = listener.Passes;
+        for (var i = 0; i < 30; i++)
+            await listening.StoreAsync("a@wake.localhost", $"own {i}");
+        Assert.Equal(30, seen.Count); // its writer announced them
+        Assert.Equal(passes, listener.Passes);
+
+        // Another node's commit does, at once: nothing else would read it within the hour.
+        var theirs = await other.StoreAsync("a@wake.localhost", "theirs");
+        await Poll.UntilAsync(() => Task.FromResult(seen.Count == 31), TimeSpan.FromSeconds(10), "the other node's message was announced");
+        Assert.Equal(theirs.Id, seen.Last().Id);
+        Assert.True(listener.Passes > passes);
+    }
+
+    [Fact]
     public async Task A_listener_that_lost_its_connection_catches_up_with_what_was_committed_meanwhile()
     {
         await using var listening = await StorageHarness.StartAsync(StorageEngine.PostgreSql, database);

@@ -59,9 +59,10 @@ public sealed class StorageHarness : IAsyncDisposable
     /// <param name="emptyFirst">False: a second node on the same database, which keeps what the first one holds.</param>
     /// <param name="bodySearchIndex">PostgreSQL's <see cref="PostgreSqlOptions.BodySearchIndex"/>.</param>
     /// <param name="connectionString">Another way to <paramref name="database"/> (through a <see cref="TcpRelay"/>, say).</param>
+    /// <param name="listenerFallback">How long the arrival listener waits for another node's notification before it reads anyway.</param>
     public static async Task<StorageHarness> StartAsync(
         StorageEngine engine, PostgreSqlDatabase? database = null, string[]? rootDomains = null, bool emptyFirst = true, bool bodySearchIndex = true,
-        string? connectionString = null)
+        string? connectionString = null, TimeSpan? listenerFallback = null)
     {
         if (engine == StorageEngine.LiteDb)
             return new StorageHarness(rootDomains);
@@ -82,7 +83,10 @@ public sealed class StorageHarness : IAsyncDisposable
             }
 
             var feed = new ArrivalFeed();
-            var listener = new PostgreSqlListener(store, feed, NullLogger<PostgreSqlListener>.Instance, TimeProvider.System);
+            var listener = new PostgreSqlListener(store, feed, NullLogger<PostgreSqlListener>.Instance, TimeProvider.System)
+            {
+                Fallback = listenerFallback ?? PostgreSqlListener.DefaultFallback,
+            };
             var writer = new PostgreSqlWriter(store, listener, feed, options, NullLogger<PostgreSqlWriter>.Instance);
             var service = new PostgreSqlHostedService(store, writer, listener, NullLogger<PostgreSqlHostedService>.Instance);
             await service.StartAsync(CancellationToken.None);
