@@ -104,6 +104,7 @@ public static class Program
         ["Logging:LogLevel:Default"] = "Information",
         ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
         ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
+        ["Logging:LogLevel:Npgsql"] = "Warning", // at Information it logs every command: each commit, and the listener's pass every second
         ["Logging:Console:FormatterName"] = "simple",
         ["Logging:Console:FormatterOptions:SingleLine"] = "True",
         ["Logging:Console:FormatterOptions:TimestampFormat"] = "HH:mm:ss ",

@@ -64,6 +64,21 @@ public sealed class MultiNodeTests(PostgreSqlDatabase database, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task A_node_at_the_default_log_levels_writes_no_line_for_each_database_command()
+    {
+        // Npgsql logs every command it runs at Information: at the default levels a node's console would get
+        // a line for each commit and three a second from the arrival listener.
+        using var root = new TempDirectory();
+        await using var node = await StartNodeAsync(root);
+        var inbox = MailSinkHost.NewInbox();
+        var id = await SendAsync(node.SmtpPort, inbox, Encoding.ASCII.GetBytes($"To: t@{inbox}.localhost\r\nSubject: quiet\r\n\r\nbody\r\n"));
+
+        // The stored line is logged after the commit, and the console writes lines in order.
+        await Poll.UntilAsync(() => node.StdOut.Any(line => line.Contains($"Stored message {id}")), MailSinkProcess.StartDeadline, "the stored line");
+        Assert.DoesNotContain(node.StdOut, line => line.Contains("Npgsql"));
+    }
+
+    [Fact]
     public async Task Counts_stay_right_while_both_nodes_take_mail_and_delete_it()
     {
         using var rootA = new TempDirectory();
