@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using MailSink.Storage;
 using Microsoft.Extensions.Options;
 
 namespace MailSink.Api;
@@ -52,7 +53,7 @@ internal sealed class HostCheckMiddleware
         {
             // A name whose punycode does not decode (Host: xn--a) throws as ASP.NET reads it: a 500 and a
             // stack trace in the log for every such request, before any key check.
-            return ApiErrors.BadRequest("Host", $"Host '{StoredText.Printable(context.Request.Headers.Host.ToString(), 100)}' is not a valid host name.").ExecuteAsync(context);
+            return ApiErrors.BadRequest("Host", $"Host '{QuotedText.Printable(context.Request.Headers.Host.ToString(), 100)}' is not a valid host name.").ExecuteAsync(context);
         }
 
         if (Allows(host))

@@ -17,9 +17,6 @@ internal static class StoredText
     private static readonly SearchValues<char> ControlCharacters = SearchValues.Create(
         [.. Enumerable.Range(0, 0x20).Select(c => (char)c), .. Enumerable.Range(0x7f, 0x21).Select(c => (char)c)]);
 
-    /// <summary>Someone's text quoted in a message (a log line, an error): control characters as '?', at most <paramref name="max"/> characters.</summary>
-    public static string Printable(string? text, int max) => new([.. (text ?? "").Take(max).Select(c => char.IsControl(c) ? '?' : c)]);
-
     /// <summary>True when <paramref name="value"/> may be stored; otherwise a Mailosaur-shaped 400 naming <paramref name="field"/>.</summary>
     public static bool TryCheck(string field, string value, out IResult? error)
     {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
+using MailSink.Storage;
 using Microsoft.Extensions.Options;
 
 namespace MailSink.Api.Analysis;
@@ -78,9 +79,9 @@ public sealed partial class SpamAssassinClient(IOptions<SpamAssassinOptions> opt
         var body = blank < 0 ? "" : answer[(blank + 4)..];
         var lines = head.Split("\r\n");
         if (lines.Length == 0 || StatusLine().Match(lines[0]) is not { Success: true } status)
-            throw new SpamAssassinException($"spamd answered something other than its protocol: '{StoredText.Printable(lines.FirstOrDefault(), 120)}'.");
+            throw new SpamAssassinException($"spamd answered something other than its protocol: '{QuotedText.Printable(lines.FirstOrDefault(), 120)}'.");
         if (status.Groups["code"].Value != "0")
-            throw new SpamAssassinException($"spamd refused the message: {StoredText.Printable(lines[0], 120)}.");
+            throw new SpamAssassinException($"spamd refused the message: {QuotedText.Printable(lines[0], 120)}.");
         var spam = lines.Select(l => SpamHeader().Match(l)).FirstOrDefault(m => m.Success)
                    ?? throw new SpamAssassinException("spamd's answer has no Spam: header.");
         var score = double.Parse(spam.Groups["score"].Value, CultureInfo.InvariantCulture);

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using MailSink.Storage;
 
 namespace MailSink.Server.Smtp;
 
@@ -80,7 +81,7 @@ internal sealed partial class SessionAdapter
 
     private Credentials? Unsupported(string mechanism)
     {
-        Reply($"504 Unrecognized authentication mechanism {SmtpPathParser.Printable(mechanism, 32)}; use one of: {Mechanisms}");
+        Reply($"504 Unrecognized authentication mechanism {QuotedText.Printable(mechanism, 32)}; use one of: {Mechanisms}");
         return null;
     }
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using MailSink.Storage;
 
 namespace MailSink.Server.Smtp;
 
@@ -96,7 +97,7 @@ internal sealed partial class SessionAdapter
     /// </summary>
     private async ValueTask CloseForMalformedBdatAsync(string command)
     {
-        Log.MalformedBdat(logger, Id, SmtpPathParser.Printable(command, 40));
+        Log.MalformedBdat(logger, Id, QuotedText.Printable(command, 40));
         await CloseWithAsync($"421 {Settings.ServerName} Syntax: BDAT <size> [LAST]; the bytes after a malformed BDAT cannot be told from commands, closing connection");
     }
 

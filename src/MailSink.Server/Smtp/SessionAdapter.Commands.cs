@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using MailSink.Api.Chaos;
+using MailSink.Storage;
 
 namespace MailSink.Server.Smtp;
 
@@ -86,7 +87,7 @@ internal sealed partial class SessionAdapter
                 Reply($"502 {verb} is not implemented");
                 break;
             default:
-                Reply($"500 Command not recognized: {SmtpPathParser.Printable(typed, 32)}; type HELP for the list of commands");
+                Reply($"500 Command not recognized: {QuotedText.Printable(typed, 32)}; type HELP for the list of commands");
                 break;
         }
 
@@ -235,7 +236,7 @@ internal sealed partial class SessionAdapter
                 case "AUTH" or "RET" or "ENVID":
                     break; // accepted and ignored: nothing is relayed
                 default:
-                    Reply($"555 MAIL parameter {SmtpPathParser.Printable(key.ToUpperInvariant(), 32)} is not supported");
+                    Reply($"555 MAIL parameter {QuotedText.Printable(key.ToUpperInvariant(), 32)} is not supported");
                     return;
             }
         }
@@ -293,7 +294,7 @@ internal sealed partial class SessionAdapter
         {
             if (key.ToUpperInvariant() is not ("NOTIFY" or "ORCPT"))
             {
-                Reply($"555 RCPT parameter {SmtpPathParser.Printable(key.ToUpperInvariant(), 32)} is not supported");
+                Reply($"555 RCPT parameter {QuotedText.Printable(key.ToUpperInvariant(), 32)} is not supported");
                 return false;
             }
         }

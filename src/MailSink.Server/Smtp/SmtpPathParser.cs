@@ -1,4 +1,5 @@
 using System.Text;
+using MailSink.Storage;
 
 namespace MailSink.Server.Smtp;
 
@@ -92,7 +93,7 @@ internal static class SmtpPathParser
                 // "a b@c" is more likely a broken address than a broken parameter: say what is wrong with it.
                 error = addresses[^1].Length > 0 && !IsValidAddress(addresses[^1], allowList, out var addressError)
                     ? addressError
-                    : $"'{Printable(token)}' is not an address parameter (KEY or KEY=VALUE).";
+                    : $"'{QuotedText.Printable(token)}' is not an address parameter (KEY or KEY=VALUE).";
                 return false;
             }
 
@@ -133,7 +134,7 @@ internal static class SmtpPathParser
         {
             if (allowPostmaster && address.Equals("postmaster", StringComparison.OrdinalIgnoreCase))
                 return true;
-            error = $"'{Printable(address)}' has no domain: write it as name@domain, e.g. test@inbox.localhost.";
+            error = $"'{QuotedText.Printable(address)}' has no domain: write it as name@domain, e.g. test@inbox.localhost.";
             return false;
         }
 
@@ -141,23 +142,23 @@ internal static class SmtpPathParser
         var domain = address[(at + 1)..];
         if (local.Length == 0)
         {
-            error = $"'{Printable(address)}' has nothing before the '@'.";
+            error = $"'{QuotedText.Printable(address)}' has nothing before the '@'.";
             return false;
         }
 
         if (!IsValidLocalPart(local))
         {
-            error = $"The local part of '{Printable(address)}' is not valid (spaces and brackets need quotes).";
+            error = $"The local part of '{QuotedText.Printable(address)}' is not valid (spaces and brackets need quotes).";
             return false;
         }
 
         if (!IsValidDomain(domain))
         {
-            // Printable shows such a character as '?': say which it was, or the reply reads as nonsense.
-            var hidden = domain.FirstOrDefault(IsHidden);
+            // QuotedText.Printable shows such a character as '?': say which it was, or the reply reads as nonsense.
+            var hidden = domain.FirstOrDefault(QuotedText.IsHidden);
             error = hidden == default
-                ? $"The domain of '{Printable(address)}' is not valid."
-                : $"The domain of '{Printable(address)}' is not valid: it holds U+{(int)hidden:X4}, an invisible character that changes how text reads (shown as '?').";
+                ? $"The domain of '{QuotedText.Printable(address)}' is not valid."
+                : $"The domain of '{QuotedText.Printable(address)}' is not valid: it holds U+{(int)hidden:X4}, an invisible character that changes how text reads (shown as '?').";
             return false;
         }
 
@@ -285,29 +286,4 @@ internal static class SmtpPathParser
             i++;
         return i;
     }
-
-    /// <summary>Text safe to echo in a reply: printable, one line, short.</summary>
-    public static string Printable(string text, int max = 64)
-    {
-        var builder = new StringBuilder(Math.Min(text.Length, max));
-        foreach (var c in text)
-        {
-            if (builder.Length >= max || (builder.Length == max - 1 && char.IsHighSurrogate(c)))
-            {
-                builder.Append('…');
-                break;
-            }
-
-            builder.Append(IsHidden(c) ? '?' : c);
-        }
-
-        return builder.ToString();
-    }
-
-    /// <summary>
-    /// What <see cref="Printable"/> shows as '?': control and format characters (bidi overrides among them),
-    /// which could rearrange what a person reads.
-    /// </summary>
-    private static bool IsHidden(char c) =>
-        char.IsControl(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format;
 }

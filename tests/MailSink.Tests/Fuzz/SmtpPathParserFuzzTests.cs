@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using MailSink.Server.Smtp;
+using MailSink.Storage;
 
 namespace MailSink.Tests.Fuzz;
 
@@ -62,7 +63,7 @@ public sealed partial class SmtpPathParserFuzzTests(ITestOutputHelper output)
                 }
             }
 
-            var printable = SmtpPathParser.Printable(text, 32);
+            var printable = QuotedText.Printable(text, 32);
             Assert.True(printable.Length <= 33, $"Printable gave {printable.Length} characters");
             Assert.DoesNotContain(printable, char.IsControl);
             if (IsValidUtf16(text))

@@ -274,23 +274,6 @@ public sealed class SmtpPathParserTests
     }
 
     [Fact]
-    public void Printable_replaces_control_characters_and_shortens()
-    {
-        Assert.Equal("a?b?c", SmtpPathParser.Printable("a\rb\u0000c"));
-        Assert.Equal("abcd…", SmtpPathParser.Printable("abcdefgh", max: 4));
-        Assert.Equal("abcd", SmtpPathParser.Printable("abcd", max: 4));
-    }
-
-    [Fact]
-    public void Printable_never_cuts_an_emoji_in_half()
-    {
-        var printable = SmtpPathParser.Printable(new string('a', 63) + "\ud83c\udf89 and more");
-
-        Assert.Equal(new string('a', 63) + "…", printable);
-        Assert.Equal("ab\ud83c\udf89…", SmtpPathParser.Printable("ab\ud83c\udf89cd", max: 4));
-    }
-
-    [Fact]
     public void A_quoted_display_name_containing_an_at_sign_is_skipped_like_any_display_name()
     {
         Assert.True(SmtpPathParser.TryParseMailFrom("\"alice@b.example\" <alice@b.example>", out var result, out var error), error);
