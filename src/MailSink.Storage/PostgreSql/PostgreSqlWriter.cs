@@ -150,13 +150,30 @@ internal sealed class PostgreSqlWriter : IMessageWriter
             commands.BatchCommands.Add(queued.Content);
         Add(commands, $"UPDATE clock SET ticks = GREATEST(ticks + @n, {PostgreSqlStore.NowTicks} + @n - 1), stored_bytes = stored_bytes + @bytes WHERE id = 1 RETURNING ticks",
             ("n", (long)messages.Count), ("bytes", bytes));
+        // Every message of the batch in one statement: one executor start a batch, not one a message. Each
+        // copy's attachment ids are its slice of one flat array (a copy without attachments, an empty slice).
+        var ids = new string[messages.Count];
+        var inboxes = new string[messages.Count];
+        var backs = new long[messages.Count];
+        var sizes = new long[messages.Count];
+        var firsts = new int[messages.Count];
+        var counts = new int[messages.Count];
+        var attachments = new List<string>();
         for (var i = 0; i < messages.Count; i++)
         {
             var message = messages[i];
-            Add(commands, "INSERT INTO messages (id, inbox, received, size, content_id, attachment_ids, bytes) SELECT @id, @inbox, ticks - @back, @size, @content, @attachments, @bytes FROM clock WHERE id = 1",
-                ("id", message.Id), ("inbox", message.Inbox), ("back", (long)(messages.Count - 1 - i)), ("size", message.Size), ("content", contentOf[i]),
-                ("attachments", message.Attachments.Select(a => a.Id).ToArray()), ("bytes", messageBytes[i]));
+            (ids[i], inboxes[i], backs[i], sizes[i]) = (message.Id, message.Inbox, messages.Count - 1 - i, message.Size);
+            (firsts[i], counts[i]) = (attachments.Count + 1, message.Attachments.Count);
+            attachments.AddRange(message.Attachments.Select(a => a.Id));
         }
+
+        Add(commands,
+            "INSERT INTO messages (id, inbox, received, size, content_id, attachment_ids, bytes)"
+            + " SELECT m.id, m.inbox, c.ticks - m.back, m.size, m.content, (@attachments::text[])[m.first:m.first + m.count - 1], m.bytes"
+            + " FROM clock c CROSS JOIN unnest(@ids, @inboxes, @backs, @sizes, @contents, @firsts, @counts, @bytes) AS m(id, inbox, back, size, content, first, count, bytes)"
+            + " WHERE c.id = 1",
+            ("ids", ids), ("inboxes", inboxes), ("backs", backs), ("sizes", sizes), ("contents", contentOf.ToArray()),
+            ("firsts", firsts), ("counts", counts), ("bytes", messageBytes), ("attachments", attachments.ToArray()));
 
         foreach (var inbox in messages.Select((m, i) => (m.Inbox, Back: messages.Count - 1 - i)).GroupBy(m => m.Inbox, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {

@@ -128,6 +128,51 @@ public abstract class RawStorageTests(StorageEngine engine, PostgreSqlDatabase? 
         Assert.Null(await storage.Messages.GetRawAsync(copies[0].Id, default));
         Assert.Equal(before, await storage.StoredBytesAsync());
     }
+
+    /// <summary>
+    /// Messages committed together, with none, one, two or three attachments each, some to two inboxes: every
+    /// copy lists its own attachments, each id distinct, and each downloads as its own file.
+    /// </summary>
+    [Fact]
+    public async Task Messages_committed_together_keep_each_copy_s_own_attachments()
+    {
+        await using var storage = await StartStorageAsync();
+        var sent = Enumerable.Range(0, 24).Select(i => (Index: i, Attachments: i % 4, TwoInboxes: i % 3 == 0)).ToArray();
+        var stored = await Task.WhenAll(sent.Select(m => storage.Ingest.IngestAsync(WithAttachments(m.Index, m.Attachments),
+            new SmtpEnvelope("a@b.example", m.TwoInboxes ? ["x@att-one.localhost", "y@att-two.localhost"] : ["x@att-one.localhost"], "test", null, null, null, false),
+            CancellationToken.None)));
+
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (m, copies) in sent.Zip(stored))
+        {
+            Assert.Equal(m.TwoInboxes ? 2 : 1, copies.Count);
+            foreach (var copy in copies)
+            {
+                var read = (await storage.Messages.GetAsync(copy.Id, default))!;
+                Assert.Equal(Enumerable.Range(0, m.Attachments).Select(a => $"m{m.Index}-{a}.txt"), read.Attachments.Select(a => a.FileName));
+                foreach (var (attachment, a) in read.Attachments.Select((x, a) => (x, a)))
+                {
+                    Assert.True(ids.Add(attachment.Id), $"attachment id {attachment.Id} given twice");
+                    var file = (await storage.Messages.GetAttachmentAsync(attachment.Id, default))!;
+                    Assert.Equal($"m{m.Index}-{a}.txt", file.Attachment.FileName);
+                    Assert.Equal($"content of message {m.Index}, attachment {a}", Encoding.ASCII.GetString(file.Content));
+                }
+            }
+        }
+    }
+
+    private static byte[] WithAttachments(int index, int attachments)
+    {
+        var mime = new StringBuilder($"Subject: m{index}\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nbody {index}\r\n");
+        for (var a = 0; a < attachments; a++)
+        {
+            mime.Append("--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=").Append(CultureInfo.InvariantCulture, $"m{index}-{a}.txt")
+                .Append("\r\nContent-Transfer-Encoding: base64\r\n\r\n")
+                .Append(Convert.ToBase64String(Encoding.ASCII.GetBytes($"content of message {index}, attachment {a}"))).Append("\r\n");
+        }
+
+        return Encoding.ASCII.GetBytes(mime.Append("--b--\r\n").ToString());
+    }
 }
 
 /// <summary>LiteDB's packing: chunks, compression flags, documents of earlier layouts.</summary>
