@@ -130,17 +130,21 @@ public abstract class RawStorageTests(StorageEngine engine, PostgreSqlDatabase? 
     }
 
     /// <summary>
-    /// Messages committed together, with none, one, two or three attachments each, some to two inboxes: every
-    /// copy lists its own attachments, each id distinct, and each downloads as its own file.
+    /// Messages committed together (the PostgreSQL engine writes a batch's rows with one statement a table,
+    /// each row's arrays a slice of one flat array): with none to three attachments, one to three senders and
+    /// one or two recipients, some of more than one raw chunk, some to two inboxes. Every copy reads back its
+    /// own raw bytes, is found by each of its own addresses and by no other, and lists and downloads its own
+    /// attachments, each id distinct.
     /// </summary>
     [Fact]
-    public async Task Messages_committed_together_keep_each_copy_s_own_attachments()
+    public async Task Messages_committed_together_keep_each_one_s_own_raw_bytes_addresses_and_attachments()
     {
         await using var storage = await StartStorageAsync();
-        var sent = Enumerable.Range(0, 24).Select(i => (Index: i, Attachments: i % 4, TwoInboxes: i % 3 == 0)).ToArray();
-        var stored = await Task.WhenAll(sent.Select(m => storage.Ingest.IngestAsync(WithAttachments(m.Index, m.Attachments),
+        var sent = Enumerable.Range(0, 24).Select(i => (Index: i, Attachments: i % 4, TwoInboxes: i % 3 == 0, Raw: WithAttachments(i, i % 4))).ToArray();
+        var stored = await Task.WhenAll(sent.Select(m => storage.Ingest.IngestAsync(m.Raw,
             new SmtpEnvelope("a@b.example", m.TwoInboxes ? ["x@att-one.localhost", "y@att-two.localhost"] : ["x@att-one.localhost"], "test", null, null, null, false),
             CancellationToken.None)));
+        Assert.Contains(sent, m => m.Raw.Length > RawMessage.ChunkBytes);
 
         var ids = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (m, copies) in sent.Zip(stored))
@@ -148,6 +152,8 @@ public abstract class RawStorageTests(StorageEngine engine, PostgreSqlDatabase? 
             Assert.Equal(m.TwoInboxes ? 2 : 1, copies.Count);
             foreach (var copy in copies)
             {
+                var raw = await storage.Messages.GetRawAsync(copy.Id, default);
+                Assert.True(m.Raw.AsSpan().SequenceEqual(raw), $"message {m.Index}'s raw bytes");
                 var read = (await storage.Messages.GetAsync(copy.Id, default))!;
                 Assert.Equal(Enumerable.Range(0, m.Attachments).Select(a => $"m{m.Index}-{a}.txt"), read.Attachments.Select(a => a.FileName));
                 foreach (var (attachment, a) in read.Attachments.Select((x, a) => (x, a)))
@@ -158,12 +164,32 @@ public abstract class RawStorageTests(StorageEngine engine, PostgreSqlDatabase? 
                     Assert.Equal($"content of message {m.Index}, attachment {a}", Encoding.ASCII.GetString(file.Content));
                 }
             }
+
+            var byAddress = Senders(m.Index).Select(from => new SearchCriteria(from, null, null, null))
+                .Concat(Recipients(m.Index).Select(to => new SearchCriteria(null, to, null, null)));
+            foreach (var criteria in byAddress)
+            {
+                var found = await storage.Messages.SearchAsync("att-one", criteria, 0, 50, null, default);
+                Assert.Equal([$"m{m.Index}"], found.Select(f => f.Subject));
+            }
         }
     }
 
+    private static IEnumerable<string> Senders(int index) => Enumerable.Range(0, (index % 3) + 1).Select(k => $"s{index}-{k}@from.example");
+
+    private static IEnumerable<string> Recipients(int index) => Enumerable.Range(0, (index % 2) + 1).Select(k => $"r{index}-{k}@to.example");
+
     private static byte[] WithAttachments(int index, int attachments)
     {
-        var mime = new StringBuilder($"Subject: m{index}\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nbody {index}\r\n");
+        var mime = new StringBuilder($"From: {string.Join(", ", Senders(index))}\r\nTo: {string.Join(", ", Recipients(index))}\r\nSubject: m{index}\r\n")
+            .Append("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n")
+            .Append(CultureInfo.InvariantCulture, $"body {index}\r\n");
+        if (index % 8 == 1) // more than one raw chunk
+        {
+            for (var line = 0; mime.Length < RawMessage.ChunkBytes + 1000; line++)
+                mime.Append(CultureInfo.InvariantCulture, $"{index} {line:D6} the quick brown fox jumps over the lazy dog\r\n");
+        }
+
         for (var a = 0; a < attachments; a++)
         {
             mime.Append("--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=").Append(CultureInfo.InvariantCulture, $"m{index}-{a}.txt")
