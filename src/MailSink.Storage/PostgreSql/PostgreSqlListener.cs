@@ -18,7 +18,9 @@ namespace MailSink.Storage.PostgreSql;
 /// (<see cref="Committed"/>), and the listener passes over those when its cursor reaches them. Its own
 /// notifications do not wake it (each carries the node's id; a wait they end goes on until another node's
 /// or the fallback's time): a node alone reads its own messages back only in the pass once a second, not on
-/// every commit, which had been most of PostgreSQL's work a message (docs/postgresql.md, "Arrivals").
+/// every commit, which had been most of PostgreSQL's work a message (docs/postgresql.md, "Arrivals"). A node
+/// alone makes none at all: the listener names its connection (<see cref="PostgreSqlStore.ListenerName"/>),
+/// and commits notify only while another node's is connected.
 /// </para>
 /// <para>
 /// A commit whose answer was lost is still announced once, and as this node's (webhooks included): if the
@@ -165,7 +167,9 @@ internal sealed class PostgreSqlListener : HostedLoop
                     if (e.Payload != NodeId)
                         _notified = true;
                 };
-                await using (var listen = new NpgsqlCommand($"LISTEN {PostgreSqlStore.ArrivalChannel}", connection))
+                // Named first, so that other nodes' commits see a listener here and notify (PostgreSqlStore.NotifyOtherNodes);
+                // a commit made before that is read by the pass right below.
+                await using (var listen = new NpgsqlCommand($"SET application_name = '{PostgreSqlStore.ListenerName(NodeId)}'; LISTEN {PostgreSqlStore.ArrivalChannel}", connection))
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 if (failed)
                 {

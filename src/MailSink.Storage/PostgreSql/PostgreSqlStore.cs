@@ -19,6 +19,22 @@ internal sealed partial class PostgreSqlStore : IAsyncDisposable
     /// <summary>The channel commits notify and <see cref="PostgreSqlListener"/> listens on.</summary>
     internal const string ArrivalChannel = "mailsink_arrivals";
 
+    /// <summary>
+    /// The <c>application_name</c> a node's listener gives its connection, so that commits can tell whether
+    /// any other node listens (<see cref="PostgreSqlWriter"/>): <c>mailsink listener</c> and the node's id.
+    /// </summary>
+    internal static string ListenerName(string nodeId) => $"mailsink listener {nodeId}";
+
+    /// <summary>
+    /// Notifies <see cref="ArrivalChannel"/> at the commit, with the node's id, when a listener of another
+    /// node is connected to this database, and answers a row if so: a node alone (or whose peers are all
+    /// gone) wakes nobody, its own listener included, which would only pass over the notification.
+    /// </summary>
+    internal const string NotifyOtherNodes =
+        $"SELECT pg_notify('{ArrivalChannel}', @node) WHERE EXISTS (SELECT 1 FROM pg_stat_activity"
+        + " WHERE datid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        + " AND application_name LIKE 'mailsink listener %' AND application_name <> @listener)";
+
     /// <summary>Now in .NET ticks (UTC), by the database's clock: one clock for every node.</summary>
     internal const string NowTicks = "((extract(epoch from clock_timestamp()) * 10000000)::bigint + 621355968000000000)";
 

@@ -38,6 +38,24 @@ internal sealed class PostgreSqlWriter : IMessageWriter
 
     public int FailedBatches => Volatile.Read(ref _failedBatches);
 
+    internal static readonly TimeSpan DefaultLookForOthersEvery = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How often a commit looks whether another node's listener is connected (and notifies if so); the
+    /// commits in between notify as the last look found. Looking costs about what notifying does (PostgreSQL
+    /// copies every connection's status to answer it), so not on every commit. A node that starts listening
+    /// is told of this node's commits within this time; until then its own pass once a second finds them.
+    /// </summary>
+    internal TimeSpan LookForOthersEvery { get; init; } = DefaultLookForOthersEvery;
+
+    /// <summary>What the last look found (true until one has looked), and when it looked (<see cref="Environment.TickCount64"/>).</summary>
+    private bool _othersListen = true;
+    private long? _lookedAt;
+
+    /// <summary>How many commits have notified other nodes.</summary>
+    internal int Notified => Volatile.Read(ref _notified);
+    private int _notified;
+
     internal void Start() => _loop ??= Task.Run(RunAsync);
 
     /// <summary>
@@ -95,7 +113,14 @@ internal sealed class PostgreSqlWriter : IMessageWriter
         _listener.Expect(messages.Select(m => m.Id));
         try
         {
-            var last = await _store.UseAsync(connection => CommitAsync(connection, batch, _listener.NodeId), CancellationToken.None);
+            var now = Environment.TickCount64;
+            var look = _lookedAt is not { } at || now - at >= (long)LookForOthersEvery.TotalMilliseconds;
+            var (last, othersListen) = await _store.UseAsync(
+                connection => CommitAsync(connection, batch, _listener.NodeId, look ? null : _othersListen), CancellationToken.None);
+            if (look)
+                (_othersListen, _lookedAt) = (othersListen, now);
+            if (othersListen)
+                Interlocked.Increment(ref _notified);
             var ticks = last - messages.Count + 1;
             foreach (var message in messages)
                 message.ReceivedTicks = ticks++;
@@ -125,9 +150,11 @@ internal sealed class PostgreSqlWriter : IMessageWriter
     /// One transaction, one round trip: contents first (the heavy part, before any lock), then the clock's
     /// row, which gives the batch its receive times, counts the bytes stored, and holds every other commit
     /// (of any node) until this one is confirmed, so that times are given out in commit order; then the
-    /// messages, the inbox counters (in id order) and the notification. Returns the last receive time given.
+    /// messages, the inbox counters (in id order) and the notification: made when <paramref name="notify"/>
+    /// is true, not when false, and when null only if another node's listener is connected (a look).
+    /// Returns the last receive time given, and whether other nodes were notified.
     /// </summary>
-    private static async Task<long> CommitAsync(NpgsqlConnection connection, List<Queued> batch, string nodeId)
+    private static async Task<(long Last, bool Notified)> CommitAsync(NpgsqlConnection connection, List<Queued> batch, string nodeId, bool? notify)
     {
         var messages = new List<StoredMessage>();
         var contentOf = new List<string>();
@@ -183,17 +210,27 @@ internal sealed class PostgreSqlWriter : IMessageWriter
                 ("id", inbox.Key), ("count", (long)inbox.Count()), ("back", (long)inbox.Min(m => m.Back)));
         }
 
-        Add(commands, $"NOTIFY {PostgreSqlStore.ArrivalChannel}, '{nodeId}'");
+        if (notify is null)
+            Add(commands, PostgreSqlStore.NotifyOtherNodes, ("node", nodeId), ("listener", PostgreSqlStore.ListenerName(nodeId)));
+        else if (notify.Value)
+            Add(commands, $"NOTIFY {PostgreSqlStore.ArrivalChannel}, '{nodeId}'");
         Add(commands, "COMMIT");
 
         long? last = null;
+        var notified = notify ?? false;
         try
         {
             await using var reader = await commands.ExecuteReaderAsync();
+            var answers = 0; // statements that answer with rows: the clock's update, then the look, if any
             do
             {
-                if (last is null && reader.FieldCount > 0 && await reader.ReadAsync())
+                if (reader.FieldCount == 0)
+                    continue;
+                answers++;
+                if (answers == 1 && await reader.ReadAsync())
                     last = reader.GetInt64(0);
+                else if (answers == 2)
+                    notified = await reader.ReadAsync(); // a row: another node listens, and was notified
             }
             while (await reader.NextResultAsync()); // a later statement's failure (COMMIT's too) surfaces here
         }
@@ -203,7 +240,7 @@ internal sealed class PostgreSqlWriter : IMessageWriter
             throw;
         }
 
-        return last ?? throw new InvalidOperationException("The clock gave no receive time.");
+        return (last ?? throw new InvalidOperationException("The clock gave no receive time."), notified);
     }
 
     /// <summary>Leaves the connection out of the failed transaction, when it is still there to be told.</summary>

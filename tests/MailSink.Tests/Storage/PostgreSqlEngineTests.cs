@@ -461,6 +461,54 @@ public sealed class PostgreSqlEngineTests(PostgreSqlDatabase database, ITestOutp
         Assert.True(listener.Passes > passes);
     }
 
+    /// <summary>
+    /// A node alone notifies nobody (its own listener would only pass over it): a plain <c>LISTEN</c> on the
+    /// channel, which is no node, hears nothing. While another node's listener is connected, every commit
+    /// notifies; once that node is gone, the commits stop notifying again. (The writer looks on every commit
+    /// here; by default once a second.)
+    /// </summary>
+    [Fact]
+    public async Task A_node_notifies_its_commits_only_while_another_node_listens()
+    {
+        await using var watcher = new NpgsqlConnection(database.ConnectionString);
+        await watcher.OpenAsync();
+        var heard = new ConcurrentQueue<string>();
+        watcher.Notification += (_, e) => heard.Enqueue(e.Payload);
+        await using (var listen = new NpgsqlCommand($"LISTEN {PostgreSqlStore.ArrivalChannel}", watcher))
+            await listen.ExecuteNonQueryAsync();
+
+        await using var node = await StorageHarness.StartAsync(StorageEngine.PostgreSql, database, lookForOthersEvery: TimeSpan.Zero);
+        await Poll.UntilAsync(() => Task.FromResult(node.PostgreSqlListener.Passes > 0), TimeSpan.FromSeconds(10), "the node's listener is connected");
+        for (var i = 0; i < 5; i++)
+            await node.StoreAsync("a@alone.localhost", $"alone {i}");
+        Assert.Equal(0, node.PostgreSqlWriter.Notified);
+        Assert.False(await watcher.WaitAsync(300), "a node alone notified");
+
+        await using (var other = await StorageHarness.StartAsync(StorageEngine.PostgreSql, database, emptyFirst: false))
+        {
+            await Poll.UntilAsync(() => Task.FromResult(other.PostgreSqlListener.Passes > 0), TimeSpan.FromSeconds(10), "the other node's listener is connected");
+            for (var i = 0; i < 3; i++)
+                await node.StoreAsync("a@alone.localhost", $"with another {i}");
+            Assert.Equal(3, node.PostgreSqlWriter.Notified);
+            await Poll.UntilAsync(async () => heard.Count >= 3 || (await watcher.WaitAsync(100) && heard.Count >= 3), TimeSpan.FromSeconds(10), "the watcher heard three notifications");
+            Assert.Equal(Enumerable.Repeat(node.PostgreSqlListener.NodeId, 3), heard);
+        }
+
+        // The other node stopped: its listener's connection is gone once PostgreSQL says so.
+        await Poll.UntilAsync(async () => await ListenersAsync() == 1, TimeSpan.FromSeconds(10), "the other node's listener left");
+        await node.StoreAsync("a@alone.localhost", "alone again");
+        Assert.Equal(3, node.PostgreSqlWriter.Notified);
+        Assert.False(await watcher.WaitAsync(300), "a node alone again notified");
+        Assert.Equal(3, heard.Count);
+
+        async Task<long> ListenersAsync()
+        {
+            await using var count = node.PostgreSql.DataSource.CreateCommand(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'mailsink listener %'");
+            return (long)(await count.ExecuteScalarAsync())!;
+        }
+    }
+
     [Fact]
     public async Task A_listener_that_lost_its_connection_catches_up_with_what_was_committed_meanwhile()
     {

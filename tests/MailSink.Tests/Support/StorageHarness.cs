@@ -21,6 +21,7 @@ public sealed class StorageHarness : IAsyncDisposable
     private readonly PostgreSqlStore? _postgreSql;
     private readonly PostgreSqlHostedService? _postgreSqlService;
     private readonly PostgreSqlListener? _postgreSqlListener;
+    private readonly PostgreSqlWriter? _postgreSqlWriter;
 
     /// <param name="rootDomains">Routing's root domains; <c>localhost</c> when null.</param>
     /// <param name="directory">A folder to keep the database in and reopen it from; a fresh temp folder, deleted at the end, when null.</param>
@@ -47,7 +48,7 @@ public sealed class StorageHarness : IAsyncDisposable
     private StorageHarness(PostgreSqlStore store, PostgreSqlWriter writer, PostgreSqlListener listener, PostgreSqlHostedService service, ArrivalFeed feed, string[]? rootDomains)
     {
         DatabasePath = "";
-        (_postgreSql, _postgreSqlService, _postgreSqlListener, Feed) = (store, service, listener, feed);
+        (_postgreSql, _postgreSqlService, _postgreSqlListener, _postgreSqlWriter, Feed) = (store, service, listener, writer, feed);
         (Engine, Messages, Inboxes, Retention, Devices, Usage, Analyses) = (StorageEngine.PostgreSql, store, store, store, store, store, store);
         Ingest = new MessageIngest(writer, Router(rootDomains), NullLogger<MessageIngest>.Instance);
     }
@@ -60,9 +61,10 @@ public sealed class StorageHarness : IAsyncDisposable
     /// <param name="bodySearchIndex">PostgreSQL's <see cref="PostgreSqlOptions.BodySearchIndex"/>.</param>
     /// <param name="connectionString">Another way to <paramref name="database"/> (through a <see cref="TcpRelay"/>, say).</param>
     /// <param name="listenerFallback">How long the arrival listener waits for another node's notification before it reads anyway.</param>
+    /// <param name="lookForOthersEvery">How often the writer looks whether another node listens (<see cref="PostgreSqlWriter.LookForOthersEvery"/>).</param>
     public static async Task<StorageHarness> StartAsync(
         StorageEngine engine, PostgreSqlDatabase? database = null, string[]? rootDomains = null, bool emptyFirst = true, bool bodySearchIndex = true,
-        string? connectionString = null, TimeSpan? listenerFallback = null)
+        string? connectionString = null, TimeSpan? listenerFallback = null, TimeSpan? lookForOthersEvery = null)
     {
         if (engine == StorageEngine.LiteDb)
             return new StorageHarness(rootDomains);
@@ -87,7 +89,10 @@ public sealed class StorageHarness : IAsyncDisposable
             {
                 Fallback = listenerFallback ?? PostgreSqlListener.DefaultFallback,
             };
-            var writer = new PostgreSqlWriter(store, listener, feed, options, NullLogger<PostgreSqlWriter>.Instance);
+            var writer = new PostgreSqlWriter(store, listener, feed, options, NullLogger<PostgreSqlWriter>.Instance)
+            {
+                LookForOthersEvery = lookForOthersEvery ?? PostgreSqlWriter.DefaultLookForOthersEvery,
+            };
             var service = new PostgreSqlHostedService(store, writer, listener, NullLogger<PostgreSqlHostedService>.Instance);
             await service.StartAsync(CancellationToken.None);
             return new StorageHarness(store, writer, listener, service, feed, rootDomains);
@@ -114,6 +119,9 @@ public sealed class StorageHarness : IAsyncDisposable
 
     /// <summary>The PostgreSQL store's internals, for PostgreSQL's own tests.</summary>
     internal PostgreSqlStore PostgreSql => _postgreSql ?? throw new InvalidOperationException("This harness runs LiteDB, not PostgreSQL.");
+
+    /// <summary>The PostgreSQL node's writer, for PostgreSQL's own tests.</summary>
+    internal PostgreSqlWriter PostgreSqlWriter => _postgreSqlWriter ?? throw new InvalidOperationException("This harness runs LiteDB, not PostgreSQL.");
 
     /// <summary>The PostgreSQL node's arrival listener, for PostgreSQL's own tests.</summary>
     internal PostgreSqlListener PostgreSqlListener => _postgreSqlListener ?? throw new InvalidOperationException("This harness runs LiteDB, not PostgreSQL.");
