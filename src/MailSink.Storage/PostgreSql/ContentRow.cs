@@ -19,7 +19,7 @@ internal static class ContentRow
         var message = write.Messages[0];
         var command = new NpgsqlBatchCommand(
             "INSERT INTO contents (id, refs, size, raw, raw_compressed, summary, detail, subject_fold, senders_fold, recipients_fold, body_fold, bytes)"
-            + " VALUES (@id, @refs, @size, @raw, @compressed, @summary, @detail, @subject, @senders, @recipients, @body, @bytes)");
+            + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"); // positional: sent as it is (PostgreSqlWriter.Add)
         var facts = Search.SearchFacts.Of(message);
         var summary = ContentJson.Summary(message);
         var detail = ContentJson.Detail(message);
@@ -31,18 +31,18 @@ internal static class ContentRow
                     + senders.Sum(Text) + recipients.Sum(Text);
 
         var p = command.Parameters;
-        p.AddWithValue("id", write.RawId);
-        p.AddWithValue("refs", write.Messages.Count);
-        p.AddWithValue("size", message.Size);
-        p.Add(new NpgsqlParameter("raw", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { Value = write.Raw.Chunks.Select(c => c.Data).ToArray() });
-        p.AddWithValue("compressed", write.Raw.Chunks.Select(c => c.Compressed).ToArray());
-        p.AddWithValue("summary", summary);
-        p.AddWithValue("detail", detail);
-        p.AddWithValue("subject", subject);
-        p.AddWithValue("senders", senders);
-        p.AddWithValue("recipients", recipients);
-        p.AddWithValue("body", body);
-        p.AddWithValue("bytes", bytes);
+        p.Add(new NpgsqlParameter { Value = write.RawId });
+        p.Add(new NpgsqlParameter { Value = write.Messages.Count });
+        p.Add(new NpgsqlParameter { Value = message.Size });
+        p.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea, Value = write.Raw.Chunks.Select(c => c.Data).ToArray() });
+        p.Add(new NpgsqlParameter { Value = write.Raw.Chunks.Select(c => c.Compressed).ToArray() });
+        p.Add(new NpgsqlParameter { Value = summary });
+        p.Add(new NpgsqlParameter { Value = detail });
+        p.Add(new NpgsqlParameter { Value = subject });
+        p.Add(new NpgsqlParameter { Value = senders });
+        p.Add(new NpgsqlParameter { Value = recipients });
+        p.Add(new NpgsqlParameter { Value = body });
+        p.Add(new NpgsqlParameter { Value = bytes });
         return (command, bytes);
     }
 

@@ -26,14 +26,14 @@ internal sealed partial class PostgreSqlStore : IAsyncDisposable
     internal static string ListenerName(string nodeId) => $"mailsink listener {nodeId}";
 
     /// <summary>
-    /// Notifies <see cref="ArrivalChannel"/> at the commit, with the node's id, when a listener of another
+    /// Notifies <see cref="ArrivalChannel"/> at the commit, with the node's id ($1), when a listener of another
     /// node is connected to this database, and answers a row if so: a node alone (or whose peers are all
-    /// gone) wakes nobody, its own listener included, which would only pass over the notification.
+    /// gone) wakes nobody, its own listener ($2) included, which would only pass over the notification.
     /// </summary>
     internal const string NotifyOtherNodes =
-        $"SELECT pg_notify('{ArrivalChannel}', @node) WHERE EXISTS (SELECT 1 FROM pg_stat_activity"
+        $"SELECT pg_notify('{ArrivalChannel}', $1) WHERE EXISTS (SELECT 1 FROM pg_stat_activity"
         + " WHERE datid = (SELECT oid FROM pg_database WHERE datname = current_database())"
-        + " AND application_name LIKE 'mailsink listener %' AND application_name <> @listener)";
+        + " AND application_name LIKE 'mailsink listener %' AND application_name <> $2)";
 
     /// <summary>Now in .NET ticks (UTC), by the database's clock: one clock for every node.</summary>
     internal const string NowTicks = "((extract(epoch from clock_timestamp()) * 10000000)::bigint + 621355968000000000)";

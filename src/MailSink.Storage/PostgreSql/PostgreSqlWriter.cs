@@ -175,8 +175,8 @@ internal sealed class PostgreSqlWriter : IMessageWriter
         Add(commands, "BEGIN");
         foreach (var queued in batch)
             commands.BatchCommands.Add(queued.Content);
-        Add(commands, $"UPDATE clock SET ticks = GREATEST(ticks + @n, {PostgreSqlStore.NowTicks} + @n - 1), stored_bytes = stored_bytes + @bytes WHERE id = 1 RETURNING ticks",
-            ("n", (long)messages.Count), ("bytes", bytes));
+        Add(commands, $"UPDATE clock SET ticks = GREATEST(ticks + $1, {PostgreSqlStore.NowTicks} + $1 - 1), stored_bytes = stored_bytes + $2 WHERE id = 1 RETURNING ticks",
+            (long)messages.Count, bytes);
         // Every message of the batch in one statement: one executor start a batch, not one a message. Each
         // copy's attachment ids are its slice of one flat array (a copy without attachments, an empty slice).
         var ids = new string[messages.Count];
@@ -196,22 +196,21 @@ internal sealed class PostgreSqlWriter : IMessageWriter
 
         Add(commands,
             "INSERT INTO messages (id, inbox, received, size, content_id, attachment_ids, bytes)"
-            + " SELECT m.id, m.inbox, c.ticks - m.back, m.size, m.content, (@attachments::text[])[m.first:m.first + m.count - 1], m.bytes"
-            + " FROM clock c CROSS JOIN unnest(@ids, @inboxes, @backs, @sizes, @contents, @firsts, @counts, @bytes) AS m(id, inbox, back, size, content, first, count, bytes)"
+            + " SELECT m.id, m.inbox, c.ticks - m.back, m.size, m.content, ($9::text[])[m.first:m.first + m.count - 1], m.bytes"
+            + " FROM clock c CROSS JOIN unnest($1, $2, $3, $4, $5, $6, $7, $8) AS m(id, inbox, back, size, content, first, count, bytes)"
             + " WHERE c.id = 1",
-            ("ids", ids), ("inboxes", inboxes), ("backs", backs), ("sizes", sizes), ("contents", contentOf.ToArray()),
-            ("firsts", firsts), ("counts", counts), ("bytes", messageBytes), ("attachments", attachments.ToArray()));
+            ids, inboxes, backs, sizes, contentOf.ToArray(), firsts, counts, messageBytes, attachments.ToArray());
 
         foreach (var inbox in messages.Select((m, i) => (m.Inbox, Back: messages.Count - 1 - i)).GroupBy(m => m.Inbox, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             Add(commands,
-                "INSERT INTO inboxes (id, name, messages, created, last_received) SELECT @id, @id, @count, ticks - @back, ticks - @back FROM clock WHERE id = 1"
+                "INSERT INTO inboxes (id, name, messages, created, last_received) SELECT $1, $1, $2, ticks - $3, ticks - $3 FROM clock WHERE id = 1"
                 + " ON CONFLICT (id) DO UPDATE SET messages = inboxes.messages + excluded.messages, last_received = excluded.last_received",
-                ("id", inbox.Key), ("count", (long)inbox.Count()), ("back", (long)inbox.Min(m => m.Back)));
+                inbox.Key, (long)inbox.Count(), (long)inbox.Min(m => m.Back));
         }
 
         if (notify is null)
-            Add(commands, PostgreSqlStore.NotifyOtherNodes, ("node", nodeId), ("listener", PostgreSqlStore.ListenerName(nodeId)));
+            Add(commands, PostgreSqlStore.NotifyOtherNodes, nodeId, PostgreSqlStore.ListenerName(nodeId));
         else if (notify.Value)
             Add(commands, $"NOTIFY {PostgreSqlStore.ArrivalChannel}, '{nodeId}'");
         Add(commands, "COMMIT");
@@ -259,11 +258,15 @@ internal sealed class PostgreSqlWriter : IMessageWriter
         }
     }
 
-    internal static void Add(NpgsqlBatch batch, string sql, params (string Name, object Value)[] parameters)
+    /// <summary>
+    /// A statement with positional parameters (<c>$1</c>, <c>$2</c>, ...): Npgsql sends it as it is, where named
+    /// ones would have it parse and rewrite the statement's text on every commit.
+    /// </summary>
+    private static void Add(NpgsqlBatch batch, string sql, params object[] values)
     {
         var command = new NpgsqlBatchCommand(sql);
-        foreach (var (name, value) in parameters)
-            command.Parameters.AddWithValue(name, value);
+        foreach (var value in values)
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
         batch.BatchCommands.Add(command);
     }
 }
