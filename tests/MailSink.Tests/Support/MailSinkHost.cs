@@ -81,7 +81,9 @@ public sealed class MailSinkHost : IAsyncDisposable
         }
         catch
         {
+            // A start that fails (what some tests expect) leaves its folder behind otherwise: one a test run.
             await app.DisposeAsync();
+            DeleteFolder(root);
             throw;
         }
 
@@ -119,9 +121,14 @@ public sealed class MailSinkHost : IAsyncDisposable
         Http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        DeleteFolder(Root);
+    }
+
+    private static void DeleteFolder(string folder)
+    {
         try
         {
-            Directory.Delete(Root, recursive: true);
+            Directory.Delete(folder, recursive: true);
         }
         catch (IOException)
         {

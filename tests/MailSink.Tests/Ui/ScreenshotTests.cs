@@ -7,7 +7,8 @@ namespace MailSink.Tests.Ui;
 
 /// <summary>
 /// Takes the README's screenshots of the main views from a realistic set of mail. They go to the folder
-/// named by <c>MAILSINK_SCREENSHOTS</c> (docs/screenshots/update.sh sets it), else to a temporary folder.
+/// named by <c>MAILSINK_SCREENSHOTS</c> (docs/screenshots/update.sh sets it), else to a temporary folder
+/// that the test removes when it ends.
 /// </summary>
 [Collection(nameof(BrowserCollection))]
 public sealed class ScreenshotTests(ChromiumFixture chromium, SharedHost shared, ITestOutputHelper output) : IClassFixture<SharedHost>
@@ -17,9 +18,11 @@ public sealed class ScreenshotTests(ChromiumFixture chromium, SharedHost shared,
     [Fact]
     public async Task Screenshots_of_the_inbox_list_message_list_html_and_headers()
     {
-        var folder = Environment.GetEnvironmentVariable("MAILSINK_SCREENSHOTS") is { Length: > 0 } target
-            ? Directory.CreateDirectory(target).FullName
-            : Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "mailsink-screenshots", Guid.NewGuid().ToString("N"))).FullName;
+        // Kept only where MAILSINK_SCREENSHOTS asks; a temporary folder goes with the test (it had been left
+        // behind, 320 KB a test run).
+        var target = Environment.GetEnvironmentVariable("MAILSINK_SCREENSHOTS");
+        using var temporary = string.IsNullOrEmpty(target) ? new TempDirectory() : null;
+        var folder = temporary?.Path ?? Directory.CreateDirectory(target!).FullName;
         await SendSampleMailAsync();
 
         await using var ui = await UiPage.OpenAsync(chromium, Host, output);
