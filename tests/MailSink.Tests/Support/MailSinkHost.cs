@@ -17,11 +17,12 @@ namespace MailSink.Tests.Support;
 public sealed class MailSinkHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly TempDirectory _root;
 
-    private MailSinkHost(WebApplication app, string root)
+    private MailSinkHost(WebApplication app, TempDirectory root)
     {
         _app = app;
-        Root = root;
+        _root = root;
         Listeners = app.Services.GetRequiredService<SmtpListeners>();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         BaseUrl = address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal);
@@ -36,7 +37,8 @@ public sealed class MailSinkHost : IAsyncDisposable
         "--MailSink:Smtp:Listeners:2:Port=0", "--MailSink:Smtp:Listeners:2:Tls=None", "--MailSink:Smtp:Listeners:2:Auth=Required",
     ];
 
-    public string Root { get; }
+    /// <summary>The host's content root, a folder of its own removed when the host is disposed.</summary>
+    public string Root => _root.Path;
 
     public string BaseUrl { get; }
 
@@ -61,11 +63,10 @@ public sealed class MailSinkHost : IAsyncDisposable
     /// </summary>
     public static async Task<MailSinkHost> StartAsync(Action<IServiceCollection>? configureServices, params string[] settings)
     {
-        var root = Path.Combine(Path.GetTempPath(), "mailsink-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(root);
+        var root = new TempDirectory();
         var args = new List<string>
         {
-            $"--contentRoot={root}",
+            $"--contentRoot={root.Path}",
             "--urls=http://127.0.0.1:0",
             "--MailSink:Smtp:BindAddress=127.0.0.1",
             "--Logging:LogLevel:Default=Warning",
@@ -83,7 +84,7 @@ public sealed class MailSinkHost : IAsyncDisposable
         {
             // A start that fails (what some tests expect) leaves its folder behind otherwise: one a test run.
             await app.DisposeAsync();
-            DeleteFolder(root);
+            root.Dispose();
             throw;
         }
 
@@ -121,18 +122,7 @@ public sealed class MailSinkHost : IAsyncDisposable
         Http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
-        DeleteFolder(Root);
-    }
-
-    private static void DeleteFolder(string folder)
-    {
-        try
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        _root.Dispose();
     }
 
     /// <summary>A fresh inbox name, so tests sharing a host never see each other's mail.</summary>
