@@ -17,9 +17,6 @@ internal static class ContentRow
     public static (NpgsqlBatchCommand Command, long Bytes) Insert(PendingWrite write)
     {
         var message = write.Messages[0];
-        var command = new NpgsqlBatchCommand(
-            "INSERT INTO contents (id, refs, size, raw, raw_compressed, summary, detail, subject_fold, senders_fold, recipients_fold, body_fold, bytes)"
-            + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"); // positional: sent as it is (PostgreSqlWriter.Add)
         var facts = Search.SearchFacts.Of(message);
         var summary = ContentJson.Summary(message);
         var detail = ContentJson.Detail(message);
@@ -30,19 +27,12 @@ internal static class ContentRow
         var bytes = RowOverhead + write.Raw.StoredBytes + Text(summary) + Text(detail) + Text(subject) + Text(body)
                     + senders.Sum(Text) + recipients.Sum(Text);
 
-        var p = command.Parameters;
-        p.Add(new NpgsqlParameter { Value = write.RawId });
-        p.Add(new NpgsqlParameter { Value = write.Messages.Count });
-        p.Add(new NpgsqlParameter { Value = message.Size });
-        p.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea, Value = write.Raw.Chunks.Select(c => c.Data).ToArray() });
-        p.Add(new NpgsqlParameter { Value = write.Raw.Chunks.Select(c => c.Compressed).ToArray() });
-        p.Add(new NpgsqlParameter { Value = summary });
-        p.Add(new NpgsqlParameter { Value = detail });
-        p.Add(new NpgsqlParameter { Value = subject });
-        p.Add(new NpgsqlParameter { Value = senders });
-        p.Add(new NpgsqlParameter { Value = recipients });
-        p.Add(new NpgsqlParameter { Value = body });
-        p.Add(new NpgsqlParameter { Value = bytes });
+        var command = PostgreSqlWriter.Statement(
+            "INSERT INTO contents (id, refs, size, raw, raw_compressed, summary, detail, subject_fold, senders_fold, recipients_fold, body_fold, bytes)"
+            + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            write.RawId, write.Messages.Count, message.Size,
+            new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea, Value = write.Raw.Chunks.Select(c => c.Data).ToArray() },
+            write.Raw.Chunks.Select(c => c.Compressed).ToArray(), summary, detail, subject, senders, recipients, body, bytes);
         return (command, bytes);
     }
 

@@ -19,11 +19,14 @@ internal sealed partial class PostgreSqlStore : IAsyncDisposable
     /// <summary>The channel commits notify and <see cref="PostgreSqlListener"/> listens on.</summary>
     internal const string ArrivalChannel = "mailsink_arrivals";
 
+    /// <summary>How the <c>application_name</c> of every node's listener starts (<see cref="ListenerName"/>).</summary>
+    internal const string ListenerNamePrefix = "mailsink listener ";
+
     /// <summary>
     /// The <c>application_name</c> a node's listener gives its connection, so that commits can tell whether
-    /// any other node listens (<see cref="PostgreSqlWriter"/>): <c>mailsink listener</c> and the node's id.
+    /// any other node listens (<see cref="PostgreSqlWriter"/>): <see cref="ListenerNamePrefix"/> and the node's id.
     /// </summary>
-    internal static string ListenerName(string nodeId) => $"mailsink listener {nodeId}";
+    internal static string ListenerName(string nodeId) => ListenerNamePrefix + nodeId;
 
     /// <summary>
     /// Notifies <see cref="ArrivalChannel"/> at the commit, with the node's id ($1), when a listener of another
@@ -33,7 +36,7 @@ internal sealed partial class PostgreSqlStore : IAsyncDisposable
     internal const string NotifyOtherNodes =
         $"SELECT pg_notify('{ArrivalChannel}', $1) WHERE EXISTS (SELECT 1 FROM pg_stat_activity"
         + " WHERE datid = (SELECT oid FROM pg_database WHERE datname = current_database())"
-        + " AND application_name LIKE 'mailsink listener %' AND application_name <> $2)";
+        + $" AND application_name LIKE '{ListenerNamePrefix}%' AND application_name <> $2)";
 
     /// <summary>Now in .NET ticks (UTC), by the database's clock: one clock for every node.</summary>
     internal const string NowTicks = "((extract(epoch from clock_timestamp()) * 10000000)::bigint + 621355968000000000)";

@@ -116,7 +116,7 @@ internal sealed class PostgreSqlWriter : IMessageWriter
             var now = Environment.TickCount64;
             var look = _lookedAt is not { } at || now - at >= (long)LookForOthersEvery.TotalMilliseconds;
             var (last, othersListen) = await _store.UseAsync(
-                connection => CommitAsync(connection, batch, _listener.NodeId, look ? null : _othersListen), CancellationToken.None);
+                connection => CommitAsync(connection, batch, messages, _listener.NodeId, look ? null : _othersListen), CancellationToken.None);
             if (look)
                 (_othersListen, _lookedAt) = (othersListen, now);
             if (othersListen)
@@ -152,16 +152,16 @@ internal sealed class PostgreSqlWriter : IMessageWriter
     /// (of any node) until this one is confirmed, so that times are given out in commit order; then the
     /// messages, the inbox counters (in id order) and the notification: made when <paramref name="notify"/>
     /// is true, not when false, and when null only if another node's listener is connected (a look).
-    /// Returns the last receive time given, and whether other nodes were notified.
+    /// Returns the last receive time given, and whether other nodes were notified. <paramref name="messages"/>
+    /// are the batch's messages, in its order.
     /// </summary>
-    private static async Task<(long Last, bool Notified)> CommitAsync(NpgsqlConnection connection, List<Queued> batch, string nodeId, bool? notify)
+    private static async Task<(long Last, bool Notified)> CommitAsync(
+        NpgsqlConnection connection, List<Queued> batch, List<StoredMessage> messages, string nodeId, bool? notify)
     {
-        var messages = new List<StoredMessage>();
-        var contentOf = new List<string>();
+        var contentOf = new List<string>(messages.Count);
         var bytes = 0L;
         foreach (var (write, _, contentBytes, _) in batch)
         {
-            messages.AddRange(write.Messages);
             contentOf.AddRange(write.Messages.Select(_ => write.RawId));
             bytes += contentBytes;
         }
@@ -259,14 +259,17 @@ internal sealed class PostgreSqlWriter : IMessageWriter
     }
 
     /// <summary>
-    /// A statement with positional parameters (<c>$1</c>, <c>$2</c>, ...): Npgsql sends it as it is, where named
-    /// ones would have it parse and rewrite the statement's text on every commit.
+    /// A statement with positional parameters (<c>$1</c>, <c>$2</c>, ...), each a value or an
+    /// <see cref="NpgsqlParameter"/> that names its type: Npgsql sends it as it is, where named ones would
+    /// have it parse and rewrite the statement's text on every commit.
     /// </summary>
-    private static void Add(NpgsqlBatch batch, string sql, params object[] values)
+    internal static NpgsqlBatchCommand Statement(string sql, params object[] values)
     {
         var command = new NpgsqlBatchCommand(sql);
         foreach (var value in values)
-            command.Parameters.Add(new NpgsqlParameter { Value = value });
-        batch.BatchCommands.Add(command);
+            command.Parameters.Add(value as NpgsqlParameter ?? new NpgsqlParameter { Value = value });
+        return command;
     }
+
+    private static void Add(NpgsqlBatch batch, string sql, params object[] values) => batch.BatchCommands.Add(Statement(sql, values));
 }

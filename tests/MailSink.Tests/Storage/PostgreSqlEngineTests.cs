@@ -504,7 +504,7 @@ public sealed class PostgreSqlEngineTests(PostgreSqlDatabase database, ITestOutp
         async Task<long> ListenersAsync()
         {
             await using var count = node.PostgreSql.DataSource.CreateCommand(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'mailsink listener %'");
+                $"SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE '{PostgreSqlStore.ListenerNamePrefix}%'");
             return (long)(await count.ExecuteScalarAsync())!;
         }
     }
