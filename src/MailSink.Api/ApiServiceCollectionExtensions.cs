@@ -72,6 +72,7 @@ public static class ApiServiceCollectionExtensions
         app.UseExceptionHandler(error => error.Run(WriteUnexpectedErrorAsync));
         app.UseMiddleware<HostCheckMiddleware>();
         app.UseStatusCodePages(WriteUnsupportedMediaTypeAsync);
+        app.UseRoutingWithHead();
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<ApiKeyMiddleware>().UseMiddleware<JsonBodyMiddleware>().UseUnsupportedApi());
 
         var group = app.MapGroup("/api");

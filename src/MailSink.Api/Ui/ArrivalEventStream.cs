@@ -36,16 +36,22 @@ internal sealed class ArrivalEventStream
             _ => Interlocked.Increment(ref _dropped));
     }
 
+    /// <summary>A stream's status and headers: all that a HEAD request gets (its body would never end).</summary>
+    public static void WriteHeaders(HttpResponse response)
+    {
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.Headers.CacheControl = "no-cache, no-store";
+        response.Headers["X-Accel-Buffering"] = "no";
+    }
+
     /// <summary>Writes the stream until <paramref name="cancellationToken"/> fires; unsubscribes on the way out.</summary>
     public async Task RunAsync(HttpResponse response, TimeSpan heartbeat, CancellationToken cancellationToken)
     {
         // Subscribed before the first byte goes out: a client that sees the stream open misses nothing after.
         using var subscription = _feed.Subscribe(_inbox, message => _queue.Writer.TryWrite(message.ToSummaryDto()));
 
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "text/event-stream; charset=utf-8";
-        response.Headers.CacheControl = "no-cache, no-store";
-        response.Headers["X-Accel-Buffering"] = "no";
+        WriteHeaders(response);
         try
         {
             await response.Body.WriteAsync(Connected, cancellationToken);

@@ -32,6 +32,12 @@ internal static class EventsApi
     {
         if (!string.IsNullOrWhiteSpace(server) && QueryParameters.NotAnInbox(server) is { } notAnInbox)
             return notAnInbox.ExecuteAsync(context);
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            ArrivalEventStream.WriteHeaders(context.Response);
+            return Task.CompletedTask;
+        }
+
         var inbox = string.IsNullOrWhiteSpace(server) ? null : MessagesApi.Inbox(server);
         // A stream never ends by itself: end it when the client goes or the host stops (a graceful stop
         // would otherwise wait its whole timeout for open streams).
