@@ -30,6 +30,7 @@
 # ENGINE=postgresql Debian's postgresql package (bench/postgresql.sh installs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 rev=${1:?usage: bash bench/ab.sh <revision> [rounds]}
 rounds=${2:-5}
@@ -58,7 +59,6 @@ dotnet build -c Release -v q --nologo "$work/a-src/src/MailSink.Server" -o "$wor
 dotnet build -c Release -v q --nologo src/MailSink.Server -o "$work/b-bin" >/dev/null
 dotnet build -c Release -v q --nologo bench/SmtpLoad >/dev/null
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 declare -A smtp pid
 [[ $engine == postgresql ]] && pg_cluster_start "$work"
 start() { # name
@@ -112,7 +112,6 @@ for name in a b; do
   smtpload "${smtp[$name]}" 300 1 2048 mailkit-bdat
 done
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 read -ra workloads <<<"${WORKLOADS:-w2k w100k conn1 conn10 mailkit}"
 declare -A rate cpu pgcpu
 for ((r = 1; r <= rounds; r++)); do

@@ -6,13 +6,12 @@
 #   bash bench/analysis.sh [rounds=5]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 rounds=${1:-5}
 work=$(mktemp -d /tmp/mailsink-analysis.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 dotnet build -c Release -v q --nologo src/MailSink.Server >/dev/null
 spamd_port=$(free_port); web_port=$(free_port); dns_port=$(free_port); smtp=$(free_port); http=$(free_port)

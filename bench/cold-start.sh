@@ -10,6 +10,7 @@
 #   bash bench/cold-start.sh [rounds=5]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 rounds=${1:-5}
 smtp_source=/usr/sbin/smtp-source
 [[ -x $smtp_source ]] || { echo "needs $smtp_source (Debian: apt-get install postfix)" >&2; exit 2; }
@@ -23,11 +24,8 @@ echo "publishing jit and r2r (Release)"
 dotnet publish src/MailSink.Server -c Release -o "$work/jit" --nologo -v q >/dev/null
 dotnet publish src/MailSink.Server -c Release -r linux-x64 --self-contained false -o "$work/r2r" --nologo -v q >/dev/null
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-now_ns() { date +%s%N; }
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 declare -A healthy rate cpu
 variants=(jit r2r)

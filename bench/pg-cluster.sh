@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# A throwaway PostgreSQL cluster for the benchmarks, sourced by bench/postgresql.sh and bench/ab.sh (ENGINE=postgresql).
+# A throwaway PostgreSQL cluster for the benchmarks, sourced by bench/postgresql.sh and bench/ab.sh (ENGINE=postgresql),
+# after bench/lib.sh.
 # Debian's postgresql package; run as the postgres user when the script runs as root (the server refuses root).
 #   pg_cluster_start DIR    initdb into DIR/pg, start on a free 127.0.0.1 port; sets pgbin, pg_dir, pg_port
 #   pg_database NAME        creates database NAME and prints its connection string for MailSink
@@ -19,7 +20,7 @@ pg_cluster_start() {
   chmod 755 "$1"
   ((EUID == 0)) && chown postgres "$pg_dir" "$1/sock"
   as_pg "$pgbin/initdb" -D "$pg_dir" --auth=trust -U postgres --locale=C.UTF-8 -E UTF8 >/dev/null
-  pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+  pg_port=$(free_port)
   as_pg "$pgbin/pg_ctl" -D "$pg_dir" -w -l "$pg_dir/server.log" \
     -o "-p $pg_port -k $1/sock -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
 }

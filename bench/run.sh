@@ -15,6 +15,7 @@
 # the record is docs/performance.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 quick=0
 case "${1:-}" in
@@ -77,9 +78,7 @@ trap 'exit 130' INT TERM
 
 forget() { local pid=$1 p keep=(); for p in "${pids[@]}"; do [[ $p == "$pid" ]] || keep+=("$p"); done; pids=("${keep[@]}"); }
 stop() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; forget "$1"; }
-free_port() { "$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 wait_port() { local i; for i in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.02; done; echo "port $1 never opened" >&2; return 1; }
-now_ns() { date +%s%N; }
 rss_mb() { awk -v k="$2:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
@@ -101,7 +100,6 @@ start_mailsink() {
   ms_start_ms=$(( ($(now_ns) - t0) / 1000000 ))
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 # Messages per second of a command that sends $1 messages.
 timed_rate() { local n=$1 t0 t1; shift; t0=$(now_ns); "$@" >/dev/null; t1=$(now_ns); awk -v n="$n" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }'; }
 

@@ -4,13 +4,13 @@
 # connections, prints one table, and stops the server. Figures go to docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
 
 dotnet build -c Release -v q --nologo src/MailSink.Server >/dev/null
 dotnet build -c Release -v q --nologo bench/SmtpLoad >/dev/null
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 smtp=$(free_port); http=$(free_port)
 dotnet src/MailSink.Server/bin/Release/net10.0/MailSink.Server.dll --contentRoot="$work" \
   --urls "http://127.0.0.1:$http" --MailSink:Smtp:BindAddress=127.0.0.1 \

@@ -9,6 +9,7 @@
 # Figures go to docs/reliability.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 seconds="${1:-180}"; sessions="${2:-50}"; readers="${3:-50}"; messages="${4:-500}"; requests="${5:-500}"
 work=$(mktemp -d)
 server=""
@@ -26,7 +27,6 @@ trap cleanup EXIT
 dotnet build -c Release -v q --nologo src/MailSink.Server >/dev/null
 dotnet build -c Release -v q --nologo bench/Soak >/dev/null
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 smtp=$(free_port); http=$(free_port)
 dotnet src/MailSink.Server/bin/Release/net10.0/MailSink.Server.dll --contentRoot="$work" \
   --urls "http://127.0.0.1:$http" --MailSink:Smtp:BindAddress=127.0.0.1 \
