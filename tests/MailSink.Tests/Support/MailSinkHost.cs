@@ -75,15 +75,17 @@ public sealed class MailSinkHost : IAsyncDisposable
             args.AddRange(DefaultListeners);
         args.AddRange(settings);
 
-        var app = Program.Build([.. args], configureServices);
+        WebApplication? app = null;
         try
         {
+            app = Program.Build([.. args], configureServices);
             await app.StartAsync();
         }
         catch
         {
-            // A start that fails (what some tests expect) leaves its folder behind otherwise: one a test run.
-            await app.DisposeAsync();
+            // A build or start that fails (what some tests expect) leaves its folder behind otherwise: one a test run.
+            if (app is not null)
+                await app.DisposeAsync();
             root.Dispose();
             throw;
         }
