@@ -71,7 +71,7 @@ public static class ApiServiceCollectionExtensions
     {
         app.UseExceptionHandler(error => error.Run(WriteUnexpectedErrorAsync));
         app.UseMiddleware<HostCheckMiddleware>();
-        app.UseStatusCodePages(WriteUnsupportedMediaTypeAsync);
+        app.UseStatusCodePages(WriteStatusBodyAsync);
         app.UseRoutingWithHead();
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<ApiKeyMiddleware>().UseMiddleware<JsonBodyMiddleware>().UseUnsupportedApi());
 
@@ -120,16 +120,34 @@ public static class ApiServiceCollectionExtensions
     private static readonly HttpMethodMetadata ReadOnly = new([HttpMethods.Get, HttpMethods.Head]);
 
     /// <summary>
-    /// A body sent as something other than JSON (curl's -d sends a form type) is refused by routing with an
-    /// empty 415; give it the documented error shape too. Other empty statuses (401, 404) stay empty, as
-    /// Mailosaur's clients expect.
+    /// Routing refuses some requests to <c>/api</c> with an empty body; two get the documented error shape. A
+    /// body sent as something other than JSON (curl's -d sends a form type) is a 415 naming Content-Type. A
+    /// method the path does not take is a 405 naming the ones it does, as in <c>Allow</c>. Other empty statuses
+    /// (401, 404) stay empty, as Mailosaur's clients expect.
     /// </summary>
-    private static Task WriteUnsupportedMediaTypeAsync(StatusCodeContext context)
+    private static Task WriteStatusBodyAsync(StatusCodeContext context)
     {
-        var response = context.HttpContext.Response;
-        if (response.StatusCode != StatusCodes.Status415UnsupportedMediaType || !context.HttpContext.Request.Path.StartsWithSegments("/api"))
+        var http = context.HttpContext;
+        if (!http.Request.Path.StartsWithSegments("/api"))
             return Task.CompletedTask;
-        return WriteUnsupportedMediaTypeAsync(response);
+        return http.Response.StatusCode switch
+        {
+            StatusCodes.Status415UnsupportedMediaType => WriteUnsupportedMediaTypeAsync(http.Response),
+            StatusCodes.Status405MethodNotAllowed => WriteMethodNotAllowedAsync(http),
+            _ => Task.CompletedTask,
+        };
+    }
+
+    /// <summary>A 405 naming the methods the path takes: routing's <c>Allow</c>, and HEAD wherever GET is (HeadRequests).</summary>
+    private static Task WriteMethodNotAllowedAsync(HttpContext http)
+    {
+        var response = http.Response;
+        var allow = response.Headers.Allow.ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
+        if (allow.Contains(HttpMethods.Get) && !allow.Contains(HttpMethods.Head))
+            allow.Insert(allow.IndexOf(HttpMethods.Get) + 1, HttpMethods.Head);
+        response.Headers.Allow = string.Join(", ", allow);
+        return response.WriteAsJsonAsync(ApiErrors.Body(
+            "ValidationError", "method", $"{http.Request.Method} {http.Request.Path} is not served: that path takes {response.Headers.Allow}."));
     }
 
     /// <summary>A 415 naming Content-Type, in Mailosaur's error shape (routing's and <see cref="JsonBodyMiddleware"/>'s).</summary>

@@ -1,6 +1,8 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.Json;
 using MailSink.Tests.Support;
 using MimeKit;
 
@@ -9,9 +11,9 @@ namespace MailSink.Tests.Api;
 /// <summary>
 /// HEAD wherever GET is answered (RFC 9110 section 9.1): <c>curl -I</c>, link checkers and load balancers get
 /// the GET's status and headers without its body. Before, every API route but <c>/health</c> and <c>/metrics</c>
-/// answered HEAD with 405.
+/// answered HEAD with 405. A method a path does not take is a 405 that says which it does.
 /// </summary>
-public sealed class HeadRequestTests(SharedHost shared, ITestOutputHelper output) : IClassFixture<SharedHost>
+public sealed class HttpMethodTests(SharedHost shared, ITestOutputHelper output) : IClassFixture<SharedHost>
 {
     private MailSinkHost Host => shared.Host;
 
@@ -73,6 +75,23 @@ public sealed class HeadRequestTests(SharedHost shared, ITestOutputHelper output
         using var forward = await Host.Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/api/messages/{Guid.NewGuid()}/forward"));
         Assert.Equal(HttpStatusCode.MethodNotAllowed, forward.StatusCode);
         Assert.Equal(["POST"], forward.Content.Headers.Allow);
+    }
+
+    [Theory]
+    [InlineData("DELETE", "/api/servers", "GET, HEAD, POST")]
+    [InlineData("PATCH", "/api/usage/limits", "GET, HEAD")]
+    [InlineData("PUT", "/api/devices", "GET, HEAD, POST")]
+    public async Task A_method_a_path_does_not_take_is_a_405_naming_the_ones_it_does(string method, string path, string allowed)
+    {
+        using var response = await Host.Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal(allowed, string.Join(", ", response.Content.Headers.Allow));
+        var error = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("method", error.GetProperty("errors")[0].GetProperty("field").GetString());
+        Assert.Equal(
+            $"{method} {path} is not served: that path takes {allowed}.",
+            error.GetProperty("errors")[0].GetProperty("detail")[0].GetProperty("description").GetString());
     }
 
     [Fact]
