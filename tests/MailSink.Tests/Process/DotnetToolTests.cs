@@ -18,6 +18,19 @@ public sealed class DotnetToolTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        try
+        {
+            await PackAndInstallAsync();
+        }
+        catch
+        {
+            _work.Dispose(); // a failed set-up is not followed by DisposeAsync: its folder would stay
+            throw;
+        }
+    }
+
+    private async Task PackAndInstallAsync()
+    {
         var repository = Repository.Root;
         var packages = Path.Combine(_work.Path, "packages");
         await RunAsync("dotnet", repository, "pack", Path.Combine(repository, "src", "MailSink.Server"), "-c", "Release", "-o", packages, "--nologo", "-v", "q");
