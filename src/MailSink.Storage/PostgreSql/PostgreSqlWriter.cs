@@ -48,9 +48,8 @@ internal sealed class PostgreSqlWriter : IMessageWriter
     /// </summary>
     internal TimeSpan LookForOthersEvery { get; init; } = DefaultLookForOthersEvery;
 
-    /// <summary>What the last look found (true until one has looked), and when it looked (<see cref="Environment.TickCount64"/>).</summary>
-    private bool _othersListen = true;
-    private long? _lookedAt;
+    /// <summary>What the last look found, and when it looked (<see cref="Environment.TickCount64"/>); null until the first commit.</summary>
+    private (bool OthersListen, long At)? _lastLook;
 
     /// <summary>How many commits have notified other nodes.</summary>
     internal int Notified => Volatile.Read(ref _notified);
@@ -114,11 +113,11 @@ internal sealed class PostgreSqlWriter : IMessageWriter
         try
         {
             var now = Environment.TickCount64;
-            var look = _lookedAt is not { } at || now - at >= (long)LookForOthersEvery.TotalMilliseconds;
+            bool? notify = _lastLook is { } lastLook && now - lastLook.At < (long)LookForOthersEvery.TotalMilliseconds ? lastLook.OthersListen : null;
             var (last, othersListen) = await _store.UseAsync(
-                connection => CommitAsync(connection, batch, messages, _listener.NodeId, look ? null : _othersListen), CancellationToken.None);
-            if (look)
-                (_othersListen, _lookedAt) = (othersListen, now);
+                connection => CommitAsync(connection, batch, messages, _listener.NodeId, notify), CancellationToken.None);
+            if (notify is null)
+                _lastLook = (othersListen, now);
             if (othersListen)
                 Interlocked.Increment(ref _notified);
             var ticks = last - messages.Count + 1;
