@@ -5,8 +5,10 @@ namespace MailSink.Server.Smtp;
 /// LF), removes dot-stuffing from every line including the first, and ends every line with CRLF (bare-LF
 /// clients such as <c>openssl s_client</c> get canonical line ends; CRLF input passes byte for byte). An
 /// empty message (a dot right after <c>354</c>) is zero bytes. Beyond the size limit it stops keeping
-/// bytes but still reads to the end, so the session can answer <c>552</c> and go on.
-/// Works incrementally on any chunking of the input and never needs to look back. The bytes kept wait
+/// bytes but still reads to the end, so the session can answer <c>552</c> and go on. What telnet sends for
+/// Ctrl-C at a line's start is telnet's, not the message's, and is left out (<see cref="TelnetInterrupts"/>).
+/// Works incrementally on any chunking of the input and never needs to look back (the few bytes that may
+/// be telnet's Ctrl-C are held until they are known). The bytes kept wait
 /// in the <paramref name="spool"/>'s memory or files (without one, in memory: for tests and benchmarks).
 /// </summary>
 internal sealed class DataBodyDecoder(long maxBytes, BodySpool? spool = null) : IDisposable
@@ -17,6 +19,8 @@ internal sealed class DataBodyDecoder(long maxBytes, BodySpool? spool = null) : 
     private State _state = State.LineStart;
     private bool _lastKeptWasCr;
     private long _size;
+    private int _telnetMatched;
+    private byte _telnetSecond; // what telnet's Ctrl-C bytes held so far have at their second place
 
     private enum State
     {
@@ -24,9 +28,16 @@ internal sealed class DataBodyDecoder(long maxBytes, BodySpool? spool = null) : 
         Dot,    // a dot at the start of a line
         DotCr,  // ".\r" at the start of a line
         InLine,
+        Telnet, // 0xFF at the start of a line: perhaps what telnet sends for Ctrl-C
     }
 
     public bool TooLarge { get; private set; }
+
+    /// <summary>
+    /// Ctrl-C pressed in telnet while typing the message, not yet answered (<see cref="TelnetCommands.InterruptLength"/>):
+    /// those bytes are left out of the message, and the session answers the client's timing mark.
+    /// </summary>
+    public int TelnetInterrupts { get; set; }
 
     /// <summary>Bytes the message has (or would have had, when too large).</summary>
     public long Size => _size;
@@ -45,8 +56,37 @@ internal sealed class DataBodyDecoder(long maxBytes, BodySpool? spool = null) : 
                         _state = State.Dot;
                         i++;
                     }
+                    else if (input[i] == TelnetCommands.Iac)
+                    {
+                        _state = State.Telnet;
+                        _telnetMatched = 1;
+                        i++;
+                    }
                     else
                     {
+                        _state = State.InLine;
+                    }
+
+                    break;
+
+                case State.Telnet:
+                    if (TelnetCommands.ContinuesInterrupt(_telnetMatched, input[i]))
+                    {
+                        if (_telnetMatched == 1)
+                            _telnetSecond = input[i];
+                        _telnetMatched++;
+                        i++;
+                        if (_telnetMatched == TelnetCommands.InterruptLength)
+                        {
+                            // Telnet's, not the message's: the line is what the person typed after Ctrl-C (their
+                            // terminal dropped what came before), so a dot typed next ends the message.
+                            TelnetInterrupts++;
+                            _state = State.LineStart;
+                        }
+                    }
+                    else
+                    {
+                        KeepHeldTelnet(); // content after all, and this byte is the line's next
                         _state = State.InLine;
                     }
 
@@ -136,6 +176,13 @@ internal sealed class DataBodyDecoder(long maxBytes, BodySpool? spool = null) : 
         var body = ReceivedBody.Of(_buffer);
         _buffer = new MessageBuffer(spool); // what this decoder disposes from now on holds nothing
         return body;
+    }
+
+    /// <summary>Keeps the bytes held as perhaps telnet's Ctrl-C: they began like it and turned out not to be.</summary>
+    private void KeepHeldTelnet()
+    {
+        ReadOnlySpan<byte> held = [TelnetCommands.Iac, _telnetSecond, TelnetCommands.Iac, TelnetCommands.Do];
+        Keep(held[.._telnetMatched]);
     }
 
     private void Keep(ReadOnlySpan<byte> bytes)

@@ -143,7 +143,9 @@ internal sealed partial class SessionAdapter
     private async ValueTask<string?> ChallengeAsync(string challenge, CancellationToken cancellationToken)
     {
         Reply($"334 {challenge}");
+        _awaitingAuthAnswer = true;
         var line = await ReadLineAsync(watchDrain: false, cancellationToken);
+        _awaitingAuthAnswer = false;
         if (line is null)
             return null;
         if (line.Error is not null)

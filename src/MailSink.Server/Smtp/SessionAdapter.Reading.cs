@@ -34,15 +34,35 @@ internal sealed partial class SessionAdapter
             }
 
             var buffer = result.Buffer;
+            var telnet = default(TelnetCommands.Effects);
+            if (!discarding && buffer.FirstSpan is [TelnetCommands.Iac, ..] && TelnetCommands.TakeLeading(buffer, ref telnet) is > 0 and var taken)
+            {
+                // Telnet's commands before a line (Ctrl-C, say) are answered at once: the client shows
+                // nothing more until its timing mark is answered.
+                input.AdvanceTo(buffer.GetPosition(taken));
+                if (await AnswerTelnetAsync(telnet))
+                    return null;
+                needMore = false;
+                continue;
+            }
+
             var lf = buffer.PositionOf((byte)'\n');
             if (lf is { } end)
             {
                 var line = buffer.Slice(0, end);
                 var clientLine = discarding || line.Length > MaxCommandLine
                     ? new ClientLine(null, $"500 Line too long: commands are limited to {MaxCommandLine} bytes", discarding ? discardingBdat : IsBdatLine(line))
-                    : Decode(line);
+                    : Decode(line, ref telnet);
                 input.AdvanceTo(buffer.GetPosition(1, end));
-                return clientLine;
+                if (telnet.Any && await AnswerTelnetAsync(telnet))
+                    return null;
+                if (clientLine is not null)
+                    return clientLine;
+
+                // The line held telnet's commands and nothing else: on to the next.
+                needMore = false;
+                since = Environment.TickCount64;
+                continue;
             }
 
             if (discarding || buffer.Length > MaxCommandLine)
@@ -67,11 +87,18 @@ internal sealed partial class SessionAdapter
             needMore = true;
         }
 
-        static ClientLine Decode(System.Buffers.ReadOnlySequence<byte> line)
+        // Null when the line held nothing but telnet's commands.
+        static ClientLine? Decode(System.Buffers.ReadOnlySequence<byte> line, ref TelnetCommands.Effects telnet)
         {
             var bytes = line.ToArray().AsSpan();
+            // A BDAT line is never edited: one that is not plain text closes the session (BdatAsync), as what
+            // the client sends next may be its chunk.
+            if (bytes.Contains(TelnetCommands.Iac) && !IsBdatLine(line))
+                bytes = TelnetCommands.Strip(bytes, ref telnet);
             if (!bytes.IsEmpty && bytes[^1] == (byte)'\r')
                 bytes = bytes[..^1];
+            if (bytes.IsEmpty && telnet.Any)
+                return null;
             for (var i = 0; i < bytes.Length; i++)
             {
                 if ((bytes[i] < 0x20 && bytes[i] != (byte)'\t') || bytes[i] == 0x7F)
@@ -93,6 +120,35 @@ internal sealed partial class SessionAdapter
                 return new ClientLine(null, "500 Command is not valid UTF-8; not understood", IsBdatLine(line));
             }
         }
+    }
+
+    /// <summary>
+    /// Answers what telnet's commands asked: each timing mark first (the client throws away what comes before
+    /// it), then a word on an interrupt or an "are you there". Each batch of commands counts as a command
+    /// without a message. True when that closed the session.
+    /// </summary>
+    private async ValueTask<bool> AnswerTelnetAsync(TelnetCommands.Effects telnet)
+    {
+        for (var i = 0; i < telnet.TimingMarks; i++)
+            Transport.Output.Write(TelnetCommands.TimingMarkAnswer);
+        _outputPending |= telnet.TimingMarks > 0;
+        if (await OverCommandCapAsync())
+            return true;
+        if (telnet.Interrupted || telnet.Break)
+        {
+            var what = telnet.Interrupted ? "Interrupt (Ctrl-C)" : "Break (Ctrl-\\)";
+            Reply(_awaitingAuthAnswer
+                ? $"250 {what} ignored: type * to cancel the AUTH exchange"
+                : _state.InTransaction
+                    ? $"250 {what} ignored: type RSET to drop the message begun, or QUIT to end the session"
+                    : $"250 {what} ignored: type QUIT to end the session");
+        }
+        else if (telnet.AreYouThere)
+        {
+            Reply($"250 Yes, {Settings.ServerName} is here");
+        }
+
+        return false;
     }
 
     /// <summary>A control byte as a person would know it: a terminal's Backspace sends 0x08 or 0x7F.</summary>
@@ -162,7 +218,7 @@ internal sealed partial class SessionAdapter
     private async ValueTask<bool> ReceiveBodyAsync(CancellationToken cancellationToken)
     {
         using var decoder = new DataBodyDecoder(Settings.MaxMessageBytes, Settings.Spool);
-        if (!await ReadBytesAsync(decoder, static (decoder, input) => decoder.Feed(input), watchDrain: false, cancellationToken))
+        if (!await ReadBytesAsync((Adapter: this, Decoder: decoder), static (s, input) => s.Adapter.FeedBody(s.Decoder, input), watchDrain: false, cancellationToken))
         {
             Log.DataAbandoned(logger, Id, decoder.Size);
             return false;
@@ -170,6 +226,21 @@ internal sealed partial class SessionAdapter
 
         _state.Body = decoder.Complete();
         return true;
+    }
+
+    private (long Taken, bool Done) FeedBody(DataBodyDecoder decoder, ReadOnlySequence<byte> input)
+    {
+        var fed = decoder.Feed(input);
+        if (decoder.TelnetInterrupts > 0)
+        {
+            // Not an SMTP reply: only a telnet client sends these bytes, and it shows nothing more until its
+            // timing mark is answered, the reply to the final dot included.
+            for (; decoder.TelnetInterrupts > 0; decoder.TelnetInterrupts--)
+                Transport.Output.Write(TelnetCommands.TimingMarkAnswer);
+            Reply("354 Interrupt (Ctrl-C) cannot end a message: a line holding only a dot ends and stores it; to drop it, close the connection (in telnet: Ctrl-], then quit)");
+        }
+
+        return fed;
     }
 
     /// <summary>

@@ -38,6 +38,9 @@ internal sealed partial class SessionAdapter(SinkSession session, SessionTracker
     private int _commandsWithoutMessage;
     private long _recipientsPastLimit;
 
+    /// <summary>A line read now answers an AUTH challenge (what to type to leave it differs).</summary>
+    private bool _awaitingAuthAnswer;
+
     /// <summary>The last thing read was a BDAT chunk: an empty line right after it is a line end typed after the chunk.</summary>
     private bool _chunkJustRead;
 

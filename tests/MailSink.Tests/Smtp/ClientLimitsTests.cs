@@ -138,6 +138,25 @@ public sealed class ClientLimitsTests(ClientLimitsTests.TightHost fixture, ITest
         Assert.Single(await Host.ListAsync(inbox));
     }
 
+    /// <summary>Telnet's commands (Ctrl-C over and over) count as commands without a message: a client cannot chatter for ever in them.</summary>
+    [Fact]
+    public async Task Telnet_interrupts_count_as_commands_without_a_message()
+    {
+        await using var client = await ConnectFromAsync("127.0.3.5");
+        await client.ReadReplyAsync();
+        for (var i = 0; i < 10; i++)
+        {
+            await client.SendRawAsync([0xFF, 0xF4, 0xFF, 0xFD, 0x06], "<Ctrl-C>");
+            Assert.Equal([0xFF, 0xFB, 0x06], await client.ReadBytesAsync(3));
+            Assert.StartsWith("250 Interrupt (Ctrl-C) ignored", await client.ReadReplyAsync());
+        }
+
+        await client.SendRawAsync([0xFF, 0xF4, 0xFF, 0xFD, 0x06], "<Ctrl-C>");
+        Assert.Equal([0xFF, 0xFB, 0x06], await client.ReadBytesAsync(3));
+        Assert.Equal("421 mailsink.localhost Too many commands without a message (10), closing connection", await client.ReadReplyAsync());
+        Assert.True(await client.IsClosedByServerAsync());
+    }
+
     /// <summary>
     /// A RCPT past MaxRecipients gets 452, which is no error; ten times MaxRecipients of those since the last
     /// message are a long list pipelined (not counted), and each one past that counts as a command without a

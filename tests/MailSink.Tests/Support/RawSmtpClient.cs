@@ -87,6 +87,25 @@ public sealed partial class RawSmtpClient : IAsyncDisposable
         return await ReadReplyAsync();
     }
 
+    /// <summary>Reads exactly <paramref name="count"/> bytes, whatever they are (telnet's commands, say).</summary>
+    public async Task<byte[]> ReadBytesAsync(int count)
+    {
+        using var timeout = new CancellationTokenSource(Deadline);
+        var buffer = new byte[4096];
+        while (_pending.Count < count)
+        {
+            var n = await _stream.ReadAsync(buffer, timeout.Token);
+            if (n == 0)
+                throw new IOException($"Connection closed after {_pending.Count} of {count} bytes");
+            _pending.AddRange(buffer.AsSpan(0, n).ToArray());
+        }
+
+        var bytes = _pending.GetRange(0, count).ToArray();
+        _pending.RemoveRange(0, count);
+        _output?.WriteLine($"S: <{Convert.ToHexString(bytes)}>");
+        return bytes;
+    }
+
     /// <summary>True when the server closed the connection (after any reply still on the wire).</summary>
     public async Task<bool> IsClosedByServerAsync()
     {

@@ -306,6 +306,64 @@ public sealed class DataBodyDecoderTests
         }
     }
 
+    /// <summary>
+    /// Telnet's Ctrl-C (and Ctrl-\) at a line's start: five bytes that are the telnet client's, not the
+    /// message's. They are left out and counted (the session answers them), whichever way the input is cut.
+    /// </summary>
+    [Fact]
+    public void Telnet_ctrl_c_at_a_line_start_is_left_out_and_counted_at_every_split_position()
+    {
+        byte[] input = [.. "Subject: x\r\n\r\nfirst\r\n"u8, 0xFF, 0xF4, 0xFF, 0xFD, 0x06, .. "second\r\n"u8, 0xFF, 0xF3, 0xFF, 0xFD, 0x06, .. ".\r\n"u8];
+
+        for (var cut = 0; cut < input.Length; cut++)
+        {
+            using var decoder = new DataBodyDecoder(NoLimit);
+            Assert.False(decoder.Feed(input.AsSpan(0, cut), out _));
+            Assert.True(decoder.Feed(input.AsSpan(cut), out var used));
+            Assert.Equal(input.Length - cut, used);
+            Assert.Equal(2, decoder.TelnetInterrupts);
+            using var body = decoder.Complete();
+            Assert.Equal("Subject: x\r\n\r\nfirst\r\nsecond\r\n", Text(body.ToArray()));
+        }
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0xFF, 0xF4, 0xFF, 0xFD, 0x07 })]
+    [InlineData(new byte[] { 0xFF, 0xF4, 0xFF })]
+    [InlineData(new byte[] { 0xFF, 0xFF, 0xF4, 0xFF, 0xFD, 0x06 })]
+    [InlineData(new byte[] { (byte)'a', 0xFF, 0xF4, 0xFF, 0xFD, 0x06 })]
+    public void Bytes_that_only_begin_like_ctrl_c_or_are_not_at_a_line_start_are_kept(byte[] line)
+    {
+        byte[] input = [.. line, .. "\r\n.\r\n"u8];
+
+        var run = Decode(input, NoLimit);
+
+        Assert.Equal(Convert.ToHexString([.. line, .. "\r\n"u8]), run.Hex);
+        Assert.Equal(run, Decode(input, NoLimit, chunk: 1));
+    }
+
+    [Fact]
+    public void Random_inputs_with_telnet_bytes_in_random_chunks_match_the_reference()
+    {
+        var random = new Random(20261206);
+        byte[][] symbols =
+        [
+            [(byte)'.'], [(byte)'\r'], [(byte)'\n'], [(byte)'\n'], [(byte)'a'], [0xFF],
+            [0xFF, 0xF4, 0xFF, 0xFD, 0x06], [0xFF, 0xF3, 0xFF, 0xFD, 0x06], [0xFF, 0xF4, 0xFF], [0xFF, 0xF4, 0xFF, 0xFD],
+        ];
+        for (var round = 0; round < 3000; round++)
+        {
+            var input = Enumerable.Range(0, random.Next(0, 16)).SelectMany(_ => symbols[random.Next(symbols.Length)]).ToArray();
+
+            var whole = Decode(input, NoLimit);
+            AssertMatchesReference(input, whole);
+
+            var cuts = Enumerable.Range(0, random.Next(0, 6)).Select(_ => random.Next(0, input.Length + 1)).Order().ToArray();
+            Assert.Equal(whole, Decode(input, NoLimit, cuts: cuts));
+            Assert.Equal(whole, Decode(input, NoLimit, chunk: 1));
+        }
+    }
+
     [Fact]
     public void Split_input_over_the_limit_is_too_large_at_every_split_position()
     {
@@ -335,8 +393,9 @@ public sealed class DataBodyDecoderTests
     }
 
     /// <summary>
-    /// RFC 5321 4.5.2 written the obvious, non-incremental way: cut into lines at LF; "." (or ".\r") ends
-    /// the message; a leading dot is dropped; a line keeps its CR before the LF or gets one.
+    /// RFC 5321 4.5.2 written the obvious, non-incremental way: cut into lines at LF; telnet's Ctrl-C or
+    /// Ctrl-\ at a line's start (any number of them) is dropped first; "." (or ".\r") ends the message; a
+    /// leading dot is dropped; a line keeps its CR before the LF or gets one.
     /// </summary>
     private static byte[]? Reference(byte[] input, out int consumed)
     {
@@ -353,6 +412,8 @@ public sealed class DataBodyDecoderTests
 
             var line = input[start..lf];
             start = lf + 1;
+            while (line is [0xFF, 0xF4 or 0xF3, 0xFF, 0xFD, 0x06, ..])
+                line = line[5..];
             if (line is [(byte)'.'] or [(byte)'.', (byte)'\r'])
             {
                 consumed = start;
