@@ -236,8 +236,11 @@ internal static class ComposeApi
 
     private static IEnumerable<string> Addresses(InternetAddressList list) => list.Mailboxes.Select(m => m.Address);
 
+    /// <summary>The caller's address; an IPv4 one as such on a dual-stack listener (not <c>::ffff:a.b.c.d</c>).</summary>
     private static string? Remote(HttpRequest request) =>
-        request.HttpContext.Connection.RemoteIpAddress is { } address ? $"{address}:{request.HttpContext.Connection.RemotePort}" : null;
+        request.HttpContext.Connection.RemoteIpAddress is { } address
+            ? $"{(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address)}:{request.HttpContext.Connection.RemotePort}"
+            : null;
 
     /// <summary>An address list: a string (one address, or several separated by commas) or an array of strings.</summary>
     private static bool TryAddresses(JsonElement body, string name, out InternetAddressList list, out IResult? error)

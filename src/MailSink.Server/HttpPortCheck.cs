@@ -20,6 +20,8 @@ internal sealed class HttpPortCheck(IConfiguration configuration) : IHostedLifec
             using var probe = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
+                if (endpoint.Address.Equals(IPAddress.IPv6Any))
+                    probe.DualMode = true; // as Kestrel binds it: a port IPv4 has taken is taken for it too
                 probe.Bind(endpoint);
                 probe.Listen();
             }
@@ -33,7 +35,10 @@ internal sealed class HttpPortCheck(IConfiguration configuration) : IHostedLifec
         return Task.CompletedTask;
     }
 
-    /// <summary>The address to try: an IP literal, or any address for <c>0.0.0.0</c>, <c>*</c> and <c>+</c>; names (localhost…) are left to Kestrel.</summary>
+    /// <summary>
+    /// The address to try: an IP literal, or for <c>*</c> and <c>+</c> what Kestrel binds for them (<c>::</c> as
+    /// one dual-stack socket, or IPv4's any address on a machine without IPv6); names (localhost…) are left to Kestrel.
+    /// </summary>
     private static bool TryEndPoint(string url, out IPEndPoint endpoint)
     {
         endpoint = null!;
@@ -41,7 +46,9 @@ internal sealed class HttpPortCheck(IConfiguration configuration) : IHostedLifec
         {
             var address = BindingAddress.Parse(url);
             var host = address.Host.Trim('[', ']');
-            var ip = host is "*" or "+" ? IPAddress.Any : IPAddress.TryParse(host, out var parsed) ? parsed : null;
+            var ip = host is "*" or "+"
+                ? Socket.OSSupportsIPv6 ? IPAddress.IPv6Any : IPAddress.Any
+                : IPAddress.TryParse(host, out var parsed) ? parsed : null;
             if (ip is null)
                 return false;
             endpoint = new IPEndPoint(ip, address.Port);

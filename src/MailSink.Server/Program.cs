@@ -40,7 +40,7 @@ public static class Program
         var builder = WebApplication.CreateBuilder(["--hostBuilder:reloadConfigOnChange=false", .. args]);
         builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = Defaults });
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
-            builder.WebHost.UseUrls("http://0.0.0.0:8025");
+            builder.WebHost.UseUrls(DefaultUrls);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
         // Before the store opens: a taken HTTP port stops the start first (Kestrel binds last).
@@ -67,8 +67,8 @@ public static class Program
           environment variables.
 
         Main settings (defaults in brackets):
-          --urls=http://0.0.0.0:8025                 HTTP: the API, the web UI, /health, /metrics
-          --MailSink:Smtp:BindAddress=0.0.0.0         address the SMTP listeners bind
+          --urls=http://*:8025                        HTTP: the API, the web UI, /health, /metrics (* is IPv6 and IPv4)
+          --MailSink:Smtp:BindAddress=::              address the SMTP listeners bind (:: is IPv6 and IPv4, 0.0.0.0 IPv4 only)
           --MailSink:Smtp:Listeners:0:Port=25         STARTTLS [25]; Listeners:1 STARTTLS [587]; Listeners:2 implicit TLS [465]
           --MailSink:Smtp:Listeners:0:Tls=None        None, StartTls or Implicit; naming listeners replaces the defaults
           --MailSink:Smtp:Listeners:0:Auth=Required   Optional [Optional] or Required
@@ -99,6 +99,13 @@ public static class Program
     /// lowest-priority source: appsettings.json may show them, but a published build or the tool, run where
     /// there is no such file, behaves the same.
     /// </summary>
+    /// <summary>
+    /// HTTP on every address, IPv6 and IPv4 alike: Kestrel's <c>*</c> is one dual-stack socket on <c>::</c>, or
+    /// every IPv4 address where the machine has no IPv6 (so <c>http://localhost:8025</c> works where
+    /// <c>localhost</c> is <c>::1</c> first, as for SMTP's <c>BindAddress</c>).
+    /// </summary>
+    internal const string DefaultUrls = "http://*:8025";
+
     internal static readonly Dictionary<string, string?> Defaults = new()
     {
         ["Logging:LogLevel:Default"] = "Information",

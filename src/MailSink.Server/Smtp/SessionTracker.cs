@@ -42,7 +42,7 @@ internal sealed class SessionTracker(int maxConnections, int maxPerAddress) : ID
     /// <summary>Why a new session from <paramref name="address"/> is refused, or null when it is taken (and counted).</summary>
     public string? TryAcquire(IPAddress address)
     {
-        address = Normalize(address);
+        address = ClientAddress.Plain(address);
         CancellationTokenSource? nowBusy = null;
         lock (_gate)
         {
@@ -65,7 +65,7 @@ internal sealed class SessionTracker(int maxConnections, int maxPerAddress) : ID
 
     public void Release(IPAddress address)
     {
-        address = Normalize(address);
+        address = ClientAddress.Plain(address);
         lock (_gate)
         {
             if (_perAddress.TryGetValue(address, out var fromAddress))
@@ -95,7 +95,4 @@ internal sealed class SessionTracker(int maxConnections, int maxPerAddress) : ID
             return _idle.Task;
         }
     }
-
-    /// <summary>An IPv4 client reaching a dual-stack socket is the same client as over IPv4.</summary>
-    private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 }

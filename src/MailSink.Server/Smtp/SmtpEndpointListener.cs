@@ -47,25 +47,26 @@ internal sealed class SmtpEndpointListener(
             }
 
             socket.NoDelay = true;
-            var client = ((IPEndPoint)socket.RemoteEndPoint!).Address;
+            var remote = (IPEndPoint)ClientAddress.Plain(socket.RemoteEndPoint)!;
+            var client = remote.Address;
             if (tracker.TryAcquire(client) is { } refusal)
             {
-                Reject(socket, bound.Settings.ServerName, refusal);
+                Reject(socket, remote, bound.Settings.ServerName, refusal);
                 continue;
             }
 
             var session = new SinkSession(context, new SocketTransport(socket, sessionLogger), bound.Settings, tracker);
             if (logger.IsEnabled(LogLevel.Debug)) // its arguments are strings made for nothing otherwise
-                Log.SessionOpened(logger, session.Id, socket.RemoteEndPoint?.ToString() ?? "?", bound.EndPoint.Port);
+                Log.SessionOpened(logger, session.Id, remote.ToString(), bound.EndPoint.Port);
             bound.Settings.Metrics?.SmtpSessions.Add(1);
             return new SessionPipe(session, tracker, sessionLogger, closed: () => tracker.Release(client));
         }
     }
 
-    private void Reject(Socket socket, string serverName, string refusal)
+    private void Reject(Socket socket, IPEndPoint remote, string serverName, string refusal)
     {
         if (refusals.Take())
-            Log.ConnectionRejected(logger, socket.RemoteEndPoint?.ToString() ?? "?", tracker.Active, refusal);
+            Log.ConnectionRejected(logger, remote.ToString(), tracker.Active, refusal);
         try
         {
             socket.Send(Encoding.ASCII.GetBytes($"421 {serverName} {refusal}\r\n"));

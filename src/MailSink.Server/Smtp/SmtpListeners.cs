@@ -71,6 +71,8 @@ public sealed class SmtpListeners : IEndpointListenerFactory, IDisposable
     internal void Bind()
     {
         var address = IPAddress.Parse(_options.BindAddress);
+        if (address.Equals(IPAddress.IPv6Any) && !Socket.OSSupportsIPv6)
+            address = IPAddress.Any; // "every address" on a machine without IPv6
         var listeners = _options.EffectiveListeners;
         for (var i = 0; i < listeners.Count; i++)
         {

@@ -8,7 +8,12 @@ public sealed class SmtpOptions
     /// <summary>Named in the banner, the EHLO reply and the self-signed certificate (checked by <see cref="SmtpOptionsValidator"/>).</summary>
     public string ServerName { get; set; } = "mailsink.localhost";
 
-    public string BindAddress { get; set; } = "0.0.0.0";
+    /// <summary>
+    /// The address the SMTP listeners bind. <c>::</c>, the default, is every address, IPv6 and IPv4 alike (one
+    /// dual-stack socket), so that <c>localhost</c> works where it means <c>::1</c> first (macOS, Debian,
+    /// containers); on a machine without IPv6 it is every IPv4 address. <c>0.0.0.0</c> is IPv4 only.
+    /// </summary>
+    public string BindAddress { get; set; } = "::";
 
     /// <summary>
     /// Empty means the defaults (25 and 587 with STARTTLS, 465 with implicit TLS, AUTH optional). Listeners

@@ -25,7 +25,7 @@ internal sealed class SocketTransport : ISmtpTransport
     {
         _socket = socket;
         _logger = logger;
-        RemoteEndPoint = socket.RemoteEndPoint;
+        RemoteEndPoint = ClientAddress.Plain(socket.RemoteEndPoint);
         _network = new NetworkStream(socket, ownsSocket: true);
         Input = PipeReader.Create(_network, ReaderOptions);
         Output = PipeWriter.Create(_network, WriterOptions);

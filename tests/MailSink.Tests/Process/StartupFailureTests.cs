@@ -40,6 +40,22 @@ public sealed partial class StartupFailureTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// <c>*</c> (the default's host) is every address, IPv6 included, as Kestrel binds it: a port another
+    /// server holds on <c>[::1]</c> alone is taken for it, and found so before the store is opened.
+    /// </summary>
+    [Fact]
+    public async Task An_HTTP_port_taken_on_ipv6_alone_stops_a_start_on_every_address_before_the_store_is_opened()
+    {
+        using var held = HeldPorts.ListeningOnIPv6Loopback(out var port);
+
+        using var root = new TempDirectory();
+        var line = await FailedStartAsync(root, "--urls", $"http://*:{port}");
+
+        Assert.False(File.Exists(MailSinkProcess.DatabasePath(root.Path)), "the database was opened by a start that failed on a taken HTTP port");
+        Assert.Contains($"http://*:{port}", line, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// Options are checked before any service starts, so the warning about a key that is no setting would
     /// never be logged when that very slip is why the start fails: the failed start's line says it instead.
     /// </summary>

@@ -17,6 +17,16 @@ public static class HeldPorts
         return held;
     }
 
+    /// <summary>A port a socket of the test listens on at IPv6's loopback address only (<c>[::1]</c>).</summary>
+    public static Socket ListeningOnIPv6Loopback(out int port)
+    {
+        var socket = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+        port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+        socket.Listen();
+        return socket;
+    }
+
     /// <summary>A port bound but never listened on: every connection to it is refused, as to a server that is down.</summary>
     public static Socket Refusing(out int port) => Bound(out port);
 

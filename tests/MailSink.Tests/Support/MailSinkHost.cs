@@ -25,7 +25,7 @@ public sealed class MailSinkHost : IAsyncDisposable
         _root = root;
         Listeners = app.Services.GetRequiredService<SmtpListeners>();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        BaseUrl = address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal);
+        BaseUrl = address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal);
         Http = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(30) };
     }
 

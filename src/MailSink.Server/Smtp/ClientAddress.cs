@@ -1,0 +1,16 @@
+using System.Net;
+
+namespace MailSink.Server.Smtp;
+
+/// <summary>
+/// A client's address as a person knows it. On a dual-stack listener (<c>::</c>, the default) an IPv4 client
+/// arrives as <c>::ffff:a.b.c.d</c>; it is greeted, logged, stored and counted as <c>a.b.c.d</c>, as it
+/// would be on an IPv4 listener.
+/// </summary>
+internal static class ClientAddress
+{
+    public static IPAddress Plain(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+
+    public static EndPoint? Plain(EndPoint? endPoint) =>
+        endPoint is IPEndPoint { Address.IsIPv4MappedToIPv6: true } ip ? new IPEndPoint(ip.Address.MapToIPv4(), ip.Port) : endPoint;
+}
