@@ -88,7 +88,7 @@ internal sealed partial class SessionAdapter
     private async ValueTask<Credentials?> PlainAsync(string? initial, CancellationToken cancellationToken)
     {
         var response = initial ?? await ChallengeAsync("", cancellationToken);
-        if (response is null || !TryBase64(response, out var bytes))
+        if (response is null || !TryBase64(response, PlainWanted, out var bytes))
             return null;
 
         var fields = Encoding.UTF8.GetString(bytes).Split('\0');
@@ -104,11 +104,11 @@ internal sealed partial class SessionAdapter
     private async ValueTask<Credentials?> LoginAsync(string? initial, CancellationToken cancellationToken)
     {
         var userText = initial ?? await ChallengeAsync("VXNlcm5hbWU6", cancellationToken); // "Username:"
-        if (userText is null || !TryBase64(userText, out var user))
+        if (userText is null || !TryBase64(userText, UserWanted(userText), out var user))
             return null;
 
         var passwordText = await ChallengeAsync("UGFzc3dvcmQ6", cancellationToken); // "Password:"
-        if (passwordText is null || !TryBase64(passwordText, out var password))
+        if (passwordText is null || !TryBase64(passwordText, "type the password in base64 (x is eA==)", out var password))
             return null;
 
         return new Credentials(Encoding.UTF8.GetString(user), Encoding.UTF8.GetString(password));
@@ -124,7 +124,7 @@ internal sealed partial class SessionAdapter
 
         var challenge = $"<{RandomNumberGenerator.GetInt32(int.MaxValue)}.{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}@{Settings.ServerName}>";
         var response = await ChallengeAsync(Convert.ToBase64String(Encoding.ASCII.GetBytes(challenge)), cancellationToken);
-        if (response is null || !TryBase64(response, out var bytes))
+        if (response is null || !TryBase64(response, "type base64 of the user name, a space and the challenge's HMAC-MD5 in hex, keyed with the password", out var bytes))
             return null;
 
         var text = Encoding.UTF8.GetString(bytes);
@@ -164,7 +164,20 @@ internal sealed partial class SessionAdapter
         return text;
     }
 
-    private bool TryBase64(string text, out byte[] bytes)
+    /// <summary>What AUTH PLAIN takes, with an example a person can type as it is (base64 of NUL "me" NUL "x").</summary>
+    private const string PlainWanted = "AUTH PLAIN takes base64 of a NUL, the user name, a NUL and the password (user me, password x: AUTH PLAIN AG1lAHg=)";
+
+    /// <summary>
+    /// What AUTH LOGIN's first answer should have been. A person typing the user name as it is gets it back in
+    /// base64 to type instead; a user name is no secret (it is logged), a password is never echoed.
+    /// </summary>
+    private static string UserWanted(string typed) =>
+        typed.Length <= 64 && QuotedText.Printable(typed) == typed && !typed.Contains(' ', StringComparison.Ordinal)
+            ? $"type the user name in base64 ({typed} is {Convert.ToBase64String(Encoding.UTF8.GetBytes(typed))})"
+            : "type the user name in base64";
+
+    /// <summary>Decodes an AUTH answer; when it is not base64, answers 501 with <paramref name="wanted"/>: what to type instead.</summary>
+    private bool TryBase64(string text, string wanted, out byte[] bytes)
     {
         bytes = [];
         if (text == "=")
@@ -176,7 +189,7 @@ internal sealed partial class SessionAdapter
             return true;
         }
 
-        Reply("501 Invalid base64 data in the AUTH response");
+        Reply($"501 Invalid base64 data in the AUTH response: {wanted}");
         return false;
     }
 

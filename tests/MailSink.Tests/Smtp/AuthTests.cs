@@ -109,12 +109,15 @@ public sealed class AuthTests(SharedHost shared, ITestOutputHelper output) : ICl
     }
 
     [Theory]
-    [InlineData("AUTH PLAIN !!!notbase64!!!", null)]
-    [InlineData("AUTH PLAIN", "@@@")]
-    [InlineData("AUTH LOGIN", "%%%")]
-    [InlineData("AUTH LOGIN bm90LWJhc2U2NA===", null)]
-    [InlineData("AUTH CRAM-MD5", "not base64 at all")]
-    public async Task Invalid_base64_gets_501_never_a_dropped_connection(string command, string? continuation)
+    [InlineData("AUTH PLAIN !!!notbase64!!!", null, "AUTH PLAIN takes base64 of a NUL, the user name, a NUL and the password (user me, password x: AUTH PLAIN AG1lAHg=)")]
+    [InlineData("AUTH PLAIN me x", null, "AUTH PLAIN takes base64 of a NUL, the user name, a NUL and the password (user me, password x: AUTH PLAIN AG1lAHg=)")]
+    [InlineData("AUTH PLAIN", "@@@", "AUTH PLAIN takes base64 of a NUL, the user name, a NUL and the password (user me, password x: AUTH PLAIN AG1lAHg=)")]
+    [InlineData("AUTH LOGIN", "%%%", "type the user name in base64 (%%% is JSUl)")]
+    [InlineData("AUTH LOGIN", "me", "type the user name in base64 (me is bWU=)")]
+    [InlineData("AUTH LOGIN", "a user", "type the user name in base64")]
+    [InlineData("AUTH LOGIN bm90LWJhc2U2NA===", null, "type the user name in base64 (bm90LWJhc2U2NA=== is Ym05MExXSmhjMlUyTkE9PT0=)")]
+    [InlineData("AUTH CRAM-MD5", "not base64 at all", "type base64 of the user name, a space and the challenge's HMAC-MD5 in hex, keyed with the password")]
+    public async Task Invalid_base64_gets_501_saying_what_to_type_never_a_dropped_connection(string command, string? continuation, string wanted)
     {
         await using var client = await Connected();
         var reply = await client.CommandAsync(command);
@@ -124,8 +127,27 @@ public sealed class AuthTests(SharedHost shared, ITestOutputHelper output) : ICl
             reply = await client.CommandAsync(continuation);
         }
 
-        Assert.Equal("501 Invalid base64 data in the AUTH response", reply);
+        Assert.Equal($"501 Invalid base64 data in the AUTH response: {wanted}", reply);
         Assert.Equal("250 OK", await client.CommandAsync("NOOP"));
+    }
+
+    /// <summary>The example a 501 gives is right: typed as it is, it logs in (any credentials are taken here).</summary>
+    [Fact]
+    public async Task The_examples_in_the_501s_work_when_typed()
+    {
+        await using (var client = await Connected())
+            Assert.Equal("235 Authentication succeeded", await client.CommandAsync("AUTH PLAIN AG1lAHg="));
+
+        await using (var client = await Connected())
+        {
+            Assert.StartsWith("334 ", await client.CommandAsync("AUTH LOGIN"));
+            Assert.StartsWith("501 Invalid base64 data in the AUTH response: type the user name in base64 (me is bWU=)", await client.CommandAsync("me"));
+            Assert.StartsWith("334 ", await client.CommandAsync("AUTH LOGIN"));
+            Assert.StartsWith("334 ", await client.CommandAsync("bWU="));
+            Assert.Equal("501 Invalid base64 data in the AUTH response: type the password in base64 (x is eA==)", await client.CommandAsync("x"));
+            Assert.StartsWith("334 ", await client.CommandAsync("AUTH LOGIN bWU="));
+            Assert.Equal("235 Authentication succeeded", await client.CommandAsync("eA=="));
+        }
     }
 
     [Theory]
