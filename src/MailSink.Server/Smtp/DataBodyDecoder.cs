@@ -6,12 +6,13 @@ namespace MailSink.Server.Smtp;
 /// clients such as <c>openssl s_client</c> get canonical line ends; CRLF input passes byte for byte). An
 /// empty message (a dot right after <c>354</c>) is zero bytes. Beyond the size limit it stops keeping
 /// bytes but still reads to the end, so the session can answer <c>552</c> and go on. What telnet sends for
-/// Ctrl-C at a line's start is telnet's, not the message's, and is left out (<see cref="TelnetInterrupts"/>).
+/// Ctrl-C (or another key) at a line's start is telnet's, not the message's, and is left out
+/// (<see cref="TelnetKeys"/>), unless <paramref name="lookForTelnet"/> is false.
 /// Works incrementally on any chunking of the input and never needs to look back (the few bytes that may
-/// be telnet's Ctrl-C are held until they are known). The bytes kept wait
+/// be telnet's are held until they are known). The bytes kept wait
 /// in the <paramref name="spool"/>'s memory or files (without one, in memory: for tests and benchmarks).
 /// </summary>
-internal sealed class DataBodyDecoder(long maxBytes, BodySpool? spool = null) : IDisposable
+internal sealed class DataBodyDecoder(long maxBytes, BodySpool? spool = null, bool lookForTelnet = true) : IDisposable
 {
     private static ReadOnlySpan<byte> CrLf => "\r\n"u8;
 
@@ -19,8 +20,12 @@ internal sealed class DataBodyDecoder(long maxBytes, BodySpool? spool = null) : 
     private State _state = State.LineStart;
     private bool _lastKeptWasCr;
     private long _size;
+    /// <summary>At most this many keys are left out of one message; past them the bytes are the message's (and count towards its size).</summary>
+    private const int MaxTelnetKeys = 100;
+
     private int _telnetMatched;
-    private byte _telnetSecond; // what telnet's Ctrl-C bytes held so far have at their second place
+    private byte _telnetSecond; // the key's command, in the bytes held so far
+    private int _telnetSeen;
 
     private enum State
     {
@@ -28,16 +33,22 @@ internal sealed class DataBodyDecoder(long maxBytes, BodySpool? spool = null) : 
         Dot,    // a dot at the start of a line
         DotCr,  // ".\r" at the start of a line
         InLine,
-        Telnet, // 0xFF at the start of a line: perhaps what telnet sends for Ctrl-C
+        Telnet, // 0xFF at the start of a line: perhaps what telnet sends for a key
     }
 
     public bool TooLarge { get; private set; }
 
     /// <summary>
-    /// Ctrl-C pressed in telnet while typing the message, not yet answered (<see cref="TelnetCommands.InterruptLength"/>):
-    /// those bytes are left out of the message, and the session answers the client's timing mark.
+    /// Keys pressed in telnet while the message was typed (Ctrl-C and the like), not yet answered: their bytes
+    /// are left out of the message, and the session answers each one's timing mark.
     /// </summary>
-    public int TelnetInterrupts { get; set; }
+    public int TelnetKeys { get; set; }
+
+    /// <summary>The last of those keys' command (<see cref="TelnetCommands.KeyName"/>).</summary>
+    public byte TelnetKey { get; private set; }
+
+    /// <summary>The session has said, once for this message, that a key does not end it.</summary>
+    public bool TelnetKeyNoted { get; set; }
 
     /// <summary>Bytes the message has (or would have had, when too large).</summary>
     public long Size => _size;
@@ -56,7 +67,7 @@ internal sealed class DataBodyDecoder(long maxBytes, BodySpool? spool = null) : 
                         _state = State.Dot;
                         i++;
                     }
-                    else if (input[i] == TelnetCommands.Iac)
+                    else if (input[i] == TelnetCommands.Iac && lookForTelnet && _telnetSeen < MaxTelnetKeys)
                     {
                         _state = State.Telnet;
                         _telnetMatched = 1;
@@ -70,17 +81,19 @@ internal sealed class DataBodyDecoder(long maxBytes, BodySpool? spool = null) : 
                     break;
 
                 case State.Telnet:
-                    if (TelnetCommands.ContinuesInterrupt(_telnetMatched, input[i]))
+                    if (TelnetCommands.ContinuesKey(_telnetMatched, input[i]))
                     {
                         if (_telnetMatched == 1)
                             _telnetSecond = input[i];
                         _telnetMatched++;
                         i++;
-                        if (_telnetMatched == TelnetCommands.InterruptLength)
+                        if (_telnetMatched == TelnetCommands.KeyLength)
                         {
-                            // Telnet's, not the message's: the line is what the person typed after Ctrl-C (their
+                            // Telnet's, not the message's: the line is what the person typed after the key (their
                             // terminal dropped what came before), so a dot typed next ends the message.
-                            TelnetInterrupts++;
+                            TelnetKeys++;
+                            TelnetKey = _telnetSecond;
+                            _telnetSeen++;
                             _state = State.LineStart;
                         }
                     }
@@ -178,7 +191,7 @@ internal sealed class DataBodyDecoder(long maxBytes, BodySpool? spool = null) : 
         return body;
     }
 
-    /// <summary>Keeps the bytes held as perhaps telnet's Ctrl-C: they began like it and turned out not to be.</summary>
+    /// <summary>Keeps the bytes held as perhaps a telnet key's: they began like one and turned out not to be.</summary>
     private void KeepHeldTelnet()
     {
         ReadOnlySpan<byte> held = [TelnetCommands.Iac, _telnetSecond, TelnetCommands.Iac, TelnetCommands.Do];

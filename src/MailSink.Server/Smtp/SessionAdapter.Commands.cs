@@ -199,7 +199,7 @@ internal sealed partial class SessionAdapter
         }
 
         var smtpUtf8 = false;
-        var binaryMime = false;
+        string? body = null;
         long declaredSize = 0;
         foreach (var (key, value) in parsed.Parameters)
         {
@@ -221,14 +221,13 @@ internal sealed partial class SessionAdapter
                     declaredSize = size;
                     break;
                 case "BODY":
-                    var body = value?.ToUpperInvariant();
+                    body = value?.ToUpperInvariant();
                     if (body is not ("7BIT" or "8BITMIME" or "BINARYMIME"))
                     {
                         Reply("501 BODY must be 7BIT, 8BITMIME or BINARYMIME");
                         return;
                     }
 
-                    binaryMime = body == "BINARYMIME";
                     break;
                 case "SMTPUTF8":
                     smtpUtf8 = true;
@@ -251,7 +250,7 @@ internal sealed partial class SessionAdapter
 
         if (Chaos(ChaosStage.Mail, [address]))
             return;
-        Enqueue(ForwardKind.Mail, $"MAIL FROM:<{ForLibrary(address)}>", text: address, flag: smtpUtf8, binaryMime: binaryMime);
+        Enqueue(ForwardKind.Mail, $"MAIL FROM:<{ForLibrary(address)}>", text: address, flag: smtpUtf8, body: body);
     }
 
     /// <summary>Forwards the recipients to the library, or refuses the command; true when refused for too many recipients.</summary>

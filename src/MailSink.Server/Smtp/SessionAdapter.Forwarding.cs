@@ -38,7 +38,8 @@ internal sealed partial class SessionAdapter
                 {
                     _state.MailFrom = forward.Text;
                     _state.SmtpUtf8 = forward.Flag;
-                    _state.BinaryMime = forward.BinaryMime;
+                    _state.BinaryMime = forward.Body == "BINARYMIME";
+                    _state.EightBitMime = forward.Body == "8BITMIME";
                     Reply($"250 sender {Show(forward.Text)} OK");
                 }
                 else
@@ -165,9 +166,9 @@ internal sealed partial class SessionAdapter
 
     /// <summary>
     /// A command handed to the library, and what to do with its reply. For MAIL, <paramref name="Flag"/> is
-    /// SMTPUTF8 and <paramref name="BinaryMime"/> is <c>BODY=BINARYMIME</c>.
+    /// SMTPUTF8 and <paramref name="Body"/> the <c>BODY</c> parameter (upper case), if given.
     /// </summary>
-    private sealed record Forward(ForwardKind Kind, byte[] Line, string Text, bool Flag, RcptGroup? Group, bool BinaryMime = false);
+    private sealed record Forward(ForwardKind Kind, byte[] Line, string Text, bool Flag, RcptGroup? Group, string? Body = null);
 
     /// <summary>Recipients of one <c>RCPT TO:</c> line (a comma list): one reply for all of them.</summary>
     private sealed class RcptGroup(int count)

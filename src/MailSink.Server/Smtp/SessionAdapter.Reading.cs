@@ -134,9 +134,9 @@ internal sealed partial class SessionAdapter
         _outputPending |= telnet.TimingMarks > 0;
         if (await OverCommandCapAsync())
             return true;
-        if (telnet.Interrupted || telnet.Break)
+        if (telnet.Key != 0)
         {
-            var what = telnet.Interrupted ? "Interrupt (Ctrl-C)" : "Break (Ctrl-\\)";
+            var what = TelnetCommands.KeyName(telnet.Key);
             Reply(_awaitingAuthAnswer
                 ? $"250 {what} ignored: type * to cancel the AUTH exchange"
                 : _state.InTransaction
@@ -171,11 +171,14 @@ internal sealed partial class SessionAdapter
     {
         try
         {
-            await FlushAsync(cancellationToken);
             using var timeout = watchDrain
                 ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, tracker.Draining)
                 : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(Remaining(since, tracker.Busy ? Settings.BusyIdleTimeout : Settings.IdleTimeout));
+
+            // Under the same timeout: a client that sends and never reads fills the socket, and a flush
+            // would then wait for ever, holding a connection slot.
+            await FlushAsync(timeout.Token);
             using var busy = tracker.Busy ? default : tracker.BecameBusy.Register(() =>
             {
                 try
@@ -217,7 +220,8 @@ internal sealed partial class SessionAdapter
     /// <summary>Reads the DATA body straight from the client into <see cref="SessionState.Body"/>.</summary>
     private async ValueTask<bool> ReceiveBodyAsync(CancellationToken cancellationToken)
     {
-        using var decoder = new DataBodyDecoder(Settings.MaxMessageBytes, Settings.Spool);
+        // A program that declared 8-bit text is no person at telnet: its body is not searched for keys.
+        using var decoder = new DataBodyDecoder(Settings.MaxMessageBytes, Settings.Spool, lookForTelnet: !_state.EightBitMime);
         if (!await ReadBytesAsync((Adapter: this, Decoder: decoder), static (s, input) => s.Adapter.FeedBody(s.Decoder, input), watchDrain: false, cancellationToken))
         {
             Log.DataAbandoned(logger, Id, decoder.Size);
@@ -231,13 +235,18 @@ internal sealed partial class SessionAdapter
     private (long Taken, bool Done) FeedBody(DataBodyDecoder decoder, ReadOnlySequence<byte> input)
     {
         var fed = decoder.Feed(input);
-        if (decoder.TelnetInterrupts > 0)
+        if (decoder.TelnetKeys > 0)
         {
             // Not an SMTP reply: only a telnet client sends these bytes, and it shows nothing more until its
-            // timing mark is answered, the reply to the final dot included.
-            for (; decoder.TelnetInterrupts > 0; decoder.TelnetInterrupts--)
+            // timing mark is answered, the reply to the final dot included. The word on it, once a message.
+            for (; decoder.TelnetKeys > 0; decoder.TelnetKeys--)
                 Transport.Output.Write(TelnetCommands.TimingMarkAnswer);
-            Reply("354 Interrupt (Ctrl-C) cannot end a message: a line holding only a dot ends and stores it; to drop it, close the connection (in telnet: Ctrl-], then quit)");
+            _outputPending = true;
+            if (!decoder.TelnetKeyNoted)
+            {
+                decoder.TelnetKeyNoted = true;
+                Reply($"354 {TelnetCommands.KeyName(decoder.TelnetKey)} cannot end a message: a line holding only a dot ends and stores it; to drop it, close the connection (in telnet: Ctrl-], then quit)");
+            }
         }
 
         return fed;

@@ -151,8 +151,8 @@ internal sealed partial class SessionAdapter(SinkSession session, SessionTracker
         _state.HelloBeingAnswered = null;
     }
 
-    private void Enqueue(ForwardKind kind, string line, string text = "", bool flag = false, RcptGroup? group = null, bool binaryMime = false) =>
-        _forwards.Enqueue(new Forward(kind, Encoding.UTF8.GetBytes(line + "\r\n"), text, flag, group, binaryMime));
+    private void Enqueue(ForwardKind kind, string line, string text = "", bool flag = false, RcptGroup? group = null, string? body = null) =>
+        _forwards.Enqueue(new Forward(kind, Encoding.UTF8.GetBytes(line + "\r\n"), text, flag, group, body));
 
     /// <summary>
     /// Writes one reply line, shortened to <see cref="MaxReplyLine"/> bytes if it is longer. A final line

@@ -25,6 +25,12 @@ internal sealed class SessionState
     /// <summary><c>BODY=BINARYMIME</c> was given with MAIL: the message may come only by BDAT (RFC 3030).</summary>
     public bool BinaryMime { get; set; }
 
+    /// <summary>
+    /// <c>BODY=8BITMIME</c> was given with MAIL: a program sending 8-bit text, so its DATA body is not searched
+    /// for telnet's Ctrl-C (a person at telnet never types the parameter).
+    /// </summary>
+    public bool EightBitMime { get; set; }
+
     /// <summary>The BDAT chunks of the open transaction so far, or null before the first (RFC 3030).</summary>
     public MessageBuffer? Chunks { get; set; }
 
@@ -51,6 +57,7 @@ internal sealed class SessionState
         MailFrom = null;
         SmtpUtf8 = false;
         BinaryMime = false;
+        EightBitMime = false;
         Recipients.Clear();
         Chunks?.Dispose();
         Chunks = null;

@@ -7,47 +7,65 @@ namespace MailSink.Server.Smtp;
 /// speaks its protocol even to a port that does not: Ctrl-C sends "interrupt process" followed by "DO
 /// TIMING-MARK" (RFC 860), and the client then throws away everything the server writes until the server
 /// answers that mark. A server that never answers looks dead from then on: the person's next commands are
-/// carried out, but no reply is shown, not even QUIT's.
+/// carried out, but no reply is shown, not even QUIT's. Ctrl-\, Ctrl-Z and Ctrl-O do the same with "break",
+/// "suspend" and "abort output".
 /// <para>
-/// A command is the byte 0xFF (IAC) and a command byte from 0xF0 up, which no UTF-8 text contains, so in a
-/// command line it cannot be mistaken for something a client meant to say. BDAT chunks are never looked at;
-/// in a DATA body only Ctrl-C's own five bytes at a line's start are noticed, and left out of the message.
+/// Only what a telnet client sends to a server that never negotiated is taken: the one-byte commands and
+/// WILL, WONT, DO or DONT of the timing mark. 0xFF is never UTF-8, so none of it can be a command a client
+/// meant; before a line anything of it is taken, inside a line only where the line holds "DO TIMING-MARK"
+/// too (the key's own signature; a byte pair such as 0xFF 0xF4 alone is left for the UTF-8 check to refuse, as
+/// a Latin-1 "ÿô" must be). BDAT chunks are never looked at; in a DATA body only a key's five bytes at a
+/// line's start are (<see cref="DataBodyDecoder"/>).
 /// </para>
 /// </summary>
 internal static class TelnetCommands
 {
     public const byte Iac = 0xFF;
-    private const byte SubnegotiationEnd = 0xF0;
+    public const byte Do = 0xFD;
+    private const byte EndOfFile = 0xEC;
+    private const byte Suspend = 0xED;
+    private const byte Abort = 0xEE;
     private const byte Break = 0xF3;
     private const byte InterruptProcess = 0xF4;
+    private const byte AbortOutput = 0xF5;
     private const byte AreYouThere = 0xF6;
     private const byte EraseCharacter = 0xF7;
     private const byte EraseLine = 0xF8;
-    private const byte Subnegotiation = 0xFA;
+    private const byte GoAhead = 0xF9;
     private const byte Will = 0xFB;
-    public const byte Do = 0xFD;
+    private const byte DoNot = 0xFE;
     private const byte TimingMark = 0x06;
 
     /// <summary>The answer to "DO TIMING-MARK": "WILL TIMING-MARK", the mark itself (RFC 860).</summary>
     public static ReadOnlySpan<byte> TimingMarkAnswer => [Iac, Will, TimingMark];
 
-    /// <summary>
-    /// What a telnet client sends for Ctrl-C or Ctrl-\ is five bytes: "interrupt process" (or "break") and "DO
-    /// TIMING-MARK". In a DATA body they are looked for at a line's start only, where a telnet client in line
-    /// mode sends them; no text, 8-bit or not, has them.
-    /// </summary>
-    public const int InterruptLength = 5;
+    /// <summary>A key's bytes in line mode: its command, then "DO TIMING-MARK" (IAC x IAC DO 6).</summary>
+    public const int KeyLength = 5;
 
-    /// <summary>Whether <paramref name="next"/>, after the first <paramref name="matched"/> of Ctrl-C's bytes, still matches them.</summary>
-    public static bool ContinuesInterrupt(int matched, byte next) => matched switch
+    /// <summary>Whether <paramref name="next"/>, after the first <paramref name="matched"/> of a key's five bytes, still matches them.</summary>
+    public static bool ContinuesKey(int matched, byte next) => matched switch
     {
         0 => next == Iac,
-        1 => next is InterruptProcess or Break,
+        1 => IsKey(next),
         2 => next == Iac,
         3 => next == Do,
         4 => next == TimingMark,
         _ => false,
     };
+
+    /// <summary>The key a command stands for, as a person pressed it.</summary>
+    public static string KeyName(byte command) => command switch
+    {
+        InterruptProcess => "Interrupt (Ctrl-C)",
+        Break => "Break (Ctrl-\\)",
+        Suspend => "Suspend (Ctrl-Z)",
+        AbortOutput => "Abort output (Ctrl-O)",
+        Abort => "Abort",
+        _ => "End of file",
+    };
+
+    /// <summary>The commands a key sends: interrupt, break, suspend, abort output, abort, end of file.</summary>
+    private static bool IsKey(byte command) => command is InterruptProcess or Break or Suspend or AbortOutput or Abort or EndOfFile;
 
     /// <summary>What the commands found ask of the server.</summary>
     public struct Effects
@@ -55,11 +73,8 @@ internal static class TelnetCommands
         /// <summary>How many "DO TIMING-MARK" to answer.</summary>
         public int TimingMarks;
 
-        /// <summary>Ctrl-C (interrupt process).</summary>
-        public bool Interrupted;
-
-        /// <summary>Ctrl-\ (break).</summary>
-        public bool Break;
+        /// <summary>The last key's command (<see cref="KeyName"/>), or 0.</summary>
+        public byte Key;
 
         /// <summary>"Are you there" (telnet's <c>send ayt</c>).</summary>
         public bool AreYouThere;
@@ -69,72 +84,78 @@ internal static class TelnetCommands
     }
 
     /// <summary>
-    /// Takes the whole telnet commands at the start of <paramref name="input"/>: how many bytes they make up (0
-    /// when it does not start with one, or only with part of one), and what they ask in <paramref name="effects"/>.
-    /// Line editing (erase a character, erase the line) has nothing to edit at the start of a line.
+    /// Takes the whole telnet commands at the start of <paramref name="input"/>: how many bytes they make up, and
+    /// what they ask in <paramref name="effects"/>. 0 when it does not start with one, and also while the last
+    /// one is still incomplete: a key's reply must not go out before its timing mark has come and is answered
+    /// first. Line editing (erase a character, erase the line) has nothing to edit at the start of a line.
     /// </summary>
     public static int TakeLeading(in ReadOnlySequence<byte> input, ref Effects effects)
     {
         // A telnet client sends a few bytes at a time; a longer run is left to the line (Strip).
-        Span<byte> head = stackalloc byte[64];
-        var length = (int)Math.Min(input.Length, head.Length);
+        const int Window = 64;
+        Span<byte> head = stackalloc byte[Window];
+        var length = (int)Math.Min(input.Length, Window);
         input.Slice(0, length).CopyTo(head);
         head = head[..length];
 
         var taken = 0;
-        while (taken + 1 < head.Length && head[taken] == Iac && head[taken + 1] >= SubnegotiationEnd && head[taken + 1] != Iac)
+        var found = default(Effects);
+        while (taken < head.Length && head[taken] == Iac)
         {
             var size = CommandSize(head[taken..]);
+            if (size < 0)
+                return length < Window ? 0 : taken; // incomplete: wait for the rest (unless the run is longer than a person's)
             if (size == 0)
-                break; // the rest of it is still to come
-            Apply(head.Slice(taken, size), ref effects);
+                break; // not telnet's
+            Apply(head.Slice(taken, size), ref found);
             taken += size;
         }
 
+        if (taken > 0)
+            effects = found;
         return taken;
     }
 
     /// <summary>
-    /// A command line without its telnet commands, as typed: "interrupt", "break" and "erase line" drop
-    /// what came before them on the line, "erase character" the character before it. "IAC IAC" is a 0xFF
-    /// byte of data; so is an IAC not followed by a command, and each is left for the UTF-8 check to refuse.
+    /// A command line without its telnet commands, as typed, if it holds "DO TIMING-MARK" (else unchanged):
+    /// a key drops what came before it on the line, "erase line" too, "erase character" the character
+    /// before it. Any other 0xFF stays, for the UTF-8 check to refuse.
     /// </summary>
     public static byte[] Strip(ReadOnlySpan<byte> line, ref Effects effects)
     {
+        if (line.IndexOf([Iac, Do, TimingMark]) < 0)
+            return line.ToArray();
+
         var kept = new List<byte>(line.Length);
         var i = 0;
         while (i < line.Length)
         {
-            if (line[i] != Iac || i + 1 >= line.Length || line[i + 1] < SubnegotiationEnd)
+            if (line[i..] is [Iac, Iac, ..])
+            {
+                kept.Add(Iac); // IAC IAC: a 0xFF byte of data
+                i += 2;
+                continue;
+            }
+
+            var size = line[i] == Iac ? CommandSize(line[i..]) : 0;
+            if (size <= 0)
             {
                 kept.Add(line[i++]);
                 continue;
             }
 
-            if (line[i + 1] == Iac)
-            {
-                kept.Add(Iac);
-                i += 2;
-                continue;
-            }
-
-            // A subnegotiation cut off by the line end, or an option byte missing: the command ends the line.
-            var size = CommandSize(line[i..]);
-            if (size == 0)
-                size = line.Length - i;
             var command = line.Slice(i, size);
             Apply(command, ref effects);
-            switch (command[1])
+            if (IsKey(command[1]) || command[1] == EraseLine)
             {
-                case InterruptProcess or Break or EraseLine:
-                    kept.Clear();
-                    break;
-                case EraseCharacter:
-                    while (kept.Count > 0 && (kept[^1] & 0xC0) == 0x80)
-                        kept.RemoveAt(kept.Count - 1); // a UTF-8 character's continuation bytes
-                    if (kept.Count > 0)
-                        kept.RemoveAt(kept.Count - 1);
-                    break;
+                kept.Clear();
+            }
+            else if (command[1] == EraseCharacter)
+            {
+                while (kept.Count > 0 && (kept[^1] & 0xC0) == 0x80)
+                    kept.RemoveAt(kept.Count - 1); // a UTF-8 character's continuation bytes
+                if (kept.Count > 0)
+                    kept.RemoveAt(kept.Count - 1);
             }
 
             i += size;
@@ -143,40 +164,30 @@ internal static class TelnetCommands
         return [.. kept];
     }
 
-    /// <summary>The length of the command at the start of <paramref name="bytes"/> (which starts "IAC command"); 0 when it is not all there.</summary>
+    /// <summary>
+    /// The length of the command at the start of <paramref name="bytes"/> (which starts with IAC): 2 or 3; 0 when
+    /// it is not one a telnet client sends unasked (left as data); -1 when it may be one but is not all there.
+    /// </summary>
     private static int CommandSize(ReadOnlySpan<byte> bytes)
     {
+        if (bytes.Length < 2)
+            return -1;
         var command = bytes[1];
-        if (command is >= Will and <= 0xFE)
-            return bytes.Length >= 3 ? 3 : 0; // WILL, WONT, DO, DONT and the option
-        if (command != Subnegotiation)
-            return 2;
-        for (var i = 2; i + 1 < bytes.Length; i++)
-        {
-            if (bytes[i] == Iac && bytes[i + 1] == SubnegotiationEnd)
-                return i + 2;
-        }
-
-        return 0;
+        if (IsKey(command) || command is 0xEF or (>= 0xF1 and <= GoAhead))
+            return 2; // a key, end of record, NOP, data mark, are-you-there, erase character or line, go ahead
+        if (command is >= Will and <= DoNot)
+            return bytes.Length < 3 ? -1 : bytes[2] == TimingMark ? 3 : 0;
+        return 0; // IAC IAC (a 0xFF byte), a subnegotiation, or not telnet at all
     }
 
     private static void Apply(ReadOnlySpan<byte> command, ref Effects effects)
     {
         effects.Any = true;
-        switch (command[1])
-        {
-            case InterruptProcess:
-                effects.Interrupted = true;
-                break;
-            case Break:
-                effects.Break = true;
-                break;
-            case AreYouThere:
-                effects.AreYouThere = true;
-                break;
-            case Do when command.Length == 3 && command[2] == TimingMark:
-                effects.TimingMarks++;
-                break;
-        }
+        if (IsKey(command[1]))
+            effects.Key = command[1];
+        else if (command[1] == AreYouThere)
+            effects.AreYouThere = true;
+        else if (command is [_, Do, TimingMark])
+            effects.TimingMarks++;
     }
 }

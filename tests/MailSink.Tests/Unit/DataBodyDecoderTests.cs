@@ -321,10 +321,32 @@ public sealed class DataBodyDecoderTests
             Assert.False(decoder.Feed(input.AsSpan(0, cut), out _));
             Assert.True(decoder.Feed(input.AsSpan(cut), out var used));
             Assert.Equal(input.Length - cut, used);
-            Assert.Equal(2, decoder.TelnetInterrupts);
+            Assert.Equal(2, decoder.TelnetKeys);
             using var body = decoder.Complete();
             Assert.Equal("Subject: x\r\n\r\nfirst\r\nsecond\r\n", Text(body.ToArray()));
         }
+    }
+
+    [Fact]
+    public void Keys_are_looked_for_only_when_asked_and_only_the_first_hundred_in_a_message()
+    {
+        byte[] ctrlC = [0xFF, 0xF4, 0xFF, 0xFD, 0x06];
+        byte[] line = [.. ctrlC, .. "x\r\n"u8];
+
+        using (var declared8Bit = new DataBodyDecoder(NoLimit, lookForTelnet: false))
+        {
+            Assert.True(declared8Bit.Feed([.. line, .. ".\r\n"u8], out _));
+            Assert.Equal(0, declared8Bit.TelnetKeys);
+            using var body = declared8Bit.Complete();
+            Assert.Equal(line, body.ToArray());
+        }
+
+        using var flood = new DataBodyDecoder(NoLimit);
+        byte[] input = [.. Enumerable.Repeat(line, 101).SelectMany(l => l), .. ".\r\n"u8];
+        Assert.True(flood.Feed(input, out _));
+        Assert.Equal(100, flood.TelnetKeys);
+        using var kept = flood.Complete();
+        Assert.Equal([.. Enumerable.Repeat("x\r\n"u8.ToArray(), 100).SelectMany(l => l), .. line], kept.ToArray());
     }
 
     [Theory]
@@ -349,7 +371,7 @@ public sealed class DataBodyDecoderTests
         byte[][] symbols =
         [
             [(byte)'.'], [(byte)'\r'], [(byte)'\n'], [(byte)'\n'], [(byte)'a'], [0xFF],
-            [0xFF, 0xF4, 0xFF, 0xFD, 0x06], [0xFF, 0xF3, 0xFF, 0xFD, 0x06], [0xFF, 0xF4, 0xFF], [0xFF, 0xF4, 0xFF, 0xFD],
+            [0xFF, 0xF4, 0xFF, 0xFD, 0x06], [0xFF, 0xED, 0xFF, 0xFD, 0x06], [0xFF, 0xF4, 0xFF], [0xFF, 0xF5, 0xFF, 0xFD], [0xFF, 0xF6, 0xFF, 0xFD, 0x06],
         ];
         for (var round = 0; round < 3000; round++)
         {
@@ -393,8 +415,8 @@ public sealed class DataBodyDecoderTests
     }
 
     /// <summary>
-    /// RFC 5321 4.5.2 written the obvious, non-incremental way: cut into lines at LF; telnet's Ctrl-C or
-    /// Ctrl-\ at a line's start (any number of them) is dropped first; "." (or ".\r") ends the message; a
+    /// RFC 5321 4.5.2 written the obvious, non-incremental way: cut into lines at LF; a telnet key's five
+    /// bytes (Ctrl-C, Ctrl-\, Ctrl-Z...) at a line's start (any number of them) are dropped first; "." (or ".\r") ends the message; a
     /// leading dot is dropped; a line keeps its CR before the LF or gets one.
     /// </summary>
     private static byte[]? Reference(byte[] input, out int consumed)
@@ -412,7 +434,7 @@ public sealed class DataBodyDecoderTests
 
             var line = input[start..lf];
             start = lf + 1;
-            while (line is [0xFF, 0xF4 or 0xF3, 0xFF, 0xFD, 0x06, ..])
+            while (line is [0xFF, 0xF4 or 0xF3 or 0xED or 0xEE or 0xF5 or 0xEC, 0xFF, 0xFD, 0x06, ..])
                 line = line[5..];
             if (line is [(byte)'.'] or [(byte)'.', (byte)'\r'])
             {
