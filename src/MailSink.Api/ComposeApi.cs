@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 using MailSink.Api.Outgoing;
 using MailSink.Storage;
@@ -236,10 +237,13 @@ internal static class ComposeApi
 
     private static IEnumerable<string> Addresses(InternetAddressList list) => list.Mailboxes.Select(m => m.Address);
 
-    /// <summary>The caller's address; an IPv4 one as such on a dual-stack listener (not <c>::ffff:a.b.c.d</c>).</summary>
+    /// <summary>
+    /// The caller's address and port as SMTP stores a client's (<c>127.0.0.1:5000</c>, <c>[::1]:5000</c>), which the
+    /// deliverability report parses back; an IPv4 caller on a dual-stack listener as such, not <c>::ffff:a.b.c.d</c>.
+    /// </summary>
     private static string? Remote(HttpRequest request) =>
         request.HttpContext.Connection.RemoteIpAddress is { } address
-            ? $"{(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address)}:{request.HttpContext.Connection.RemotePort}"
+            ? new IPEndPoint(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address, request.HttpContext.Connection.RemotePort).ToString()
             : null;
 
     /// <summary>An address list: a string (one address, or several separated by commas) or an array of strings.</summary>

@@ -95,17 +95,17 @@ public static class Program
         """;
 
     /// <summary>
-    /// Settings whose defaults are not an options class's own (the log's format and levels), as the
-    /// lowest-priority source: appsettings.json may show them, but a published build or the tool, run where
-    /// there is no such file, behaves the same.
-    /// </summary>
-    /// <summary>
     /// HTTP on every address, IPv6 and IPv4 alike: Kestrel's <c>*</c> is one dual-stack socket on <c>::</c>, or
     /// every IPv4 address where the machine has no IPv6 (so <c>http://localhost:8025</c> works where
     /// <c>localhost</c> is <c>::1</c> first, as for SMTP's <c>BindAddress</c>).
     /// </summary>
     internal const string DefaultUrls = "http://*:8025";
 
+    /// <summary>
+    /// Settings whose defaults are not an options class's own (the log's format and levels), as the
+    /// lowest-priority source: appsettings.json may show them, but a published build or the tool, run where
+    /// there is no such file, behaves the same.
+    /// </summary>
     internal static readonly Dictionary<string, string?> Defaults = new()
     {
         ["Logging:LogLevel:Default"] = "Information",

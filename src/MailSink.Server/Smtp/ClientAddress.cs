@@ -11,6 +11,21 @@ internal static class ClientAddress
 {
     public static IPAddress Plain(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
+    /// <summary>
+    /// What the per-address connection cap counts: an IPv4 address, or an IPv6 address's /64 network, which
+    /// one machine commonly has whole (counting each of its addresses alone would let it take every slot).
+    /// </summary>
+    public static IPAddress Network(IPAddress address)
+    {
+        address = Plain(address);
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+            return address;
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new IPAddress(bytes);
+    }
+
     public static EndPoint? Plain(EndPoint? endPoint) =>
         endPoint is IPEndPoint { Address.IsIPv4MappedToIPv6: true } ip ? new IPEndPoint(ip.Address.MapToIPv4(), ip.Port) : endPoint;
 }

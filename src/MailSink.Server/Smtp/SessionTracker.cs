@@ -42,7 +42,7 @@ internal sealed class SessionTracker(int maxConnections, int maxPerAddress) : ID
     /// <summary>Why a new session from <paramref name="address"/> is refused, or null when it is taken (and counted).</summary>
     public string? TryAcquire(IPAddress address)
     {
-        address = ClientAddress.Plain(address);
+        address = ClientAddress.Network(address);
         CancellationTokenSource? nowBusy = null;
         lock (_gate)
         {
@@ -65,7 +65,7 @@ internal sealed class SessionTracker(int maxConnections, int maxPerAddress) : ID
 
     public void Release(IPAddress address)
     {
-        address = ClientAddress.Plain(address);
+        address = ClientAddress.Network(address);
         lock (_gate)
         {
             if (_perAddress.TryGetValue(address, out var fromAddress))

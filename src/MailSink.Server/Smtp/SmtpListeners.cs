@@ -96,7 +96,7 @@ public sealed class SmtpListeners : IEndpointListenerFactory, IDisposable
                     SocketError.AddressNotAvailable => "the address is not on this machine",
                     _ => ex.Message,
                 };
-                throw new StartupException($"Cannot listen for SMTP on {address}:{listener.Port}: {why}. {PortHint(_options, listener)}");
+                throw new StartupException($"Cannot listen for SMTP on {new IPEndPoint(address, listener.Port)}: {why}. {PortHint(_options, listener)}");
             }
 
             _bound.Add(new BoundListener(listener, (IPEndPoint)socket.LocalEndPoint!, socket, new SessionSettings(_options, listener, Spool, _storage, _chaos, _metrics)));

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using MailSink.Server;
 using MailSink.Server.Smtp;
 using MailSink.Tests.Support;
@@ -68,6 +69,17 @@ public sealed class DualStackTests(ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
             using var list = await http.GetAsync($"{url}/api/messages?server={inbox}");
             Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+
+            // A message uploaded over HTTP keeps its caller's address in the form SMTP stores, which the
+            // deliverability report parses back ("::1:5000" would not parse, or parse as another address).
+            var uploaded = MailSinkHost.NewInbox();
+            using var content = new ByteArrayContent(Encoding.ASCII.GetBytes($"From: a@b.example\r\nTo: x@{uploaded}.localhost\r\nSubject: up\r\n\r\nhi\r\n"));
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("message/rfc822");
+            using var upload = await http.PostAsync($"{url}/api/messages/raw", content);
+            Assert.Equal(HttpStatusCode.OK, upload.StatusCode);
+            var remote = (await host.SingleMessageAsync(uploaded)).GetProperty("metadata").GetProperty("remoteAddress").GetString();
+            Assert.StartsWith(v6 ? $"[{shown}]:" : $"{shown}:", remote);
+            Assert.True(IPEndPoint.TryParse(remote!, out var parsed) && parsed.Address.Equals(loopback), remote);
         }
     }
 }

@@ -75,6 +75,8 @@ public sealed class DeliverabilityReports(
             return null;
         using var message = MimeMessage.Load(new MemoryStream(raw, writable: false), cancellationToken);
         var client = IPEndPoint.TryParse(stored.Envelope.RemoteAddress ?? "", out var endpoint) ? endpoint.Address : null;
+        if (client is { IsIPv4MappedToIPv6: true })
+            client = client.MapToIPv4(); // stored so by a dual-stack listener before addresses were made plain
         var fromDomain = message.From.Mailboxes.FirstOrDefault()?.Domain;
 
         var (spf, spfDomain) = await checks.SpfAsync(client, stored.Envelope.MailFrom, stored.Envelope.Ehlo, cancellationToken);
