@@ -43,6 +43,7 @@ internal sealed partial class SessionAdapter
                 if (await AnswerTelnetAsync(telnet))
                     return null;
                 needMore = false;
+                since = Environment.TickCount64; // a new line starts after them
                 continue;
             }
 
@@ -175,10 +176,6 @@ internal sealed partial class SessionAdapter
                 ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, tracker.Draining)
                 : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(Remaining(since, tracker.Busy ? Settings.BusyIdleTimeout : Settings.IdleTimeout));
-
-            // Under the same timeout: a client that sends and never reads fills the socket, and a flush
-            // would then wait for ever, holding a connection slot.
-            await FlushAsync(timeout.Token);
             using var busy = tracker.Busy ? default : tracker.BecameBusy.Register(() =>
             {
                 try
@@ -190,6 +187,10 @@ internal sealed partial class SessionAdapter
                     // the read is over
                 }
             });
+
+            // Under the same timeout (the busy one too, if the server becomes busy meanwhile): a client that
+            // sends and never reads fills the socket, and a flush would then wait for ever, holding a slot.
+            await FlushAsync(timeout.Token);
             return await input.ReadAsync(timeout.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

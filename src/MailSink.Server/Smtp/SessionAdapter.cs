@@ -127,14 +127,32 @@ internal sealed partial class SessionAdapter(SinkSession session, SessionTracker
             _expect = null;
         if (forward.Kind == ForwardKind.Quit)
         {
-            await FlushAsync(cancellationToken);
-            await Transport.CloseTlsAsync();
             _closing = true;
+            try
+            {
+                // Bounded: a client that pipelined much and never reads must not hold its slot with the 221.
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(TimeSpan.FromSeconds(5));
+                await FlushAsync(timeout.Token);
+                await Transport.CloseTlsAsync();
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // the client does not read; the session ends all the same
+            }
         }
     }
 
-    /// <summary>Called before the TLS handshake: what was written must reach the client in plain text.</summary>
-    public ValueTask BeforeUpgradeAsync(CancellationToken cancellationToken) => FlushAsync(cancellationToken);
+    /// <summary>
+    /// Called before the TLS handshake: what was written must reach the client in plain text, within the
+    /// handshake's own time (a client that never reads fails it as a handshake that never comes does).
+    /// </summary>
+    public async ValueTask BeforeUpgradeAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(SocketTransport.HandshakeTimeout);
+        await FlushAsync(timeout.Token);
+    }
 
     /// <summary>
     /// Called after a successful TLS handshake. Everything learnt from the client before it is forgotten

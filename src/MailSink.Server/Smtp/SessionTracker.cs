@@ -50,7 +50,9 @@ internal sealed class SessionTracker(int maxConnections, int maxPerAddress) : ID
                 return "Too many connections, try again later";
             _perAddress.TryGetValue(address, out var fromAddress);
             if (fromAddress >= maxPerAddress)
-                return $"Too many connections from your address (at most {maxPerAddress}), try again later";
+                return address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+                    ? $"Too many connections from your network (at most {maxPerAddress} from one IPv6 /64), try again later"
+                    : $"Too many connections from your address (at most {maxPerAddress}), try again later";
             _perAddress[address] = fromAddress + 1;
             var wasBusy = Busy;
             _active++;

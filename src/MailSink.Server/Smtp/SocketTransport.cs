@@ -11,7 +11,7 @@ namespace MailSink.Server.Smtp;
 /// <summary>An accepted TCP connection, and TLS over it once the session asks for it.</summary>
 internal sealed class SocketTransport : ISmtpTransport
 {
-    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(15);
+    internal static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(15);
     private static readonly StreamPipeReaderOptions ReaderOptions = new(bufferSize: 64 * 1024, minimumReadSize: 8 * 1024, leaveOpen: true);
     private static readonly StreamPipeWriterOptions WriterOptions = new(leaveOpen: true);
 

@@ -86,8 +86,8 @@ internal static class TelnetCommands
     /// <summary>
     /// Takes the whole telnet commands at the start of <paramref name="input"/>: how many bytes they make up, and
     /// what they ask in <paramref name="effects"/>. 0 when it does not start with one, and also while the last
-    /// one is still incomplete: a key's reply must not go out before its timing mark has come and is answered
-    /// first. Line editing (erase a character, erase the line) has nothing to edit at the start of a line.
+    /// one is incomplete or is a key that ends the bytes read: a key's word must not go out before its timing
+    /// mark has come and is answered first (past a run of 64 bytes, longer than any person's, it may). Line editing (erase a character, erase the line) has nothing to edit at the start of a line.
     /// </summary>
     public static int TakeLeading(in ReadOnlySequence<byte> input, ref Effects effects)
     {
@@ -100,6 +100,7 @@ internal static class TelnetCommands
 
         var taken = 0;
         var found = default(Effects);
+        var lastIsKey = false;
         while (taken < head.Length && head[taken] == Iac)
         {
             var size = CommandSize(head[taken..]);
@@ -108,9 +109,15 @@ internal static class TelnetCommands
             if (size == 0)
                 break; // not telnet's
             Apply(head.Slice(taken, size), ref found);
+            lastIsKey = size == 2 && IsKey(head[taken + 1]);
             taken += size;
         }
 
+        // A key that ends what has been read may have its mark still on the way (a read can end between the
+        // two): its word waits for the mark's answer, so nothing is taken yet. A key sent without a mark gets
+        // its word once the next bytes come.
+        if (lastIsKey && taken == length && length < Window)
+            return 0;
         if (taken > 0)
             effects = found;
         return taken;

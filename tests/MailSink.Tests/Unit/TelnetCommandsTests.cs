@@ -36,7 +36,9 @@ public sealed class TelnetCommandsTests
     [InlineData("FFF4FFFD", 0)] // DO without its option: nothing yet, so that the key's word never goes before the mark's answer
     [InlineData("FFF4FF", 0)]
     [InlineData("FF", 0)]
-    [InlineData("FFF4", 2)] // a key alone, whole
+    [InlineData("FFF4", 0)] // a key that ends what was read: its mark may be on the way, so its word waits
+    [InlineData("FFF46E", 2)] // a key without a mark, then text: taken with the text
+    [InlineData("FFF1", 2)] // NOP alone, whole
     [InlineData("FFF6", 2)] // are you there
     [InlineData("FFFF", 0)] // a 0xFF byte of data: for the line to refuse
     [InlineData("FF41", 0)]
