@@ -23,7 +23,7 @@ internal static class ClientAddress
         Span<byte> bytes = stackalloc byte[16];
         address.TryWriteBytes(bytes, out _);
         bytes[8..].Clear();
-        return new IPAddress(bytes);
+        return new IPAddress(bytes, address.ScopeId); // a link-local network is one per interface
     }
 
     public static EndPoint? Plain(EndPoint? endPoint) =>
