@@ -243,7 +243,7 @@ internal static class ComposeApi
     /// </summary>
     private static string? Remote(HttpRequest request) =>
         request.HttpContext.Connection.RemoteIpAddress is { } address
-            ? new IPEndPoint(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address, request.HttpContext.Connection.RemotePort).ToString()
+            ? new IPEndPoint(ClientAddress.Plain(address), request.HttpContext.Connection.RemotePort).ToString()
             : null;
 
     /// <summary>An address list: a string (one address, or several separated by commas) or an array of strings.</summary>

@@ -153,8 +153,7 @@ public sealed class LinkChecker : IDisposable
     /// <summary>Loopback, private (RFC 1918, unique local), link-local, carrier-grade NAT, unspecified, multicast.</summary>
     internal static bool IsInternal(IPAddress address)
     {
-        if (address.IsIPv4MappedToIPv6)
-            address = address.MapToIPv4();
+        address = ClientAddress.Plain(address);
         if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any))
             return true;
         if (address.AddressFamily == AddressFamily.InterNetworkV6)

@@ -1,4 +1,5 @@
 using System.Net;
+using MailSink.Storage;
 
 namespace MailSink.Server.Smtp;
 

@@ -55,7 +55,7 @@ internal sealed class SmtpEndpointListener(
                 continue;
             }
 
-            var session = new SinkSession(context, new SocketTransport(socket, sessionLogger), bound.Settings, tracker);
+            var session = new SinkSession(context, new SocketTransport(socket, remote, sessionLogger), bound.Settings, tracker);
             if (logger.IsEnabled(LogLevel.Debug)) // its arguments are strings made for nothing otherwise
                 Log.SessionOpened(logger, session.Id, remote.ToString(), bound.EndPoint.Port);
             bound.Settings.Metrics?.SmtpSessions.Add(1);

@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using MailSink.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace MailSink.Server.Smtp;
@@ -21,11 +22,14 @@ internal sealed class SocketTransport : ISmtpTransport
     private SslStream? _tls;
     private int _disposed;
 
-    public SocketTransport(Socket socket, ILogger logger)
+    /// <param name="socket">The accepted connection.</param>
+    /// <param name="remote">Its client's address, made plain once by the listener (<see cref="ClientAddress"/>).</param>
+    /// <param name="logger">Where the transport's log lines go.</param>
+    public SocketTransport(Socket socket, IPEndPoint remote, ILogger logger)
     {
         _socket = socket;
         _logger = logger;
-        RemoteEndPoint = ClientAddress.Plain(socket.RemoteEndPoint);
+        RemoteEndPoint = remote;
         _network = new NetworkStream(socket, ownsSocket: true);
         Input = PipeReader.Create(_network, ReaderOptions);
         Output = PipeWriter.Create(_network, WriterOptions);

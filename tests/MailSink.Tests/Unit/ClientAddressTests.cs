@@ -1,5 +1,5 @@
 using System.Net;
-using MailSink.Server.Smtp;
+using MailSink.Storage;
 
 namespace MailSink.Tests.Unit;
 

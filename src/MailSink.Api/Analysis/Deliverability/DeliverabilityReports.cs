@@ -74,9 +74,8 @@ public sealed class DeliverabilityReports(
         if (await messages.GetAsync(id, cancellationToken) is not { } stored || await messages.GetRawAsync(id, cancellationToken) is not { } raw)
             return null;
         using var message = MimeMessage.Load(new MemoryStream(raw, writable: false), cancellationToken);
-        var client = IPEndPoint.TryParse(stored.Envelope.RemoteAddress ?? "", out var endpoint) ? endpoint.Address : null;
-        if (client is { IsIPv4MappedToIPv6: true })
-            client = client.MapToIPv4(); // stored so by a dual-stack listener before addresses were made plain
+        // Plain: a record stored by a dual-stack listener before addresses were made plain holds ::ffff:a.b.c.d.
+        var client = IPEndPoint.TryParse(stored.Envelope.RemoteAddress ?? "", out var endpoint) ? ClientAddress.Plain(endpoint.Address) : null;
         var fromDomain = message.From.Mailboxes.FirstOrDefault()?.Domain;
 
         var (spf, spfDomain) = await checks.SpfAsync(client, stored.Envelope.MailFrom, stored.Envelope.Ehlo, cancellationToken);

@@ -1,13 +1,14 @@
 using System.Net;
 
-namespace MailSink.Server.Smtp;
+namespace MailSink.Storage;
 
 /// <summary>
-/// A client's address as a person knows it. On a dual-stack listener (<c>::</c>, the default) an IPv4 client
-/// arrives as <c>::ffff:a.b.c.d</c>; it is greeted, logged, stored and counted as <c>a.b.c.d</c>, as it
-/// would be on an IPv4 listener.
+/// A client's address as a person knows it. On a dual-stack listener (<c>::</c>, the default for SMTP and
+/// HTTP) an IPv4 client arrives as <c>::ffff:a.b.c.d</c>; it is greeted, logged, stored, counted and checked
+/// as <c>a.b.c.d</c>, as it would be on an IPv4 listener. SMTP and HTTP alike store it as
+/// <see cref="IPEndPoint"/> writes it (<c>127.0.0.1:5000</c>, <c>[::1]:5000</c>), which parses back.
 /// </summary>
-internal static class ClientAddress
+public static class ClientAddress
 {
     public static IPAddress Plain(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
