@@ -130,9 +130,7 @@ internal sealed partial class SessionAdapter
     /// </summary>
     private async ValueTask<bool> AnswerTelnetAsync(TelnetCommands.Effects telnet)
     {
-        for (var i = 0; i < telnet.TimingMarks; i++)
-            Transport.Output.Write(TelnetCommands.TimingMarkAnswer);
-        _outputPending |= telnet.TimingMarks > 0;
+        AnswerTimingMarks(telnet.TimingMarks);
         if (await OverCommandCapAsync())
             return true;
         if (telnet.Key != 0)
@@ -150,6 +148,14 @@ internal sealed partial class SessionAdapter
         }
 
         return false;
+    }
+
+    /// <summary>Answers telnet's "DO TIMING-MARK" <paramref name="count"/> times, ahead of any reply after it (not an SMTP reply).</summary>
+    private void AnswerTimingMarks(int count)
+    {
+        for (var i = 0; i < count; i++)
+            Transport.Output.Write(TelnetCommands.TimingMarkAnswer);
+        _outputPending |= count > 0;
     }
 
     /// <summary>A control byte as a person would know it: a terminal's Backspace sends 0x08 or 0x7F.</summary>
@@ -240,9 +246,8 @@ internal sealed partial class SessionAdapter
         {
             // Not an SMTP reply: only a telnet client sends these bytes, and it shows nothing more until its
             // timing mark is answered, the reply to the final dot included. The word on it, once a message.
-            for (; decoder.TelnetKeys > 0; decoder.TelnetKeys--)
-                Transport.Output.Write(TelnetCommands.TimingMarkAnswer);
-            _outputPending = true;
+            AnswerTimingMarks(decoder.TelnetKeys);
+            decoder.TelnetKeys = 0;
             if (!decoder.TelnetKeyNoted)
             {
                 decoder.TelnetKeyNoted = true;

@@ -131,9 +131,7 @@ internal sealed partial class SessionAdapter(SinkSession session, SessionTracker
             try
             {
                 // Bounded: a client that pipelined much and never reads must not hold its slot with the 221.
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(TimeSpan.FromSeconds(5));
-                await FlushAsync(timeout.Token);
+                await FlushWithinAsync(ClosingFlushLimit, cancellationToken);
                 await Transport.CloseTlsAsync();
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -147,12 +145,8 @@ internal sealed partial class SessionAdapter(SinkSession session, SessionTracker
     /// Called before the TLS handshake: what was written must reach the client in plain text, within the
     /// handshake's own time (a client that never reads fails it as a handshake that never comes does).
     /// </summary>
-    public async ValueTask BeforeUpgradeAsync(CancellationToken cancellationToken)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(SocketTransport.HandshakeTimeout);
-        await FlushAsync(timeout.Token);
-    }
+    public ValueTask BeforeUpgradeAsync(CancellationToken cancellationToken) =>
+        FlushWithinAsync(SocketTransport.HandshakeTimeout, cancellationToken);
 
     /// <summary>
     /// Called after a successful TLS handshake. Everything learnt from the client before it is forgotten
@@ -235,14 +229,27 @@ internal sealed partial class SessionAdapter(SinkSession session, SessionTracker
         await Transport.Output.FlushAsync(cancellationToken);
     }
 
+    /// <summary>How long the last replies of a session that is ending may take to go out.</summary>
+    private static readonly TimeSpan ClosingFlushLimit = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Flushes within <paramref name="limit"/> as well as <paramref name="cancellationToken"/>: a client that
+    /// sends and never reads fills the socket, and an unbounded flush would hold its connection slot for ever.
+    /// </summary>
+    private async ValueTask FlushWithinAsync(TimeSpan limit, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(limit);
+        await FlushAsync(timeout.Token);
+    }
+
     private async ValueTask CloseWithAsync(string reply)
     {
         Reply(reply);
         _closing = true;
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await FlushAsync(timeout.Token);
+            await FlushWithinAsync(ClosingFlushLimit, CancellationToken.None);
             await Transport.CloseTlsAsync();
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
