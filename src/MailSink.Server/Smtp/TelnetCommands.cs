@@ -87,7 +87,8 @@ internal static class TelnetCommands
     /// Takes the whole telnet commands at the start of <paramref name="input"/>: how many bytes they make up, and
     /// what they ask in <paramref name="effects"/>. 0 when it does not start with one, and also while the last
     /// one is incomplete or is a key that ends the bytes read: a key's word must not go out before its timing
-    /// mark has come and is answered first (past a run of 64 bytes, longer than any person's, it may). Line editing (erase a character, erase the line) has nothing to edit at the start of a line.
+    /// mark has come and is answered first (past a run of 64 bytes, longer than any person's, it may). Line
+    /// editing (erase a character, erase the line) has nothing to edit at the start of a line.
     /// </summary>
     public static int TakeLeading(in ReadOnlySequence<byte> input, ref Effects effects)
     {

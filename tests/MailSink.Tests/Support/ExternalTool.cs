@@ -71,7 +71,8 @@ public static class ExternalTool
         return result;
     }
 
-    private static string Locate(string tool)
+    /// <summary>The program's path on PATH; a missing one fails the test naming the Debian <paramref name="packages"/> to install.</summary>
+    public static string Locate(string tool, string packages = "swaks openssl libnet-ssleay-perl")
     {
         foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
         {
@@ -82,6 +83,6 @@ public static class ExternalTool
 
         throw new Xunit.Sdk.XunitException(
             $"{tool} is not installed, and this test needs the real program. Install it (Debian/Ubuntu: " +
-            "apt-get install swaks openssl libnet-ssleay-perl), as .ci/run does.");
+            $"apt-get install {packages}), as .ci/run does.");
     }
 }

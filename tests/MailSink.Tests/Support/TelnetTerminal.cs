@@ -28,13 +28,8 @@ public sealed class TelnetTerminal : IAsyncDisposable
 
     public static TelnetTerminal Open(int port, ITestOutputHelper output)
     {
-        foreach (var tool in new[] { "telnet", "script" })
-        {
-            if (!(Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(dir => File.Exists(Path.Combine(dir, tool))))
-                throw new Xunit.Sdk.XunitException($"{tool} is not installed, and this test needs the real program (Debian/Ubuntu: apt-get install telnet bsdutils), as .ci/run does.");
-        }
-
-        var start = new ProcessStartInfo("script")
+        ExternalTool.Locate("telnet", "telnet");
+        var start = new ProcessStartInfo(ExternalTool.Locate("script", "bsdutils"))
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
