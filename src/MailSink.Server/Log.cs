@@ -35,6 +35,9 @@ internal static partial class Log
     [LoggerMessage(1014, LogLevel.Information, "[{Session}] idle for {Seconds} s, closed with 421")]
     public static partial void SessionIdle(ILogger logger, string session, double seconds);
 
+    [LoggerMessage(1028, LogLevel.Information, "[{Session}] the client read none of its replies for {Seconds} s (its connection stayed full): closed without a 421")]
+    public static partial void ClientNotReading(ILogger logger, string session, double seconds);
+
     [LoggerMessage(1024, LogLevel.Information, "[{Session}] closed with 421 after {Errors} error replies (MailSink:Smtp:MaxErrorsPerSession)")]
     public static partial void TooManyErrors(ILogger logger, string session, int errors);
 

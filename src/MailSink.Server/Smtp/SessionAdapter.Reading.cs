@@ -176,6 +176,7 @@ internal sealed partial class SessionAdapter
     /// </summary>
     private async ValueTask<ReadResult?> ReadTransportAsync(PipeReader input, bool watchDrain, long since, CancellationToken cancellationToken)
     {
+        var flushed = false;
         try
         {
             using var timeout = watchDrain
@@ -197,6 +198,7 @@ internal sealed partial class SessionAdapter
             // Under the same timeout (the busy one too, if the server becomes busy meanwhile): a client that
             // sends and never reads fills the socket, and a flush would then wait for ever, holding a slot.
             await FlushAsync(timeout.Token);
+            flushed = true;
             return await input.ReadAsync(timeout.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -210,8 +212,18 @@ internal sealed partial class SessionAdapter
             {
                 // Which timeout ended it: the busy one unless the full idle time has passed.
                 var idle = Environment.TickCount64 - since >= (long)Settings.IdleTimeout.TotalMilliseconds ? Settings.IdleTimeout : Settings.BusyIdleTimeout;
-                Log.SessionIdle(logger, Id, idle.TotalSeconds);
-                await CloseWithAsync($"421 {Settings.ServerName} Idle for {idle.TotalSeconds:0} seconds, closing connection");
+                if (flushed)
+                {
+                    Log.SessionIdle(logger, Id, idle.TotalSeconds);
+                    await CloseWithAsync($"421 {Settings.ServerName} Idle for {idle.TotalSeconds:0} seconds, closing connection");
+                }
+                else
+                {
+                    // The replies never left: the client sends and does not read, and its socket is full. A 421
+                    // would wait behind them, so the connection is closed without one.
+                    Log.ClientNotReading(logger, Id, idle.TotalSeconds);
+                    _closing = true;
+                }
             }
 
             return null;
