@@ -3,7 +3,10 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace MailSink.Api;
 
-/// <summary><c>api/servers</c>: inboxes in Mailosaur's shape. Inboxes also come into being with their first message.</summary>
+/// <summary>
+/// <c>api/servers</c>: inboxes in Mailosaur's shape. Inboxes also come into being with their first message.
+/// An id in a path is read as <c>?server=</c> reads it: in any case, a Unicode label as its ASCII form.
+/// </summary>
 internal static class ServersApi
 {
     public static RouteGroupBuilder MapServersApi(this RouteGroupBuilder api)
@@ -32,14 +35,14 @@ internal static class ServersApi
     }
 
     private static async Task<Results<Ok<ServerDto>, NotFound>> Get(IInboxRepository inboxes, HttpContext context, string id) =>
-        await inboxes.GetAsync(id, context.RequestAborted) is { } inbox ? TypedResults.Ok(ToDto(inbox)) : TypedResults.NotFound();
+        await inboxes.GetAsync(MessagesApi.Inbox(id), context.RequestAborted) is { } inbox ? TypedResults.Ok(ToDto(inbox)) : TypedResults.NotFound();
 
     private static async Task<IResult> Update(IInboxRepository inboxes, HttpRequest request, string id)
     {
         var (name, error) = await ReadNameAsync(request);
         if (error is not null)
             return error;
-        return await inboxes.RenameAsync(id, name!, request.HttpContext.RequestAborted) is { } inbox ? TypedResults.Ok(ToDto(inbox)) : TypedResults.NotFound();
+        return await inboxes.RenameAsync(MessagesApi.Inbox(id), name!, request.HttpContext.RequestAborted) is { } inbox ? TypedResults.Ok(ToDto(inbox)) : TypedResults.NotFound();
     }
 
     /// <summary>
@@ -59,12 +62,15 @@ internal static class ServersApi
     }
 
     private static async Task<Results<NoContent, NotFound>> Delete(IInboxRepository inboxes, HttpContext context, string id) =>
-        await inboxes.DeleteAsync(id, context.RequestAborted) ? TypedResults.NoContent() : TypedResults.NotFound();
+        await inboxes.DeleteAsync(MessagesApi.Inbox(id), context.RequestAborted) ? TypedResults.NoContent() : TypedResults.NotFound();
 
-    private static async Task<Results<Ok<ServerPasswordDto>, NotFound>> Password(IInboxRepository inboxes, IInboxPasswords passwords, HttpContext context, string id) =>
-        await inboxes.GetAsync(id, context.RequestAborted) is null
+    private static async Task<Results<Ok<ServerPasswordDto>, NotFound>> Password(IInboxRepository inboxes, IInboxPasswords passwords, HttpContext context, string id)
+    {
+        id = MessagesApi.Inbox(id);
+        return await inboxes.GetAsync(id, context.RequestAborted) is null
             ? TypedResults.NotFound()
             : TypedResults.Ok(new ServerPasswordDto(passwords.PasswordFor(id)));
+    }
 
     private static ServerDto ToDto(InboxRecord inbox) => new(
         inbox.Id, inbox.Name, [], inbox.Messages, inbox.LastReceivedTicks > 0 ? new DateTimeOffset(inbox.LastReceivedTicks, TimeSpan.Zero) : null);

@@ -59,6 +59,33 @@ public abstract class ServersApiTests(ConfiguredHost shared)
         Assert.Equal(newest, entry.GetProperty("lastReceived").GetDateTimeOffset());
     }
 
+    /// <summary>A server's id in a path is read as <c>?server=</c> reads it and as mail routes it: any case, Unicode as punycode.</summary>
+    [Fact]
+    public async Task A_server_id_in_a_path_is_taken_in_any_case_and_in_unicode()
+    {
+        var inbox = "b\u00fccher" + MailSinkHost.NewInbox()[1..7]; // "bücher…", routed as xn--bcher…
+        await SmtpSend.MessageAsync(Host.SmtpPort, SmtpSend.Simple($"x@{inbox.ToUpperInvariant()}.localhost", "unicode", "1"));
+        var id = new System.Globalization.IdnMapping().GetAscii(inbox).ToLowerInvariant();
+        Assert.StartsWith("xn--", id, StringComparison.Ordinal);
+        Assert.Single(await Host.ListAsync(id));
+
+        foreach (var spelling in new[] { id.ToUpperInvariant(), Uri.EscapeDataString(inbox), Uri.EscapeDataString(inbox.ToUpperInvariant()) })
+        {
+            Assert.Equal(id, (await Host.GetJsonAsync($"/api/servers/{spelling}")).GetProperty("id").GetString());
+            Assert.Equal(HttpStatusCode.OK, (await Host.Http.GetAsync($"/api/servers/{spelling}/password")).StatusCode);
+        }
+
+        using var renamed = await Host.Http.PutAsync($"/api/servers/{id.ToUpperInvariant()}", Json("""{"name":"Renamed"}"""));
+        Assert.Equal(HttpStatusCode.OK, renamed.StatusCode);
+        Assert.Equal("Renamed", (await Host.GetJsonAsync($"/api/servers/{id}")).GetProperty("name").GetString());
+        Assert.Equal((await Host.GetJsonAsync($"/api/servers/{id}/password")).GetProperty("value").GetString(),
+            (await Host.GetJsonAsync($"/api/servers/{Uri.EscapeDataString(inbox)}/password")).GetProperty("value").GetString());
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Host.Http.DeleteAsync($"/api/servers/{Uri.EscapeDataString(inbox.ToUpperInvariant())}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Host.Http.GetAsync($"/api/servers/{id}")).StatusCode);
+        Assert.Empty(await Host.ListAsync(id));
+    }
+
     [Theory]
     [InlineData("{}")]
     [InlineData("""{"name":""}""")]
