@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MailSink.Storage;
 
 namespace MailSink.Api.Chaos;
 
@@ -57,10 +58,27 @@ internal static class ChaosApi
         return TypedResults.Ok(new ChaosRulesDto(rules.Replace(parsed)));
     }
 
+    /// <summary>A rule's fields as JSON names them (<c>applied</c> and <c>id</c> too, so that a rule read back can be sent again).</summary>
+    private static readonly string[] RuleFields = [.. typeof(ChaosRule).GetProperties().Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name))];
+
     private static bool TryRule(JsonElement json, string field, out ChaosRule? rule, out IResult? error)
     {
         rule = null;
         error = null;
+
+        // A misspelt field would otherwise be dropped, and a rule meant for one inbox ("inbx") would fail
+        // every session of every test.
+        if (json.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var property in json.EnumerateObject())
+            {
+                if (RuleFields.Contains(property.Name, StringComparer.OrdinalIgnoreCase))
+                    continue;
+                error = ApiErrors.BadRequest(field, $"{field} has no field \"{QuotedText.Printable(property.Name, 40)}\": a rule's fields are {string.Join(", ", RuleFields.Where(f => f is not ("id" or "applied")))}.");
+                return false;
+            }
+        }
+
         try
         {
             rule = json.Deserialize<ChaosRule>(ApiJson.Web);

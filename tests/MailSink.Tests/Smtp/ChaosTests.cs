@@ -206,6 +206,10 @@ public sealed class ChaosTests(ChaosTests.Fixture shared) : IClassFixture<ChaosT
         var rule = (await host.GetJsonAsync("/api/chaos")).GetProperty("rules").EnumerateArray().Single();
         Assert.Equal(2, rule.GetProperty("applied").GetInt64());
 
+        // The rules as read back (id and applied included) can be sent again as they are.
+        using var again = await host.Http.PutAsync("/api/chaos", Json($$"""{"rules":[{{rule.GetRawText()}}]}"""));
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+
         using var put = await host.Http.PutAsync("/api/chaos", Json("""{"rules":[{"stage":"rcpt","address":"*@down.localhost","code":550,"text":"Gone"}]}"""));
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
         Assert.Equal(SmtpStatusCode.MailboxUnavailable, (await RefusedAsync()).StatusCode);
@@ -215,6 +219,8 @@ public sealed class ChaosTests(ChaosTests.Fixture shared) : IClassFixture<ChaosT
 
     [Theory]
     [InlineData("""{"stage":"sometimes","code":451}""", "is not a rule")]
+    [InlineData("""{"stage":"rcpt","inbx":"checkout","code":451}""", "rule has no field \"inbx\": a rule's fields are stage, action, code, text, inbox, address, count")]
+    [InlineData("""{"stage":"rcpt","Code":451,"adress":"*@x.localhost"}""", "has no field \"adress\"")]
     [InlineData("""{"stage":"rcpt","code":250}""", "code must be a 4xx or 5xx")]
     [InlineData("""{"stage":"connect","inbox":"x","code":421}""", "inbox and address need a stage")]
     [InlineData("""{"stage":"mail","inbox":"x","code":451}""", "inbox needs the rcpt or data stage")]
