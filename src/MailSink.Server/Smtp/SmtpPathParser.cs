@@ -97,9 +97,11 @@ internal static class SmtpPathParser
                 return false;
             }
 
-            if (!parameters.TryAdd(key, value))
+            // The same parameter twice with the same value is harmless, and Python's smtplib sends it so when a
+            // caller's mail_options name SMTPUTF8 or BODY=8BITMIME, which it adds itself as well.
+            if (!parameters.TryAdd(key, value) && !string.Equals(parameters[key], value, StringComparison.OrdinalIgnoreCase))
             {
-                error = $"Parameter {key.ToUpperInvariant()} is given twice.";
+                error = $"Parameter {key.ToUpperInvariant()} is given twice, as {Shown(parameters[key])} and as {Shown(value)}.";
                 return false;
             }
         }
@@ -108,6 +110,8 @@ internal static class SmtpPathParser
         error = "";
         return true;
     }
+
+    private static string Shown(string? value) => value is null ? "a flag" : $"'{QuotedText.Printable(value, 32)}'";
 
     /// <summary>
     /// Checks one address: <c>local@domain</c>, local part a dot-atom or a quoted string (UTF-8 allowed),

@@ -244,7 +244,7 @@ public sealed class HandTypedSessionTests(SharedHost shared, ITestOutputHelper o
     [InlineData("mail frm: a@b.example", "501 Syntax: MAIL FROM:<address>")]
     [InlineData("mail from: a@b.example SIZE=abc", "501 SIZE must be a number of bytes, e.g. SIZE=1024")]
     [InlineData("mail from: a@b.example FOO=1", "555 MAIL parameter FOO is not supported")]
-    [InlineData("mail from: a@b.example SIZE=1 SIZE=2", "501 Parameter SIZE is given twice. Syntax: MAIL FROM:<address>")]
+    [InlineData("mail from: a@b.example SIZE=1 SIZE=2", "501 Parameter SIZE is given twice, as '1' and as '2'. Syntax: MAIL FROM:<address>")]
     [InlineData("mail from: a b@c.example", "501 'a' has no domain: write it as name@domain, e.g. test@inbox.localhost. Syntax: MAIL FROM:<address>")]
     [InlineData("mail from: a@b.example BODY=8BIT", "501 BODY must be 7BIT, 8BITMIME or BINARYMIME")]
     public async Task Malformed_mail_commands_get_a_clear_error_and_the_session_goes_on(string command, string reply)

@@ -88,6 +88,36 @@ public sealed class Utf8AndEightBitTests(SharedHost shared, ITestOutputHelper ou
         Assert.Equal($"ünïcode@{inbox}.localhost", stored.GetProperty("metadata").GetProperty("rcptTo")[0].GetProperty("email").GetString());
     }
 
+    /// <summary>
+    /// Python's smtplib adds SMTPUTF8 and BODY=8BITMIME to MAIL itself when an address needs them, so a caller
+    /// who names them in mail_options as well sends each twice: that used to be a 501.
+    /// </summary>
+    [Fact]
+    public async Task Python_smtplib_sends_utf8_addresses_with_smtputf8_named_by_the_caller_too()
+    {
+        var inbox = MailSinkHost.NewInbox();
+        var script = $$"""
+            from email.message import EmailMessage
+            import smtplib
+            m = EmailMessage()
+            m["From"] = "jörg@exämple.de"
+            m["To"] = "ünïcode@{{inbox}}.localhost"
+            m["Subject"] = "smtplib and SMTPUTF8"
+            m.set_content("ü")
+            with smtplib.SMTP("127.0.0.1", {{Host.SmtpPort}}, timeout=30) as s:
+                s.set_debuglevel(1)
+                s.send_message(m, mail_options=["SMTPUTF8"])
+                print("sent")
+            """;
+        var result = await ExternalTool.RunAsync(output, "python3", ["-c", script]);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("SMTPUTF8 SMTPUTF8", result.StdErr, StringComparison.Ordinal); // what makes this test worth having
+        var stored = await Host.SingleMessageAsync(inbox);
+        Assert.Equal("j\u00f6rg@ex\u00e4mple.de", stored.GetProperty("metadata").GetProperty("mailFrom").GetString());
+        Assert.Equal($"\u00fcn\u00efcode@{inbox}.localhost", stored.GetProperty("metadata").GetProperty("rcptTo")[0].GetProperty("email").GetString());
+    }
+
     [Fact]
     public async Task An_8bit_body_is_stored_byte_for_byte_with_its_final_crlf()
     {
