@@ -4,7 +4,7 @@ using MailSink.Storage.Ingest;
 namespace MailSink.Api;
 
 /// <summary>Parses query parameters by hand, so that a bad value is a Mailosaur-shaped 400, never a 500.</summary>
-internal static class QueryParameters
+internal static partial class QueryParameters
 {
     public const int DefaultItemsPerPage = 50;
     public const int MaxItemsPerPage = 1000;
@@ -33,21 +33,35 @@ internal static class QueryParameters
         return true;
     }
 
+    /// <summary>
+    /// An ISO 8601 date, or date and time (UTC unless it has an offset), as every Mailosaur client sends one.
+    /// Nothing else: "06/12/2026" would otherwise be read the American way, as 12 June. A <c>+</c> offset
+    /// written unencoded in a URL arrives as a space ("…T13:21:58.41 00:00"), which is read back as the
+    /// <c>+</c> it was: a value pasted from a <c>received</c> field then works.
+    /// </summary>
     public static bool TryDate(string? value, string field, out DateTimeOffset? date, out IResult? error)
     {
         date = null;
         error = null;
         if (string.IsNullOrEmpty(value))
             return true;
-        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+        var text = UnencodedPlus().Replace(value.Trim(), "$1+$2");
+        if (IsoDateStart().IsMatch(text)
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
         {
             date = parsed;
             return true;
         }
 
-        error = ApiErrors.BadRequest(field, $"{field} must be an ISO 8601 date and time, such as 2026-01-31T12:00:00Z.");
+        error = ApiErrors.BadRequest(field, $"{field} must be an ISO 8601 date and time, such as 2026-01-31T12:00:00Z or 2026-01-31T13:00:00%2B01:00 (a + written %2B in a URL).");
         return false;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}(?:$|[Tt ])")]
+    private static partial System.Text.RegularExpressions.Regex IsoDateStart();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(\d{4}-\d{2}-\d{2}T[\d:.,]+) (\d{2}(?::?\d{2})?)$")]
+    private static partial System.Text.RegularExpressions.Regex UnencodedPlus();
 
     /// <summary>
     /// <c>dir</c>, in both its meanings: Mailosaur's clients send the direction, <c>Received</c> (the default:

@@ -194,18 +194,27 @@ public abstract class MessagesApiTests(ConfiguredHost shared, ITestOutputHelper 
         var after = await Host.GetJsonAsync($"/api/messages?server={inbox}&receivedAfter={Uri.EscapeDataString(oldReceived)}");
         Assert.Equal("new", Assert.Single(after.GetProperty("items").EnumerateArray()).GetProperty("subject").GetString());
 
+        // Pasted into a URL as it is, the offset's '+' arrives as a space: it is read as the '+' it was.
+        Assert.EndsWith("+00:00", oldReceived, StringComparison.Ordinal);
+        var pasted = await Host.GetJsonAsync($"/api/messages?server={inbox}&receivedAfter={oldReceived}");
+        Assert.Equal("new", Assert.Single(pasted.GetProperty("items").EnumerateArray()).GetProperty("subject").GetString());
+
         var capped = await Host.GetJsonAsync($"/api/messages?server={inbox}&itemsPerPage=5000&page=0");
         Assert.Equal(2, capped.GetProperty("items").GetArrayLength());
         var unknown = await Host.GetJsonAsync("/api/messages?server=nosuchinbox");
         Assert.Equal(0, unknown.GetProperty("items").GetArrayLength());
     }
 
+    private const string DateError = "receivedAfter must be an ISO 8601 date and time, such as 2026-01-31T12:00:00Z or 2026-01-31T13:00:00%2B01:00 (a + written %2B in a URL).";
+
     [Theory]
     [InlineData("/api/messages", "server", "Specify the server (inbox) id, e.g. ?server=abcd1234.")]
     [InlineData("/api/messages?server=x&page=-1", "page", "page must be a whole number, 0 or more.")]
     [InlineData("/api/messages?server=x&itemsPerPage=abc", "itemsPerPage", "itemsPerPage must be a whole number from 1 to 1000.")]
     [InlineData("/api/messages?server=x&itemsPerPage=0", "itemsPerPage", "itemsPerPage must be a whole number from 1 to 1000.")]
-    [InlineData("/api/messages?server=x&receivedAfter=yesterday", "receivedAfter", "receivedAfter must be an ISO 8601 date and time, such as 2026-01-31T12:00:00Z.")]
+    [InlineData("/api/messages?server=x&receivedAfter=yesterday", "receivedAfter", DateError)]
+    [InlineData("/api/messages?server=x&receivedAfter=06/12/2026", "receivedAfter", DateError)] // not read as 12 June
+    [InlineData("/api/messages?server=x&receivedAfter=Dec%206%202026", "receivedAfter", DateError)]
     public async Task Bad_query_parameters_get_a_400_in_mailosaurs_error_shape(string path, string field, string description)
     {
         using var response = await Host.Http.GetAsync(path);
