@@ -20,12 +20,16 @@ internal static class RequestBodies
         if (buffer is null)
             return (null, ApiErrors.BadRequest(field, $"The request body is larger than {maxBodyBytes} bytes."));
 
-        if (buffer.Length == 0 || buffer.ToArray().All(b => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
+        // A file saved by a Windows editor or PowerShell 5 (curl -d @file.json) starts with a UTF-8 byte order mark.
+        var json = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        if (json.Span.StartsWith("\uFEFF"u8))
+            json = json[3..];
+        if (json.Span.TrimStart(" \t\r\n"u8).IsEmpty)
             return required ? (null, ApiErrors.BadRequest(field, "A JSON object is required in the request body.")) : (null, null);
 
         try
         {
-            using var document = JsonDocument.Parse(buffer.ToArray());
+            using var document = JsonDocument.Parse(json);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 return (null, ApiErrors.BadRequest(field, "The request body must be a JSON object."));
             if (!IsValidText(document.RootElement))

@@ -79,6 +79,7 @@ public abstract class SearchApiTests(SearchApiTests.SeededHost fixture)
     [InlineData("""{"SentFrom":null,"SentTo":"bob@{inbox}.localhost","Subject":null,"Body":null,"Match":0}""", new[] { "Other", "Invoice 42 (final) [paid]" })]
     [InlineData("""{"SentFrom":"zed@example.com","SentTo":null,"Subject":"Password","Body":null,"Match":1}""", new[] { "Other", "Password reset" })]
     [InlineData("""{"sentFrom":null,"sentTo":null,"subject":"Password","body":null,"match":"any"}""", new[] { "Password reset" })]
+    [InlineData("\uFEFF{\"subject\":\"welcome\"}", new[] { "Welcome" })] // a UTF-8 byte order mark first, as Windows editors save a file
     public async Task Criteria_match_case_insensitively_as_plain_text_in_both_wire_forms(string criteria, string[] expected)
     {
         var (response, subjects) = await SearchAsync(criteria.Replace("{inbox}", fixture.Inbox, StringComparison.Ordinal));
@@ -100,6 +101,7 @@ public abstract class SearchApiTests(SearchApiTests.SeededHost fixture)
     [InlineData("{}", "criteria", "Give at least one of sentFrom, sentTo, subject or body.")]
     [InlineData("""{"SentFrom":null,"SentTo":null,"Subject":null,"Body":null,"Match":0}""", "criteria", "Give at least one of sentFrom, sentTo, subject or body.")]
     [InlineData("", "criteria", "A JSON object is required in the request body.")]
+    [InlineData("\uFEFF \r\n", "criteria", "A JSON object is required in the request body.")]
     [InlineData("[1,2]", "criteria", "The request body must be a JSON object.")]
     [InlineData("{not json", "criteria", null)]
     [InlineData("""{"subject":"x","match":"SOME"}""", "match", "match must be \"ALL\" or \"ANY\" (or 0 or 1).")]
