@@ -20,7 +20,7 @@ public static partial class MessageParser
     {
         if (raw.IsEmpty)
             return new MessageContent(null, null, []);
-        if (!TryLoad(raw, out var mime, out _, out _))
+        if (!TryLoad(raw, out var mime, out _, out _, out _))
             return new MessageContent(UnparsedText(raw), null, []);
         var (text, html) = Bodies(mime, []);
         return new MessageContent(
@@ -29,9 +29,9 @@ public static partial class MessageParser
             Headers(mime, []));
     }
 
-    private static bool TryLoad(ReadOnlyMemory<byte> raw, [NotNullWhen(true)] out MimeMessage? mime, out List<string> cutFields, out string? error)
+    private static bool TryLoad(ReadOnlyMemory<byte> raw, [NotNullWhen(true)] out MimeMessage? mime, out List<string> cutFields, out string? strayLine, out string? error)
     {
-        var parsed = HeaderFieldLimiter.Limit(raw, out cutFields);
+        var parsed = HeaderSection.ForParser(raw, out cutFields, out strayLine);
         try
         {
             mime = Load(parsed);
@@ -55,9 +55,24 @@ public static partial class MessageParser
     /// once (<see cref="TextPartDecoder"/>); the decoded parts go into <paramref name="decoded"/> so that
     /// <see cref="IsBodyText"/> need not decode them again.
     /// </summary>
-    private static (string? Text, string? Html) Bodies(MimeMessage mime, List<string> problems, Dictionary<TextPart, string>? decoded = null) =>
-        (Safe(() => Body(mime, TextFormat.Plain, decoded), problems, "text body"),
-         Safe(() => Body(mime, TextFormat.Html, decoded), problems, "HTML body"));
+    private static (string? Text, string? Html) Bodies(MimeMessage mime, List<string> problems, Dictionary<TextPart, string>? decoded = null)
+    {
+        var text = Safe(() => Body(mime, TextFormat.Plain, decoded), problems, "text body");
+        var html = Safe(() => Body(mime, TextFormat.Html, decoded), problems, "HTML body");
+        if (mime.Body is Multipart { Count: 0 } empty)
+        {
+            // No part could be found (no boundary parameter, or no line with the boundary): what the body
+            // holds is all MimeKit kept, as the multipart's preamble. Shown as the text rather than lost.
+            var type = empty.ContentType.MimeType;
+            problems.Add(string.IsNullOrEmpty(empty.Boundary)
+                ? $"The {type} body has no boundary parameter, so its parts cannot be told apart: its content is shown as text."
+                : $"No line of the {type} body is its boundary '{QuotedText.Printable(empty.Boundary, 70)}': its content is shown as text.");
+            if (text is null && html is null && !string.IsNullOrEmpty(empty.Preamble))
+                text = empty.Preamble.Replace("\r\n", "\n", StringComparison.Ordinal);
+        }
+
+        return (text, html);
+    }
 
     /// <summary>The part chosen as <see cref="MimeMessage.GetTextBody"/> chooses it, and its text.</summary>
     private static string? Body(MimeMessage mime, TextFormat format, Dictionary<TextPart, string>? decoded)
@@ -84,7 +99,7 @@ public static partial class MessageParser
     /// from <paramref name="raw"/>, which must stay unchanged while the part is used.
     /// </summary>
     public static MimeEntity? FindPart(ReadOnlyMemory<byte> raw, int partIndex) =>
-        Load(HeaderFieldLimiter.Limit(raw, out _)).BodyParts.ElementAtOrDefault(partIndex);
+        Load(HeaderSection.ForParser(raw, out _, out _)).BodyParts.ElementAtOrDefault(partIndex);
 
     /// <summary>
     /// A persistent parse: each part's content is a window on <paramref name="bytes"/> rather than MimeKit's

@@ -59,7 +59,7 @@ public static partial class MessageParser
             return message;
         }
 
-        if (!TryLoad(raw, out var mime, out var cutFields, out var loadError))
+        if (!TryLoad(raw, out var mime, out var cutFields, out var strayLine, out var loadError))
         {
             message.ParseError = $"MIME parse failed: {loadError}";
             FillFromEnvelope(message, envelope);
@@ -69,11 +69,10 @@ public static partial class MessageParser
         }
 
         Fill(message, mime, envelope);
+        if (strayLine is not null)
+            AddProblem(message, $"The header section has no blank line before the body: the body was taken to start at the line '{strayLine}', which is not a header field.");
         if (cutFields.Count > 0)
-        {
-            var note = $"Header fields over {HeaderFieldLimiter.MaxFieldBytes} bytes were cut in the parsed view (the raw message is whole): {string.Join(", ", cutFields)}.";
-            message.ParseError = message.ParseError is null ? note : $"{message.ParseError} {note}";
-        }
+            AddProblem(message, $"Header fields over {HeaderSection.MaxFieldBytes} bytes were cut in the parsed view (the raw message is whole): {string.Join(", ", cutFields)}.");
 
         return message;
     }
@@ -162,6 +161,9 @@ public static partial class MessageParser
         if (problems.Count > 0)
             message.ParseError = string.Join(" ", problems);
     }
+
+    private static void AddProblem(StoredMessage message, string problem) =>
+        message.ParseError = message.ParseError is null ? problem : $"{message.ParseError} {problem}";
 
     /// <summary>Without parsed headers, the envelope is all there is: sender as From, recipients as Bcc.</summary>
     private static void FillFromEnvelope(StoredMessage message, SmtpEnvelope envelope)

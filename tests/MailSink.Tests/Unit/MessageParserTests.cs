@@ -770,6 +770,20 @@ public sealed class MessageParserTests
 
     private static (string Name, string Email)[] Pairs(IEnumerable<StoredAddress> addresses) =>
         [.. addresses.Select(a => (a.Name, a.Email))];
+
+    [Theory]
+    [InlineData("Content-Type: multipart/mixed", "The multipart/mixed body has no boundary parameter, so its parts cannot be told apart: its content is shown as text.")]
+    [InlineData("Content-Type: multipart/alternative; boundary=zzz", "No line of the multipart/alternative body is its boundary 'zzz': its content is shown as text.")]
+    public void A_multipart_body_without_parts_keeps_its_content_as_text_and_is_flagged(string contentType, string problem)
+    {
+        var raw = Encoding.ASCII.GetBytes($"From: a@b.example\r\nSubject: broken\r\nMIME-Version: 1.0\r\n{contentType}\r\n\r\nsome body\r\nsecond line\r\n");
+        var message = Parse(raw);
+
+        Assert.Equal("some body\nsecond line\n", message.Text);
+        Assert.Equal("some body second line", message.Summary);
+        Assert.Equal(problem, message.ParseError);
+        Assert.Equal(message.Text, MessageParser.ReadContent(raw).Text); // a full read gives what ingest stored
+    }
 }
 
 public sealed class MessageParserPartsTests
