@@ -30,8 +30,9 @@ internal static class MessagesApi
         group.MapGet("/{id}", Get).WithName("GetMessage").WithSummary("One message, in full.");
         foreach (var postOnly in new[] { "search", "await", "raw" })
         {
-            // Without these, GET api/messages/await would ask for a message whose id is "await": a bare 404.
-            group.MapMethods($"/{postOnly}", [HttpMethods.Get, HttpMethods.Head, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch], (HttpContext context) => PostOnly(context, postOnly))
+            // Without these, GET api/messages/await would ask for a message whose id is "await": a bare 404; and an
+            // OPTIONS, which no route takes, would be a 405 whose Allow named the methods of /{id} as well.
+            group.MapMethods($"/{postOnly}", [HttpMethods.Get, HttpMethods.Head, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch, HttpMethods.Options], (HttpContext context) => PostOnly(context, postOnly))
                 .ExcludeFromDescription();
         }
 

@@ -71,6 +71,13 @@ public sealed class HttpMethodTests(SharedHost shared, ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.MethodNotAllowed, search.StatusCode);
         Assert.Equal(["POST"], search.Content.Headers.Allow);
 
+        foreach (var path in new[] { "/api/messages/search", "/api/messages/await", "/api/messages/raw" })
+        {
+            using var options = await Host.Http.SendAsync(new HttpRequestMessage(HttpMethod.Options, path));
+            Assert.Equal(HttpStatusCode.MethodNotAllowed, options.StatusCode);
+            Assert.Equal(["POST"], options.Content.Headers.Allow);
+        }
+
         // A route that takes only POST, through routing's own 405.
         using var forward = await Host.Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/api/messages/{Guid.NewGuid()}/forward"));
         Assert.Equal(HttpStatusCode.MethodNotAllowed, forward.StatusCode);
