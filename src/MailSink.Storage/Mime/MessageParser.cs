@@ -118,13 +118,13 @@ public static partial class MessageParser
         message.Cc = Addresses(mime.Cc);
         message.Bcc = Addresses(mime.Bcc);
 
-        // Envelope-only recipients are blind copies.
+        // Envelope-only recipients are blind copies. A domain in Unicode and in punycode is one domain.
         var visible = new HashSet<string>(
-            message.To.Concat(message.Cc).Concat(message.Bcc).Select(a => a.Email),
+            message.To.Concat(message.Cc).Concat(message.Bcc).Select(a => SameAddress(a.Email)),
             StringComparer.OrdinalIgnoreCase);
         foreach (var rcpt in envelope.RcptTo)
         {
-            if (visible.Add(rcpt))
+            if (visible.Add(SameAddress(rcpt)))
                 message.Bcc.Add(new StoredAddress { Email = rcpt });
         }
 
@@ -160,6 +160,13 @@ public static partial class MessageParser
 
         if (problems.Count > 0)
             message.ParseError = string.Join(" ", problems);
+    }
+
+    /// <summary>An address with its domain as routing spells it (punycode), for comparing two spellings; ASCII ones as they are.</summary>
+    private static string SameAddress(string email)
+    {
+        var at = email.LastIndexOf('@');
+        return at < 0 || System.Text.Ascii.IsValid(email.AsSpan(at)) ? email : $"{email[..at]}@{Ingest.InboxRouter.NormalizeDomain(email[(at + 1)..])}";
     }
 
     private static void AddProblem(StoredMessage message, string problem) =>

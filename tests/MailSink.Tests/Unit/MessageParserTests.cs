@@ -278,6 +278,17 @@ public sealed class MessageParserTests
         Assert.All(message.Bcc, a => Assert.Equal("", a.Name));
     }
 
+    [Theory]
+    [InlineData("x@xn--bcher-kva.localhost", "x@b\u00fccher.localhost")]
+    [InlineData("x@b\u00fccher.localhost", "x@xn--bcher-kva.localhost")]
+    [InlineData("x@B\u00dcCHER.localhost", "x@xn--bcher-kva.localhost")]
+    public void A_recipient_whose_domain_the_header_spells_the_other_way_is_no_bcc(string rcpt, string header)
+    {
+        var message = Parse(Raw("From: a@example.com", $"To: {header}", "Subject: s", "", "b"), Envelope("a@example.com", rcpt, "hidden@b\u00fccher.localhost"));
+
+        Assert.Equal(["hidden@b\u00fccher.localhost"], message.Bcc.Select(a => a.Email));
+    }
+
     [Fact]
     public void A_bcc_header_is_kept_and_not_repeated_from_the_envelope()
     {
