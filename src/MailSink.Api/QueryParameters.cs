@@ -60,7 +60,7 @@ internal static partial class QueryParameters
     [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}(?:$|[Tt ])")]
     private static partial System.Text.RegularExpressions.Regex IsoDateStart();
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^(\d{4}-\d{2}-\d{2}T[\d:.,]+) (\d{2}(?::?\d{2})?)$")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(\d{4}-\d{2}-\d{2}[Tt ][\d:.,]+) (\d{2}(?::?\d{2})?)$")]
     private static partial System.Text.RegularExpressions.Regex UnencodedPlus();
 
     /// <summary>

@@ -14,6 +14,7 @@ public sealed class QueryParametersTests
     [InlineData("2026-01-31T13:00:00.5+01:00", "2026-01-31T12:00:00.5000000+00:00")] // the '+' unencoded
     [InlineData("2026-01-31T13:00:00+0100", "2026-01-31T12:00:00.0000000+00:00")]
     [InlineData("2026-01-31 12:00:00", "2026-01-31T12:00:00.0000000+00:00")] // no offset: UTC
+    [InlineData("2026-01-31 13:00:00+01:00", "2026-01-31T12:00:00.0000000+00:00")] // Python's str(datetime), its '+' unencoded
     public void Received_after_takes_iso_8601_as_mailosaurs_clients_send_it(string query, string expected)
     {
         var value = HttpUtility.ParseQueryString("receivedAfter=" + query)["receivedAfter"];
