@@ -207,7 +207,7 @@ internal static class ComposeApi
         var cancellation = request.HttpContext.RequestAborted;
         if (await messages.GetAsync(id, cancellation) is not { } stored || await messages.GetRawAsync(id, cancellation) is not { } raw)
             return null;
-        return (stored, await MimeMessage.LoadAsync(new MemoryStream(raw, writable: false), cancellation));
+        return (stored, MessageParser.LoadForReply(raw));
     }
 
     /// <summary>

@@ -55,7 +55,7 @@ internal sealed partial class LiteDbStore : IMessageRepository
     {
         var read = await UseAsync(() => FindById(_attachments, attachmentId) is { } link ? ReadLocked(link["message"].AsString) : null, cancellationToken);
         var attachment = read?.Found.Copy.ToMessage(read.Value.Found.Content).Attachments.FirstOrDefault(a => a.Id == attachmentId);
-        if (attachment is null || MessageParser.FindPart(read!.Value.Raw(), attachment.PartIndex) is not { } part)
+        if (attachment is null || MessageParser.FindPart(read!.Value.Raw(), attachment.PartIndex, attachment.ContentType) is not { } part)
             return null;
         using var decoded = new MemoryStream();
         MessageParser.WriteAttachment(part, decoded);

@@ -20,7 +20,11 @@ internal static class HeaderSection
     /// bytes (at a line end), with the names of the fields cut in <paramref name="cut"/>; and a line end put
     /// before <paramref name="strayLine"/>, the first line of the header section that is not a field (null if none).
     /// </summary>
-    public static ReadOnlyMemory<byte> ForParser(ReadOnlyMemory<byte> raw, out List<string> cut, out string? strayLine, int maxField = MaxFieldBytes)
+    /// <remarks>
+    /// <paramref name="endAtStrayLine"/> false gives the copy MailSink parsed before it ended header sections so
+    /// (before 2026-12-06), where attachment part numbers stored then were counted.
+    /// </remarks>
+    public static ReadOnlyMemory<byte> ForParser(ReadOnlyMemory<byte> raw, out List<string> cut, out string? strayLine, int maxField = MaxFieldBytes, bool endAtStrayLine = true)
     {
         cut = [];
         strayLine = null;
@@ -36,7 +40,7 @@ internal static class HeaderSection
             var line = span[position..lineEnd];
             var blank = line.Length <= 2 && line.TrimEnd("\r\n"u8).IsEmpty;
             var continuation = !blank && line[0] is (byte)' ' or (byte)'\t';
-            if (!blank && !continuation && fields.Count + (fieldStart >= 0 ? 1 : 0) > 0 && !IsField(line))
+            if (endAtStrayLine && !continuation && fields.Count + (fieldStart >= 0 ? 1 : 0) > 0 && !line.TrimEnd("\r\n"u8).IsEmpty && !IsField(line))
             {
                 stray = position;
                 break;
@@ -101,22 +105,23 @@ internal static class HeaderSection
     }
 
     /// <summary>
-    /// Whether a line starts a header field: a name of printable ASCII other than ':' (space or tab allowed
-    /// before the colon, RFC 5322's obsolete syntax), then ':'. An mbox "From " line is let through as MimeKit
-    /// reads it.
+    /// Whether a line (not the first: an mbox "From " line there is left to MimeKit) starts a header field: a
+    /// name without spaces or control characters, then ':' (space or tab allowed before the colon, RFC 5322's
+    /// obsolete syntax). A name with 8-bit bytes is taken for a field, as MimeKit takes it; "From my iPhone"
+    /// or "Dear customer: welcome" is not one.
     /// </summary>
     private static bool IsField(ReadOnlySpan<byte> line)
     {
         var colon = line.IndexOf((byte)':');
         if (colon <= 0)
-            return line.StartsWith("From "u8);
+            return false;
         var name = line[..colon].TrimEnd(" \t"u8);
         if (name.IsEmpty)
             return false;
         foreach (var b in name)
         {
-            if (b is < 33 or > 126)
-                return line.StartsWith("From "u8);
+            if (b is < 33 or 127)
+                return false;
         }
 
         return true;

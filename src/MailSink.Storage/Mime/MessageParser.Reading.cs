@@ -59,19 +59,35 @@ public static partial class MessageParser
     {
         var text = Safe(() => Body(mime, TextFormat.Plain, decoded), problems, "text body");
         var html = Safe(() => Body(mime, TextFormat.Html, decoded), problems, "HTML body");
-        if (mime.Body is Multipart { Count: 0 } empty)
+        foreach (var empty in EmptyMultiparts(mime.Body))
         {
             // No part could be found (no boundary parameter, or no line with the boundary): what the body
             // holds is all MimeKit kept, as the multipart's preamble. Shown as the text rather than lost.
             var type = empty.ContentType.MimeType;
+            var shown = text is null && html is null && !string.IsNullOrWhiteSpace(empty.Preamble);
+            var what = shown ? "its content is shown as text" : "it holds no part";
             problems.Add(string.IsNullOrEmpty(empty.Boundary)
-                ? $"The {type} body has no boundary parameter, so its parts cannot be told apart: its content is shown as text."
-                : $"No line of the {type} body is its boundary '{QuotedText.Printable(empty.Boundary, 70)}': its content is shown as text.");
-            if (text is null && html is null && !string.IsNullOrEmpty(empty.Preamble))
-                text = empty.Preamble.Replace("\r\n", "\n", StringComparison.Ordinal);
+                ? $"A {type} body has no boundary parameter, so its parts cannot be told apart: {what}."
+                : $"A {type} body has no part that starts with its boundary '{QuotedText.Printable(empty.Boundary, 70)}': {what}.");
+            if (shown)
+                text = empty.Preamble!.Replace("\r\n", "\n", StringComparison.Ordinal);
         }
 
         return (text, html);
+    }
+
+    /// <summary>Every multipart in the body, at any depth, in which MimeKit found no part.</summary>
+    private static IEnumerable<Multipart> EmptyMultiparts(MimeEntity? entity)
+    {
+        if (entity is not Multipart multipart)
+            yield break;
+        if (multipart.Count == 0)
+            yield return multipart;
+        foreach (var child in multipart)
+        {
+            foreach (var empty in EmptyMultiparts(child))
+                yield return empty;
+        }
     }
 
     /// <summary>The part chosen as <see cref="MimeMessage.GetTextBody"/> chooses it, and its text.</summary>
@@ -98,8 +114,24 @@ public static partial class MessageParser
     /// The n-th body part, in the order <see cref="StoredAttachment.PartIndex"/> counts them. Its content is read
     /// from <paramref name="raw"/>, which must stay unchanged while the part is used.
     /// </summary>
-    public static MimeEntity? FindPart(ReadOnlyMemory<byte> raw, int partIndex) =>
-        Load(HeaderSection.ForParser(raw, out _, out _)).BodyParts.ElementAtOrDefault(partIndex);
+    /// <remarks>
+    /// A message stored before MailSink ended a header section at its first stray line had its parts counted
+    /// without that: when the part found is not of <paramref name="contentType"/>, the one counted so is.
+    /// </remarks>
+    public static MimeEntity? FindPart(ReadOnlyMemory<byte> raw, int partIndex, string? contentType = null)
+    {
+        var part = Load(HeaderSection.ForParser(raw, out _, out var stray)).BodyParts.ElementAtOrDefault(partIndex);
+        if (stray is null || contentType is null || string.Equals(part?.ContentType.MimeType, contentType, StringComparison.OrdinalIgnoreCase))
+            return part;
+        var before = Load(HeaderSection.ForParser(raw, out _, out _, endAtStrayLine: false)).BodyParts.ElementAtOrDefault(partIndex);
+        return string.Equals(before?.ContentType.MimeType, contentType, StringComparison.OrdinalIgnoreCase) ? before : part;
+    }
+
+    /// <summary>
+    /// The message as the API's forward and reply read it: parsed as <see cref="Parse"/> parses it (its header
+    /// section ended at a stray line, long fields cut). Its parts read <paramref name="raw"/>, which must stay unchanged.
+    /// </summary>
+    public static MimeMessage LoadForReply(byte[] raw) => Load(HeaderSection.ForParser(raw, out _, out _));
 
     /// <summary>
     /// A persistent parse: each part's content is a window on <paramref name="bytes"/> rather than MimeKit's

@@ -59,7 +59,7 @@ internal sealed partial class PostgreSqlStore : IMessageRepository
     {
         var read = await ReadWholeAsync("m.attachment_ids <> '{}' AND m.attachment_ids @> ARRAY[@id]", attachmentId, cancellationToken);
         var attachment = read?.Message.Attachments.FirstOrDefault(a => a.Id == attachmentId);
-        if (attachment is null || MessageParser.FindPart(read!.Value.Raw, attachment.PartIndex) is not { } part)
+        if (attachment is null || MessageParser.FindPart(read!.Value.Raw, attachment.PartIndex, attachment.ContentType) is not { } part)
             return null;
         using var decoded = new MemoryStream();
         MessageParser.WriteAttachment(part, decoded);

@@ -193,6 +193,23 @@ public abstract class ComposeApiTests(ConfiguredHost shared)
         Assert.Single(await Host.ListAsync(target));
     }
 
+    /// <summary>The original is read as the API shows it: a body after headers without a blank line is quoted, not lost.</summary>
+    [Fact]
+    public async Task Forward_quotes_the_body_of_a_message_whose_headers_run_into_it()
+    {
+        var inbox = MailSinkHost.NewInbox();
+        var target = MailSinkHost.NewInbox();
+        var content = new ByteArrayContent(System.Text.Encoding.ASCII.GetBytes($"From: a@example.com\r\nTo: x@{inbox}.localhost\r\nSubject: hand typed\r\nThe meeting is at noon.\r\n"));
+        content.Headers.ContentType = new MediaTypeHeaderValue("message/rfc822");
+        using var uploaded = await Host.Http.PostAsync($"/api/messages/raw?server={inbox}", content);
+        var id = (await uploaded.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+        Assert.Equal("The meeting is at noon.\n", (await Host.GetJsonAsync($"/api/messages/{id}")).GetProperty("text").GetProperty("body").GetString());
+
+        var forwarded = await PostOkAsync($"/api/messages/{id}/forward", $$"""{"to":"boss@{{target}}.localhost","text":"See below."}""");
+
+        Assert.Contains("The meeting is at noon.", forwarded.GetProperty("text").GetProperty("body").GetString()!, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Reply_goes_to_the_sender_threaded_with_in_reply_to_references_and_re()
     {

@@ -49,6 +49,8 @@ public sealed class HeaderSectionTests
     [InlineData("From: a@b.example\r\nSubject: x\r\nthis is not a header line\r\nmore body\r\n", "this is not a header line", "this is not a header line\nmore body\n")]
     [InlineData("Subject: x\nHello there, no blank line\n", "Hello there, no blank line", "Hello there, no blank line\n")]
     [InlineData("Subject: x\r\nX-Folded: a\r\n b\r\nDear customer: your order\r\n", "Dear customer: your order", "Dear customer: your order\n")]
+    [InlineData("Subject: x\r\nTo: c@d.localhost\r\nFrom my iPhone\r\n", "From my iPhone", "From my iPhone\n")]
+    [InlineData("Subject: x\r\nFrom the team: welcome\r\nsecond\r\n", "From the team: welcome", "From the team: welcome\nsecond\n")]
     public void A_body_that_follows_the_headers_without_a_blank_line_is_the_body_and_flagged(string raw, string stray, string text)
     {
         var message = MessageParser.Parse(Encoding.UTF8.GetBytes(raw), Envelope);
@@ -64,6 +66,7 @@ public sealed class HeaderSectionTests
     [InlineData("Subject : obsolete but a header\r\n\r\nbody\r\n")] // RFC 5322 4.5.3: space before the colon
     [InlineData("From sender@example.com Sat Nov 28 10:00:00 2026\r\nSubject: x\r\n\r\nbody\r\n")] // an mbox "From " line
     [InlineData("X-Empty:\r\nSubject: x\r\n\r\nbody\r\n")]
+    [InlineData("Subject: x\r\nS\u00fcbject: 8-bit name, taken as MimeKit takes it\r\nTo: c@d.localhost\r\n\r\nbody\r\n")]
     public void Header_sections_that_end_properly_are_passed_through_as_they_are(string raw)
     {
         ReadOnlyMemory<byte> bytes = Encoding.UTF8.GetBytes(raw);
@@ -79,5 +82,28 @@ public sealed class HeaderSectionTests
         ReadOnlyMemory<byte> bytes = Encoding.UTF8.GetBytes("hello, typed by hand\r\n");
         Assert.True(HeaderSection.ForParser(bytes, out _, out var stray).Equals(bytes));
         Assert.Null(stray);
+    }
+
+    /// <summary>
+    /// A message stored before header sections ended at a stray line had its attachments numbered without that:
+    /// the part asked for by its stored number and type is still the one found.
+    /// </summary>
+    [Fact]
+    public void An_attachment_numbered_before_the_header_section_ended_at_its_stray_line_is_still_found()
+    {
+        var raw = Encoding.ASCII.GetBytes(string.Join("\r\n",
+            "Subject: x", "a stray line", "Content-Type: multipart/mixed; boundary=b", "",
+            "--b", "Content-Type: text/plain", "", "hi",
+            "--b", "Content-Type: application/pdf", "Content-Disposition: attachment; filename=a.pdf", "", "%PDF-1.4",
+            "--b--", ""));
+        var numberedThen = MimeKit.MimeMessage.Load(new MemoryStream(HeaderSection.ForParser(raw, out _, out _, endAtStrayLine: false).ToArray()))
+            .BodyParts.ToList().FindIndex(p => p.ContentType.MimeType == "application/pdf");
+        var numberedNow = MessageParser.Parse(raw, Envelope).Attachments.SingleOrDefault(a => a.ContentType == "application/pdf")?.PartIndex;
+        Assert.True(numberedThen >= 0);
+        Assert.NotEqual(numberedNow, numberedThen); // what makes this test worth having
+
+        Assert.Equal("application/pdf", MessageParser.FindPart(raw, numberedThen, "application/pdf")!.ContentType.MimeType);
+        if (numberedNow is { } now)
+            Assert.Equal("application/pdf", MessageParser.FindPart(raw, now, "application/pdf")!.ContentType.MimeType);
     }
 }

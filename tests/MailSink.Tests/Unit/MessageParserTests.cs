@@ -783,8 +783,8 @@ public sealed class MessageParserTests
         [.. addresses.Select(a => (a.Name, a.Email))];
 
     [Theory]
-    [InlineData("Content-Type: multipart/mixed", "The multipart/mixed body has no boundary parameter, so its parts cannot be told apart: its content is shown as text.")]
-    [InlineData("Content-Type: multipart/alternative; boundary=zzz", "No line of the multipart/alternative body is its boundary 'zzz': its content is shown as text.")]
+    [InlineData("Content-Type: multipart/mixed", "A multipart/mixed body has no boundary parameter, so its parts cannot be told apart: its content is shown as text.")]
+    [InlineData("Content-Type: multipart/alternative; boundary=zzz", "A multipart/alternative body has no part that starts with its boundary 'zzz': its content is shown as text.")]
     public void A_multipart_body_without_parts_keeps_its_content_as_text_and_is_flagged(string contentType, string problem)
     {
         var raw = Encoding.ASCII.GetBytes($"From: a@b.example\r\nSubject: broken\r\nMIME-Version: 1.0\r\n{contentType}\r\n\r\nsome body\r\nsecond line\r\n");
@@ -794,6 +794,20 @@ public sealed class MessageParserTests
         Assert.Equal("some body second line", message.Summary);
         Assert.Equal(problem, message.ParseError);
         Assert.Equal(message.Text, MessageParser.ReadContent(raw).Text); // a full read gives what ingest stored
+    }
+
+    [Fact]
+    public void An_empty_multipart_inside_another_is_flagged_and_one_with_nothing_in_it_says_so()
+    {
+        var nested = Parse(Encoding.ASCII.GetBytes(string.Join("\r\n",
+            "Subject: nested", "Content-Type: multipart/mixed; boundary=outer", "",
+            "--outer", "Content-Type: multipart/alternative", "", "the text", "--outer--", "")));
+        Assert.Equal("A multipart/alternative body has no boundary parameter, so its parts cannot be told apart: its content is shown as text.", nested.ParseError);
+        Assert.Equal("the text\n", nested.Text);
+
+        var bare = Parse(Encoding.ASCII.GetBytes("Subject: bare\r\nContent-Type: multipart/mixed; boundary=zzz\r\n\r\n--zzz--\r\n"));
+        Assert.Equal("A multipart/mixed body has no part that starts with its boundary 'zzz': it holds no part.", bare.ParseError);
+        Assert.Null(bare.Text);
     }
 }
 
