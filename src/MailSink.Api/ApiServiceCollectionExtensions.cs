@@ -76,6 +76,7 @@ public static class ApiServiceCollectionExtensions
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<ApiKeyMiddleware>().UseMiddleware<JsonBodyMiddleware>().UseUnsupportedApi());
 
         var group = app.MapGroup("/api");
+        group.AddEndpointFilterFactory(GuidIds.Filter);
         group.MapMessagesApi();
         group.MapComposeApi();
         group.MapServersApi();

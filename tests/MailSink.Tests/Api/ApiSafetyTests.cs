@@ -55,11 +55,11 @@ public sealed class ApiSafetyTests(SharedHost shared, ITestOutputHelper output) 
 
     /// <summary>
     /// An id names one thing exactly. LiteDB compares strings with its collation, which by default is the
-    /// culture's, case-insensitive: with it, a changed id (upper case, full-width digits, an ignorable
-    /// character) still finds the message.
+    /// culture's, case-insensitive: with it, a changed id (full-width digits, an ignorable character, upper
+    /// case) still found the message. Upper case now does, on purpose and on every engine: a GUID in capitals
+    /// is the same GUID (RFC 9562), read in lower case by the API (MessagesApiTests).
     /// </summary>
     [Theory]
-    [InlineData("upper case")]
     [InlineData("full-width")]
     [InlineData("soft hyphen")]
     public async Task A_message_id_resolves_only_as_written(string change)
@@ -68,7 +68,6 @@ public sealed class ApiSafetyTests(SharedHost shared, ITestOutputHelper output) 
         var id = SmtpSend.StoredId(await SmtpSend.MessageAsync(Host.SmtpPort, SmtpSend.Simple($"exact@{inbox}.localhost", "exact", "x")));
         var changed = change switch
         {
-            "upper case" => id.ToUpperInvariant(),
             "full-width" => string.Concat(id.Select(c => c is >= '0' and <= '9' ? (char)(c - '0' + '\uff10') : c)),
             _ => id[..8] + "\u00ad" + id[8..],
         };

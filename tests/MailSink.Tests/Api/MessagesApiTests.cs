@@ -225,6 +225,30 @@ public abstract class MessagesApiTests(ConfiguredHost shared, ITestOutputHelper 
         Assert.Equal(description, first.GetProperty("detail")[0].GetProperty("description").GetString());
     }
 
+    /// <summary>A GUID is the same in capitals: an id copied through a tool that upper-cases it still finds its message.</summary>
+    [Fact]
+    public async Task A_message_id_in_capitals_finds_the_message_everywhere()
+    {
+        var inbox = MailSinkHost.NewInbox();
+        var message = new MimeMessage();
+        message.From.Add(MailboxAddress.Parse("a@example.com"));
+        message.To.Add(MailboxAddress.Parse($"x@{inbox}.localhost"));
+        message.Subject = "capitals";
+        var body = new BodyBuilder { TextBody = "see attached" };
+        body.Attachments.Add("a.txt", Encoding.ASCII.GetBytes("attached"));
+        message.Body = body.ToMessageBody();
+        var id = SmtpSend.StoredId(await SmtpSend.MessageAsync(Host.SmtpPort, message, output));
+        var attachment = (await Host.GetJsonAsync($"/api/messages/{id}")).GetProperty("attachments")[0].GetProperty("id").GetString()!;
+        Assert.Matches("[a-f]", id + attachment); // there is something to upper-case
+
+        var upper = id.ToUpperInvariant();
+        Assert.Equal(id, (await Host.GetJsonAsync($"/api/messages/{upper}")).GetProperty("id").GetString());
+        Assert.Equal(await Host.RawAsync(id), await Host.Http.GetByteArrayAsync($"/api/files/email/{upper}"));
+        Assert.Equal("attached", await Host.Http.GetStringAsync($"/api/files/attachments/{attachment.ToUpperInvariant()}"));
+        Assert.Equal(HttpStatusCode.NoContent, (await Host.Http.DeleteAsync($"/api/messages/{upper}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Host.Http.GetAsync($"/api/messages/{id}")).StatusCode);
+    }
+
     [Fact]
     public async Task Unknown_ids_are_404_everywhere()
     {
