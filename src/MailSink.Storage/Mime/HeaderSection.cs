@@ -38,11 +38,13 @@ internal static class HeaderSection
             var lf = span[position..].IndexOf((byte)'\n');
             var lineEnd = lf < 0 ? span.Length : position + lf + 1;
             var line = span[position..lineEnd];
-            var blank = line.Length <= 2 && line.TrimEnd("\r\n"u8).IsEmpty;
+            var content = line.TrimEnd("\r\n"u8);
+            var blank = line.Length <= 2 && content.IsEmpty;
             var continuation = !blank && line[0] is (byte)' ' or (byte)'\t';
-            if (endAtStrayLine && !continuation && fields.Count + (fieldStart >= 0 ? 1 : 0) > 0 && !line.TrimEnd("\r\n"u8).IsEmpty && !IsField(line))
+            if (endAtStrayLine && fieldStart >= 0 && !continuation && !content.IsEmpty && !IsField(line))
             {
                 stray = position;
+                strayLine = QuotedText.Printable(System.Text.Encoding.UTF8.GetString(content), 60);
                 break;
             }
 
@@ -64,12 +66,6 @@ internal static class HeaderSection
 
         if (fieldStart >= 0)
             fields.Add((fieldStart, position));
-
-        if (stray >= 0)
-        {
-            var strayEnd = span[stray..].IndexOf((byte)'\n');
-            strayLine = QuotedText.Printable(System.Text.Encoding.UTF8.GetString(span[stray..(strayEnd < 0 ? span.Length : stray + strayEnd)].TrimEnd("\r"u8)), 60);
-        }
 
         if (stray < 0 && !fields.Exists(f => f.End - f.Start > maxField))
             return raw;
